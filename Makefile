@@ -1,0 +1,103 @@
+# odv top-level build. `make` builds odv-hv, the odv agent and the test
+# guests; `make test` runs the host unit tests and every emulator scenario;
+# `make demo` shows odv-hv running test guest A in Bochs.
+
+B        := build
+CC       := gcc
+NASM     := nasm
+LD       := ld
+OBJCOPY  := objcopy
+
+WARN     := -Wall -Wextra -Werror=implicit-function-declaration -Wno-unused-parameter
+# Freestanding x86-64, no SSE/x87 anywhere in hypervisor code (kexec enters
+# with CR4.OSFXSR clear), no red zone (exceptions run on the same stack).
+HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-stack-protector \
+	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
+	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer $(WARN) \
+	-Ihypervisor -Iinclude
+GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-stack-protector \
+	-fno-pic -fno-pie -mcmodel=small -mno-red-zone -mgeneral-regs-only \
+	-fno-asynchronous-unwind-tables $(WARN) -Ihypervisor -Iinclude -Itests/guests
+HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Ihypervisor -Iinclude -fsanitize=address,undefined
+
+HV_C   := main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c vmx.c vmx_caps.c \
+	  vmcs_fields.c ept.c exit.c dump.c devirt.c devirt_gdt.c mb2.c memmap.c guest_test.c
+HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(HV_C:%.c=$(B)/hv/%.o)
+
+GUESTS := guest-a guest-b guest-c
+GUEST_COMMON := $(B)/guests/start.o $(B)/guests/lib.o $(B)/guests/fmt.o
+
+UNIT_SRC := fmt.c log_format.c vmcs_fields.c vmx_caps.c ept.c mb2.c memmap.c devirt_gdt.c
+UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_devirt_gdt
+
+.PHONY: all hv agent guests isos unit test demo clean
+all: hv agent guests
+
+hv: $(B)/odv-hv.elf
+agent: $(B)/odv
+guests: $(GUESTS:%=$(B)/guests/%.bin)
+
+$(B)/hv/%.o: hypervisor/%.c $(wildcard hypervisor/*.h include/*.h) | $(B)/hv
+	$(CC) $(HV_CFLAGS) -c $< -o $@
+$(B)/hv/mb2_entry.o: boot/mb2_entry.asm | $(B)/hv
+	$(NASM) -f elf64 $< -o $@
+$(B)/hv/stubs.o: hypervisor/stubs.asm | $(B)/hv
+	$(NASM) -f elf64 $< -o $@
+$(B)/odv-hv.elf: $(HV_OBJ) hypervisor/linker.ld
+	$(LD) -n -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T hypervisor/linker.ld -o $@ $(HV_OBJ)
+	@size=$$(stat -c %s $@); echo "odv-hv: $@ ($$size bytes)"
+
+$(B)/odv: guest-agent/odv.c include/odv_abi.h | $(B)
+	$(CC) -std=gnu11 -O2 -static $(WARN) -Iinclude $< -o $@
+
+$(B)/guests/start.o: tests/guests/start.asm | $(B)/guests
+	$(NASM) -f elf64 $< -o $@
+$(B)/guests/fmt.o: hypervisor/fmt.c hypervisor/fmt.h | $(B)/guests
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(B)/guests/%.o: tests/guests/%.c tests/guests/guest.h include/odv_testguest.h include/odv_abi.h | $(B)/guests
+	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+$(B)/guests/%.elf: $(B)/guests/%.o $(GUEST_COMMON) tests/guests/guest.ld
+	$(LD) -n -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T tests/guests/guest.ld -o $@ $(GUEST_COMMON) $<
+$(B)/guests/guest-%.bin: $(B)/guests/guest_%.elf
+	$(OBJCOPY) -O binary $< $@
+
+# ---- ISOs for the emulator scenarios ----
+ISOS := $(B)/iso/guest-a.iso $(B)/iso/guest-b.iso $(B)/iso/guest-c-invd.iso $(B)/iso/guest-c-triple.iso
+isos: $(ISOS)
+$(B)/iso/guest-a.iso: $(B)/odv-hv.elf $(B)/guests/guest-a.bin scripts/mkiso.sh | $(B)/iso
+	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-a.bin "guest-a"
+$(B)/iso/guest-b.iso: $(B)/odv-hv.elf $(B)/guests/guest-b.bin scripts/mkiso.sh | $(B)/iso
+	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-b.bin "guest-b"
+$(B)/iso/guest-c-%.iso: $(B)/odv-hv.elf $(B)/guests/guest-c.bin scripts/mkiso.sh | $(B)/iso
+	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-c.bin "guest-c $*"
+
+# ---- host unit tests (cmocka) ----
+$(B)/unit/%: tests/unit/%.c $(UNIT_SRC:%=hypervisor/%) $(wildcard hypervisor/*.h include/*.h) | $(B)/unit
+	$(CC) $(HOST_CFLAGS) -Itests/unit $< $(UNIT_SRC:%=hypervisor/%) -lcmocka -o $@
+unit: $(UNIT_TESTS:%=$(B)/unit/%)
+	@pass=0; fail=0; \
+	for t in $(UNIT_TESTS); do \
+		if $(B)/unit/$$t > $(B)/unit/$$t.log 2>&1; then r=ok; else r=FAILED; fi; \
+		p=$$(grep -c '^\[       OK \]' $(B)/unit/$$t.log); f=$$(grep -c '^\[  FAILED  \]' $(B)/unit/$$t.log); \
+		[ $$r = ok ] || [ $$f -gt 0 ] || f=1; \
+		pass=$$((pass + p)); fail=$$((fail + f)); \
+		echo "unit: $$t: $$p passed, $$f failed"; \
+		[ $$r = ok ] || cat $(B)/unit/$$t.log; \
+	done; \
+	echo "$$pass $$fail" > $(B)/unit/summary; \
+	echo "unit tests: $$pass passed, $$fail failed"
+
+test: all isos unit
+	@read p f < $(B)/unit/summary; tests/run-all.sh --add-passed $$p --add-failed $$f
+
+demo: all $(B)/iso/guest-a.iso
+	@echo "== odv demo: odv-hv (VT-x, written here) runs test guest A in Bochs, then hands the CPU back =="
+	scripts/run-vm.sh --name demo-guest-a --iso $(B)/iso/guest-a.iso --engine vmx --timeout 300 \
+		--mem 256 --until '^guest-a: (DONE|FAIL)|halted' --expect tests/scenarios/guest-a.expect
+	@echo "== serial log of the demo: =="; tr -d '\r' < $(B)/test-logs/demo-guest-a/serial.log | grep -a -E '^(odv-hv|guest-a)'
+
+$(B) $(B)/hv $(B)/guests $(B)/unit $(B)/iso:
+	mkdir -p $@
+
+clean:
+	rm -rf $(B)/hv $(B)/guests $(B)/unit $(B)/iso $(B)/odv $(B)/odv-hv.elf $(B)/test-logs

@@ -1,0 +1,340 @@
+/*
+ * The one VM-exit dispatch: every exit reason is counted, then handled by
+ * the function the table names; reasons without a handler go to
+ * exit_unexpected (full dump, halt). Handlers return HANDLED (resume the
+ * guest) or never return (halt / devirtualize).
+ */
+#include "hv.h"
+#include "arch.h"
+#include "odv_abi.h"
+
+enum exit_result { HANDLED = 0 };
+typedef enum exit_result (*exit_handler)(struct vcpu *v, uint64_t qual);
+
+uint64_t vcpu_gpr(struct vcpu *v, unsigned n)
+{
+	if (n == 4)
+		return vmread(VMCS_GUEST_RSP);
+	return ((uint64_t *)&v->regs)[n & 15];
+}
+
+void vcpu_set_gpr(struct vcpu *v, unsigned n, uint64_t val)
+{
+	if (n == 4)
+		vmwrite(VMCS_GUEST_RSP, val);
+	else
+		((uint64_t *)&v->regs)[n & 15] = val;
+}
+
+static void skip_instruction(void)
+{
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTR_LEN));
+	/* Completing an instruction ends any STI / MOV-SS blocking. */
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS));
+}
+
+static void inject_gp(void) { vmx_inject(VEC_GP, INTR_TYPE_HW_EXCEPTION, true, 0); }
+static void inject_ud(void) { vmx_inject(VEC_UD, INTR_TYPE_HW_EXCEPTION, false, 0); }
+
+static unsigned guest_cpl(void)
+{
+	return (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
+
+static enum exit_result exit_unexpected(struct vcpu *v, uint64_t qual)
+{
+	(void)qual;
+	dump_guest(v, "unhandled VM exit");
+	hv_halt("unhandled VM exit");
+}
+
+static enum exit_result exit_triple_fault(struct vcpu *v, uint64_t qual)
+{
+	(void)qual;
+	dump_guest(v, "guest triple fault");
+	hv_halt("guest triple fault");
+}
+
+static enum exit_result exit_exception_nmi(struct vcpu *v, uint64_t qual)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+	if ((info & 0x700) == INTR_TYPE_NMI && (info & 0xff) == VEC_NMI) {
+		/* An NMI that arrived while the guest ran is the guest's: give it back. */
+		vmx_inject(VEC_NMI, INTR_TYPE_NMI, false, 0);
+		return HANDLED;
+	}
+	return exit_unexpected(v, qual);
+}
+
+static enum exit_result exit_cpuid(struct vcpu *v, uint64_t qual)
+{
+	(void)qual;
+	uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
+	uint32_t a, b, c, d;
+	if (leaf >= ODV_CPUID_LEAF_BASE && leaf <= 0x4fffffff) {
+		a = b = c = d = 0;
+		if (leaf == ODV_CPUID_LEAF_BASE) {
+			const char *sig = ODV_CPUID_SIGNATURE;
+			a = ODV_CPUID_LEAF_MAX;
+			b = *(const uint32_t *)sig;
+			c = *(const uint32_t *)(sig + 4);
+			d = *(const uint32_t *)(sig + 8);
+		} else if (leaf == ODV_CPUID_LEAF_VERSION) {
+			a = ODV_ABI_VERSION;
+		}
+	} else {
+		cpuid(leaf, sub, &a, &b, &c, &d);
+		if (leaf == 1) {
+			c |= (uint32_t)BIT(31);     /* hypervisor present */
+			c &= ~(uint32_t)BIT(5);     /* no VMX for the guest */
+		}
+	}
+	v->regs.rax = a;
+	v->regs.rbx = b;
+	v->regs.rcx = c;
+	v->regs.rdx = d;
+	skip_instruction();
+	return HANDLED;
+}
+
+static enum exit_result exit_vmcall(struct vcpu *v, uint64_t qual)
+{
+	(void)qual;
+	if (guest_cpl() != 0) {
+		/* Not for user mode: behave like a CPU without VMX. RIP stays at the VMCALL. */
+		v->user_vmcalls_refused++;
+		inject_ud();
+		return HANDLED;
+	}
+	switch (v->regs.rax) {
+	case ODV_HC_INFO:
+		v->regs.rax = ODV_HC_OK;
+		v->regs.rbx = ODV_ABI_VERSION;
+		v->regs.rcx = 1;
+		break;
+	case ODV_HC_EXIT_COUNT: {
+		uint64_t r = v->regs.rbx;
+		v->regs.rax = ODV_HC_OK;
+		v->regs.rcx = r < EXIT_REASON_MAX ? v->exit_count[r] : 0;
+		v->regs.rbx = v->exits_total;
+		break;
+	}
+	case ODV_HC_DEVIRT:
+		skip_instruction();
+		pr_info("devirtualize requested by the guest at rip=0x%lx", vmread(VMCS_GUEST_RIP));
+		v->regs.rax = ODV_HC_OK;
+		devirt(v);   /* returns only if the state cannot be handed back */
+		v->regs.rax = ODV_HC_EUNSUPPORTED;
+		return HANDLED;
+	default:
+		v->regs.rax = ODV_HC_EUNKNOWN;
+		break;
+	}
+	skip_instruction();
+	return HANDLED;
+}
+
+static bool msr_is_vmx_cap(uint32_t msr)
+{
+	return msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_VMFUNC;
+}
+
+static enum exit_result exit_rdmsr(struct vcpu *v, uint64_t qual)
+{
+	(void)qual;
+	uint32_t msr = (uint32_t)v->regs.rcx;
+	uint64_t val;
+	if (msr_is_vmx_cap(msr)) {
+		inject_gp();                /* as on a CPU without VMX */
+		return HANDLED;
+	}
+	if (msr == MSR_IA32_FEATURE_CONTROL) {
+		/* Locked, VMX off: the guest must not try to use VMX. */
+		val = (rdmsr(MSR_IA32_FEATURE_CONTROL) | FEATURE_CONTROL_LOCK) & ~(uint64_t)0x6;
+	} else if (rdmsr_safe(msr, &val)) {
+		inject_gp();
+		return HANDLED;
+	}
+	v->regs.rax = (uint32_t)val;
+	v->regs.rdx = val >> 32;
+	skip_instruction();
+	return HANDLED;
+}
+
+static enum exit_result exit_wrmsr(struct vcpu *v, uint64_t qual)
+{
+	(void)qual;
+	uint32_t msr = (uint32_t)v->regs.rcx;
+	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	if (msr_is_vmx_cap(msr) || msr == MSR_IA32_FEATURE_CONTROL || wrmsr_safe(msr, val)) {
+		inject_gp();
+		return HANDLED;
+	}
+	skip_instruction();
+	return HANDLED;
+}
+
+static enum exit_result exit_xsetbv(struct vcpu *v, uint64_t qual)
+{
+	(void)qual;
+	uint32_t a, b, c, d;
+	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	cpuid(0xd, 0, &a, &b, &c, &d);
+	uint64_t supported = ((uint64_t)d << 32) | a;
+	/* SDM XSETBV: XCR0 index only, x87 bit set, AVX needs SSE, nothing unsupported. */
+	if ((uint32_t)v->regs.rcx != 0 || !(val & 1) || (val & ~supported) ||
+	    ((val & 4) && !(val & 2))) {
+		inject_gp();
+		return HANDLED;
+	}
+	xsetbv(0, val);
+	skip_instruction();
+	return HANDLED;
+}
+
+static void set_guest_cr0(uint64_t val)
+{
+	struct vmx_caps *c = &hv.caps;
+	uint64_t fixed0 = c->cr0_fixed0;
+	if (vmread(VMCS_PROC_CONTROLS2) & PROC2_UNRESTRICTED)
+		fixed0 &= ~(CR0_PE | CR0_PG);
+	uint64_t old = vmread(VMCS_GUEST_CR0);
+	uint64_t real = vmx_fix_cr(val, fixed0, c->cr0_fixed1);
+	/* Paging switched on/off with EFER.LME set enters/leaves IA-32e mode. */
+	uint64_t efer = vmread(VMCS_GUEST_EFER);
+	if ((efer & EFER_LME) && ((old ^ real) & CR0_PG)) {
+		uint64_t entry = vmread(VMCS_ENTRY_CONTROLS);
+		if (real & CR0_PG) {
+			efer |= EFER_LMA;
+			entry |= ENTRY_CTL_IA32E_GUEST;
+		} else {
+			efer &= ~EFER_LMA;
+			entry &= ~(uint64_t)ENTRY_CTL_IA32E_GUEST;
+		}
+		vmwrite(VMCS_GUEST_EFER, efer);
+		vmwrite(VMCS_ENTRY_CONTROLS, entry);
+	}
+	vmwrite(VMCS_GUEST_CR0, real);
+	vmwrite(VMCS_CR0_SHADOW, val);
+}
+
+static enum exit_result exit_cr_access(struct vcpu *v, uint64_t qual)
+{
+	unsigned cr = qual & 15, type = (qual >> 4) & 3, gpr = (qual >> 8) & 15;
+	struct vmx_caps *c = &hv.caps;
+	switch (type) {
+	case 0: {   /* MOV to CR */
+		uint64_t val = vcpu_gpr(v, gpr);
+		if (cr == 0) {
+			set_guest_cr0(val);
+		} else if (cr == 4) {
+			if (val & CR4_VMXE) {   /* the guest has no VMX */
+				inject_gp();
+				return HANDLED;
+			}
+			vmwrite(VMCS_GUEST_CR4, vmx_fix_cr(val, c->cr4_fixed0, c->cr4_fixed1));
+			vmwrite(VMCS_CR4_SHADOW, val);
+		} else if (cr == 3) {
+			vmwrite(VMCS_GUEST_CR3, val & ~BIT(63));
+		} else if (cr == 8) {
+			write_cr8(val);
+		} else {
+			return exit_unexpected(v, qual);
+		}
+		break;
+	}
+	case 1:     /* MOV from CR (only CR3 and CR8 can exit this way) */
+		if (cr == 3)
+			vcpu_set_gpr(v, gpr, vmread(VMCS_GUEST_CR3));
+		else if (cr == 8)
+			vcpu_set_gpr(v, gpr, read_cr8());
+		else
+			return exit_unexpected(v, qual);
+		break;
+	case 2:     /* CLTS */
+		vmwrite(VMCS_GUEST_CR0, vmread(VMCS_GUEST_CR0) & ~BIT(3));
+		vmwrite(VMCS_CR0_SHADOW, vmread(VMCS_CR0_SHADOW) & ~BIT(3));
+		break;
+	case 3: {   /* LMSW: low 4 bits; cannot clear PE */
+		uint64_t src = (qual >> 16) & 0xf, shadow = vmread(VMCS_CR0_SHADOW);
+		uint64_t val = (shadow & ~0xeull) | (src & 0xf) | (shadow & CR0_PE);
+		set_guest_cr0(val);
+		break;
+	}
+	}
+	skip_instruction();
+	return HANDLED;
+}
+
+static enum exit_result exit_io(struct vcpu *v, uint64_t qual)
+{
+	unsigned size = (qual & 7) + 1;
+	bool in = qual & BIT(3), string = qual & BIT(4);
+	uint16_t port = (uint16_t)(qual >> 16);
+	if (string || (size != 1 && size != 2 && size != 4))
+		return exit_unexpected(v, qual);
+	/* Forward to the real port: trapped ports are watched, not emulated (yet). */
+	if (in) {
+		uint64_t val = size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+		uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
+		v->regs.rax = size == 4 ? val : (v->regs.rax & ~mask) | val;
+	} else if (size == 1) {
+		outb(port, (uint8_t)v->regs.rax);
+	} else if (size == 2) {
+		outw(port, (uint16_t)v->regs.rax);
+	} else {
+		outl(port, (uint32_t)v->regs.rax);
+	}
+	skip_instruction();
+	return HANDLED;
+}
+
+static enum exit_result exit_ept_violation(struct vcpu *v, uint64_t qual)
+{
+	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+	const char *access = qual & BIT(1) ? "write" : qual & BIT(2) ? "instruction fetch" : "read";
+	pr_err("EPT violation: gpa=0x%lx access=%s qualification=0x%lx rip=0x%lx%s",
+	       gpa, access, qual, vmread(VMCS_GUEST_RIP),
+	       gpa >= hv.load_base && gpa < hv.load_base + hv.size ? " (inside odv-hv's region)" : "");
+	if (qual & BIT(7))
+		pr_err("EPT violation: guest linear address 0x%lx", vmread(VMCS_GUEST_LINEAR_ADDR));
+	dump_guest(v, "EPT violation");
+	hv_halt("guest stopped after EPT violation");
+}
+
+static const exit_handler handlers[EXIT_REASON_MAX] = {
+	[EXIT_EXCEPTION_NMI] = exit_exception_nmi,
+	[EXIT_TRIPLE_FAULT]  = exit_triple_fault,
+	[EXIT_CPUID]         = exit_cpuid,
+	[EXIT_VMCALL]        = exit_vmcall,
+	[EXIT_CR_ACCESS]     = exit_cr_access,
+	[EXIT_IO]            = exit_io,
+	[EXIT_RDMSR]         = exit_rdmsr,
+	[EXIT_WRMSR]         = exit_wrmsr,
+	[EXIT_EPT_VIOLATION] = exit_ept_violation,
+	[EXIT_XSETBV]        = exit_xsetbv,
+};
+
+/* Called from vmx_exit_stub with the guest GPRs saved in v->regs. */
+void vmx_handle_exit(struct vcpu *v)
+{
+	uint32_t full = (uint32_t)vmread(VMCS_EXIT_REASON);
+	uint32_t reason = full & 0xffff;
+	v->exits_total++;
+	if (reason < EXIT_REASON_MAX)
+		v->exit_count[reason]++;
+	if (full & EXIT_REASON_ENTRY_FAIL) {
+		pr_err("VM entry failed with exit reason %u (%s), qualification 0x%lx",
+		       reason, exit_reason_name(reason), vmread(VMCS_EXIT_QUALIFICATION));
+		dump_guest(v, "VM entry failure");
+		hv_halt("VM entry failure");
+	}
+	exit_handler h = reason < EXIT_REASON_MAX && handlers[reason] ? handlers[reason] : exit_unexpected;
+	h(v, vmread(VMCS_EXIT_QUALIFICATION));
+	if (v->nmi_pending && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+		v->nmi_pending = false;
+		vmx_inject(VEC_NMI, INTR_TYPE_NMI, false, 0);
+	}
+}

@@ -1,0 +1,123 @@
+/*
+ * Entry path for the tiny test guests (tests/guests): copy the module to
+ * where it wants to run, tell it its memory map, and set vCPU 0 up in
+ * 64-bit mode exactly as a hibernation-image resume will be set up.
+ */
+#include "hv.h"
+#include "arch.h"
+#include "memmap.h"
+#include "odv_testguest.h"
+
+static void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	if (dst < src)
+		for (size_t i = 0; i < n; i++) dst[i] = src[i];
+	else
+		for (size_t i = n; i-- > 0;) dst[i] = src[i];
+}
+
+/* 64-bit start: CS=0x10 (64-bit code), SS/DS/ES=0x18, TR a minimal busy TSS. */
+static void set_long_mode_state(uint64_t cr3, uint64_t rip)
+{
+	struct vmx_caps *c = &hv.caps;
+	uint64_t cr0 = CR0_PE | CR0_NE | CR0_PG | BIT(4) /* ET */;
+	uint64_t cr4 = CR4_PAE;
+	vmwrite(VMCS_GUEST_CR0, vmx_fix_cr(cr0, c->cr0_fixed0, c->cr0_fixed1));
+	vmwrite(VMCS_CR0_SHADOW, cr0);
+	vmwrite(VMCS_GUEST_CR4, vmx_fix_cr(cr4, c->cr4_fixed0, c->cr4_fixed1));
+	vmwrite(VMCS_CR4_SHADOW, cr4);
+	vmwrite(VMCS_GUEST_CR3, cr3);
+	vmwrite(VMCS_GUEST_EFER, EFER_LME | EFER_LMA);
+	vmwrite(VMCS_ENTRY_CONTROLS, vmread(VMCS_ENTRY_CONTROLS) | ENTRY_CTL_IA32E_GUEST);
+
+	static const struct { uint32_t sel_field; uint16_t sel; uint32_t ar; uint32_t limit; } segs[] = {
+		{ VMCS_GUEST_ES_SEL, 0x18, 0xc093, 0xffffffff },
+		{ VMCS_GUEST_CS_SEL, 0x10, 0xa09b, 0xffffffff },
+		{ VMCS_GUEST_SS_SEL, 0x18, 0xc093, 0xffffffff },
+		{ VMCS_GUEST_DS_SEL, 0x18, 0xc093, 0xffffffff },
+		{ VMCS_GUEST_FS_SEL, 0, AR_UNUSABLE, 0 },
+		{ VMCS_GUEST_GS_SEL, 0, AR_UNUSABLE, 0 },
+		{ VMCS_GUEST_LDTR_SEL, 0, AR_UNUSABLE, 0 },
+		{ VMCS_GUEST_TR_SEL, 0, 0x008b, 0x67 },
+	};
+	for (unsigned k = 0; k < ARRAY_SIZE(segs); k++) {
+		vmwrite(VMCS_GUEST_ES_SEL + 2 * k, segs[k].sel);
+		vmwrite(VMCS_GUEST_ES_LIMIT + 2 * k, segs[k].limit);
+		vmwrite(VMCS_GUEST_ES_AR + 2 * k, segs[k].ar);
+		vmwrite(VMCS_GUEST_ES_BASE + 2 * k, 0);
+	}
+	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);   /* any exception before the guest's IDT: triple fault */
+	vmwrite(VMCS_GUEST_DR7, 0x400);
+	vmwrite(VMCS_GUEST_RSP, 0);
+	vmwrite(VMCS_GUEST_RIP, rip);
+	vmwrite(VMCS_GUEST_RFLAGS, 0x2);
+	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_GUEST_DEBUGCTL, 0);
+	if (vmread(VMCS_ENTRY_CONTROLS) & ENTRY_CTL_LOAD_PAT)
+		vmwrite(VMCS_GUEST_PAT, rdmsr(MSR_IA32_PAT));
+}
+
+int test_guest_prepare(struct vcpu *v)
+{
+	if (hv.boot.nr_modules == 0) {
+		pr_err("no guest: the boot menu entry passed no module");
+		return -1;
+	}
+	const struct mb2_module *m = &hv.boot.modules[0];
+	const struct odv_tg_header *h = phys_to_virt(m->start);
+	uint64_t size = m->end - m->start;
+	if (size < sizeof(*h) || h->magic != ODV_TG_MAGIC) {
+		pr_err("module '%s' is not an odv test guest (bad magic)", m->string);
+		return -1;
+	}
+	struct odv_tg_header hdr = *h;
+	if ((hdr.load_addr & 0xfff) || hdr.image_end < hdr.load_addr + size ||
+	    hdr.info_addr < hdr.load_addr || hdr.info_addr + sizeof(struct odv_tg_info) > hdr.image_end ||
+	    hdr.entry < hdr.load_addr || hdr.entry >= hdr.image_end) {
+		pr_err("test guest header is inconsistent");
+		return -1;
+	}
+	if (!memmap_covers(hv.guest_map, hv.nr_guest_map, hdr.load_addr, hdr.image_end - hdr.load_addr, MEM_RAM)) {
+		pr_err("test guest wants 0x%lx-0x%lx, which is not guest RAM", hdr.load_addr, hdr.image_end);
+		return -1;
+	}
+	/* The module string lives in the boot info, which the copy may overwrite. */
+	char cmd[128];
+	unsigned n = 0;
+	for (; m->string[n] && n < sizeof(cmd) - 1; n++)
+		cmd[n] = m->string[n];
+	cmd[n] = 0;
+
+	copy_bytes(phys_to_virt(hdr.load_addr), phys_to_virt(m->start), size);
+	uint8_t *bss = phys_to_virt(hdr.load_addr + size);
+	for (uint64_t i = 0; i < hdr.image_end - hdr.load_addr - size; i++)
+		bss[i] = 0;
+
+	struct odv_tg_info *info = phys_to_virt(hdr.info_addr);
+	info->magic = ODV_TG_INFO_MAGIC;
+	info->hv_base = hv.load_base;
+	info->hv_size = hv.size;
+	info->nr_ranges = 0;
+	for (unsigned i = 0; i < hv.nr_guest_map && info->nr_ranges < ODV_TG_MAX_RANGES; i++) {
+		struct odv_tg_range *r = &info->ranges[info->nr_ranges++];
+		r->base = hv.guest_map[i].base;
+		r->len = hv.guest_map[i].len;
+		r->type = hv.guest_map[i].type == MEM_RAM ? ODV_TG_RAM : ODV_TG_RESERVED;
+	}
+	for (unsigned i = 0; i <= n; i++)
+		info->cmdline[i] = cmd[i];
+
+	set_long_mode_state(hdr.cr3, hdr.entry);
+	v->regs.rdi = hdr.info_addr;
+	pr_info("test guest '%s': 0x%lx-0x%lx, entry 0x%lx, cr3 0x%lx", cmd,
+		hdr.load_addr, hdr.image_end, hdr.entry, hdr.cr3);
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* odv-hv global state and the boot sequence's entry points. */
+#ifndef ODV_HV_H
+#define ODV_HV_H
+#include "types.h"
+#include "mb2.h"
+#include "vmx_caps.h"
+#include "vcpu.h"
+#include "log.h"
+
+#define HV_VIRT_BASE 0xFFFFFFFF80000000ull
+
+struct hv {
+	uint64_t load_base, size;          /* odv-hv's physical region */
+	struct boot_info boot;
+	struct mem_range guest_map[MB2_MAX_MMAP];   /* RAM view given to the guest */
+	unsigned nr_guest_map;
+	struct vmx_caps caps;
+	uint64_t eptp;
+	struct vcpu *bsp;
+};
+extern struct hv hv;
+
+/* page pool (pool.c): zeroed 4 KiB pages from odv-hv's own region */
+void *page_alloc(uint64_t *phys);
+
+/* host descriptor tables (idt.c) */
+void host_tables_init(void);
+uint16_t host_tr_selector(void);
+uint64_t host_tss_base(void);
+
+/* vmx.c */
+int vmx_init_cpu(struct vcpu *v);                  /* VMXON + VMCS; <0 with a logged reason */
+int vmx_setup_vmcs(struct vcpu *v);
+void vmx_launch(struct vcpu *v);                   /* stubs.asm */
+void vmx_inject(uint32_t vector, uint32_t type, bool has_error, uint32_t error);
+uint64_t vmread(uint32_t field);
+void vmwrite(uint32_t field, uint64_t value);
+
+/* guest_test.c */
+int test_guest_prepare(struct vcpu *v);
+
+/* dump.c */
+void dump_guest(struct vcpu *v, const char *why);
+__noreturn void hv_halt(const char *why);
+
+/* devirt.c */
+int devirt(struct vcpu *v);                        /* returns only on failure */
+
+/* ept setup (main.c) */
+int ept_setup(void);
+
+#endif

@@ -1,0 +1,26 @@
+/* odv-hv's logger: formats, prints on the serial console and keeps a ring. */
+#include "log.h"
+#include "serial.h"
+
+#define LOG_RING_SIZE (64 * 1024)
+static char ring_buf[LOG_RING_SIZE];
+struct log_ring hv_log_ring = { ring_buf, LOG_RING_SIZE, 0 };
+static enum log_level threshold = LOG_INFO;
+
+void log_init(enum log_level t)
+{
+	threshold = t;
+}
+
+void hv_log(enum log_level l, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	va_start(ap, fmt);
+	size_t n = log_format_line(line, sizeof(line), l, fmt, ap);
+	va_end(ap);
+	/* The ring keeps everything, the console only what passes the threshold. */
+	log_ring_write(&hv_log_ring, line, n);
+	if (l <= threshold)
+		serial_write(line, n);
+}

@@ -1,0 +1,37 @@
+/*
+ * odv-hv log: every line goes to the serial console and into a ring in
+ * hypervisor memory (later read by `odv log` through a hypercall).
+ * Line format, parsed by the test harness:  "odv-hv[<level>] <message>"
+ */
+#ifndef ODV_LOG_H
+#define ODV_LOG_H
+#include "types.h"
+
+enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
+
+/* Ring buffer of bytes; keeps the newest `size` bytes, whole lines preferred by readers. */
+struct log_ring {
+	char *buf;
+	uint32_t size;      /* power of two */
+	uint64_t head;      /* total bytes ever written */
+};
+
+const char *log_level_name(enum log_level l);
+/* Format one line "odv-hv[level] msg\n" into buf; returns length (truncated lines end in "...\n"). */
+size_t log_format_line(char *buf, size_t size, enum log_level l, const char *fmt, va_list ap);
+void log_ring_write(struct log_ring *r, const char *s, size_t n);
+/* Copy out the bytes from logical offset `from` (clamped to what is kept); returns count. */
+size_t log_ring_read(const struct log_ring *r, uint64_t from, char *out, size_t n);
+
+/* odv-hv side */
+void log_init(enum log_level threshold);
+void hv_log(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Raw text to the console without the prefix (for multi-line dumps use hv_log). */
+extern struct log_ring hv_log_ring;
+
+#define pr_err(...)   hv_log(LOG_ERROR, __VA_ARGS__)
+#define pr_warn(...)  hv_log(LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  hv_log(LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) hv_log(LOG_DEBUG, __VA_ARGS__)
+
+#endif

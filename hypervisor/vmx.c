@@ -1,0 +1,294 @@
+/*
+ * VMX bring-up on one CPU: read and check the capability MSRs, VMXON,
+ * and fill the VMCS controls and host state. Guest state is the entry
+ * path's business (guest_test.c now; image restore and Linux boot later).
+ */
+#include "hv.h"
+#include "arch.h"
+#include "ept.h"
+
+extern char vmx_exit_stub[];
+
+static uint8_t vmxon_region[PAGE_SIZE] __aligned(4096);
+static uint8_t vmcs_region[PAGE_SIZE] __aligned(4096);
+static uint8_t msr_bitmap[PAGE_SIZE] __aligned(4096);
+static uint8_t io_bitmap[2][PAGE_SIZE] __aligned(4096);
+static uint8_t host_stack[16384] __aligned(16);
+
+uint64_t vmread(uint32_t field)
+{
+	uint64_t v;
+	if (vmread_raw(field, &v)) {
+		pr_err("vmread of %s (0x%x) failed", vmcs_field_name(field), field);
+		return 0;
+	}
+	return v;
+}
+
+void vmwrite(uint32_t field, uint64_t value)
+{
+	if (vmwrite_raw(field, value)) {
+		uint64_t err = 0;
+		vmread_raw(VMCS_VM_INSTR_ERROR, &err);
+		pr_err("vmwrite of %s (0x%x) = 0x%lx failed, VM-instruction error %lu",
+		       vmcs_field_name(field), field, value, err);
+	}
+}
+
+static void read_caps(struct vmx_caps *caps)
+{
+	struct vmx_caps_raw r = {
+		.basic = rdmsr(MSR_IA32_VMX_BASIC),
+		.misc = rdmsr(MSR_IA32_VMX_MISC),
+		.pin = rdmsr(MSR_IA32_VMX_PINBASED),
+		.proc = rdmsr(MSR_IA32_VMX_PROCBASED),
+		.exit = rdmsr(MSR_IA32_VMX_EXIT),
+		.entry = rdmsr(MSR_IA32_VMX_ENTRY),
+		.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0),
+		.cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1),
+		.cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0),
+		.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1),
+	};
+	if (r.basic & BIT(55)) {
+		r.true_pin = rdmsr(MSR_IA32_VMX_TRUE_PINBASED);
+		r.true_proc = rdmsr(MSR_IA32_VMX_TRUE_PROCBASED);
+		r.true_exit = rdmsr(MSR_IA32_VMX_TRUE_EXIT);
+		r.true_entry = rdmsr(MSR_IA32_VMX_TRUE_ENTRY);
+	}
+	/* Only read MSRs the CPU says exist (a missing one would #GP). */
+	if (r.proc & BIT(63)) {
+		r.proc2 = rdmsr(MSR_IA32_VMX_PROCBASED2);
+		if ((r.proc2 >> 32) & ((1u << 1) | (1u << 5)))
+			r.ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	}
+	vmx_caps_decode(&r, caps);
+	pr_info("vmx: basic=0x%016lx revision=0x%x vmcs-size=%u true-controls=%s",
+		r.basic, caps->revision, caps->vmcs_size, caps->true_ctls ? "yes" : "no");
+	pr_info("vmx: pin=0x%016lx proc=0x%016lx proc2=0x%016lx",
+		caps->true_ctls ? r.true_pin : r.pin, caps->true_ctls ? r.true_proc : r.proc, r.proc2);
+	pr_info("vmx: exit=0x%016lx entry=0x%016lx misc=0x%016lx",
+		caps->true_ctls ? r.true_exit : r.exit, caps->true_ctls ? r.true_entry : r.entry, r.misc);
+	pr_info("vmx: ept_vpid=0x%016lx cr0 fixed0/1=0x%lx/0x%lx cr4 fixed0/1=0x%lx/0x%lx",
+		r.ept_vpid, r.cr0_fixed0, r.cr0_fixed1, r.cr4_fixed0, r.cr4_fixed1);
+	pr_info("vmx: ept=%s 2M=%s 1G=%s vpid=%s unrestricted-guest=%s wait-for-sipi=%s",
+		has_ept(caps) ? "yes" : "no", has_ept_2m(caps) ? "yes" : "no",
+		has_ept_1g(caps) ? "yes" : "no", has_vpid(caps) ? "yes" : "no",
+		has_unrestricted_guest(caps) ? "yes" : "no", has_wait_for_sipi(caps) ? "yes" : "no");
+}
+
+/* Check that VMX may be used and switch it on (VMXON). */
+int vmx_init_cpu(struct vcpu *v)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	bool cpuid_vmx = c & BIT(5);
+	uint64_t fc = cpuid_vmx ? rdmsr(MSR_IA32_FEATURE_CONTROL) : 0;
+	const char *why = vmx_unusable_reason(cpuid_vmx, fc);
+	if (why) {
+		pr_err("fatal: %s", why);
+		return -1;
+	}
+	if (!(fc & FEATURE_CONTROL_LOCK)) {
+		/* Firmware left it unlocked: enable VMX outside SMX and lock. */
+		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX);
+		pr_info("vmx: IA32_FEATURE_CONTROL was unlocked; locked with VMX enabled");
+	}
+	struct vmx_caps *caps = &hv.caps;
+	read_caps(caps);
+
+	/* Everything odv-hv cannot run without, named one by one. */
+	const char *missing = NULL;
+	if (!has_secondary(caps))
+		missing = "secondary processor-based controls";
+	else if (!has_ept(caps))
+		missing = "EPT with 4-level walk, write-back and INVEPT";
+	else if (!has_msr_bitmaps(caps))
+		missing = "MSR bitmaps";
+	else if (!has_io_bitmaps(caps))
+		missing = "I/O bitmaps";
+	else if (!(caps->exit.allowed1 & EXIT_CTL_LOAD_EFER) || !(caps->entry.allowed1 & ENTRY_CTL_LOAD_EFER))
+		missing = "loading IA32_EFER on VM entry and exit";
+	else if (caps->vmcs_size > PAGE_SIZE)
+		missing = "a VMCS that fits in 4 KiB";
+	if (missing) {
+		pr_err("fatal: this CPU's VMX lacks %s, which odv-hv needs", missing);
+		return -1;
+	}
+
+	uint64_t cr0 = read_cr0(), cr4 = read_cr4() | CR4_VMXE;
+	write_cr0(vmx_fix_cr(cr0, caps->cr0_fixed0, caps->cr0_fixed1));
+	write_cr4(vmx_fix_cr(cr4, caps->cr4_fixed0, caps->cr4_fixed1));
+	if (c & BIT(26))      /* XSAVE: OSXSAVE lets odv-hv execute XSETBV for the guest */
+		write_cr4(read_cr4() | CR4_OSXSAVE);
+
+	*(uint32_t *)vmxon_region = caps->revision;
+	int rc = vmxon(hv_virt_to_phys(vmxon_region));
+	if (rc) {
+		pr_err("fatal: VMXON failed (%d)", rc);
+		return -1;
+	}
+	pr_info("vmx: VMXON ok on cpu %u", v->id);
+
+	*(uint32_t *)vmcs_region = caps->revision;
+	v->vmcs = vmcs_region;
+	v->vmcs_phys = hv_virt_to_phys(vmcs_region);
+	if (vmclear(v->vmcs_phys) || vmptrld(v->vmcs_phys)) {
+		pr_err("fatal: VMCLEAR/VMPTRLD failed");
+		return -1;
+	}
+	v->host_stack_top = (uint64_t)(host_stack + sizeof(host_stack));
+	return 0;
+}
+
+static void msr_bitmap_trap(uint32_t msr, bool read, bool write)
+{
+	/* Layout (SDM 25.6.9): read-low, read-high, write-low, write-high; 1 KiB each. */
+	unsigned base;
+	if (msr <= 0x1fff)
+		base = 0;
+	else if (msr >= 0xc0000000 && msr <= 0xc0001fff)
+		base = 1024, msr -= 0xc0000000;
+	else
+		return;   /* outside the bitmap: always exits anyway */
+	if (read)
+		msr_bitmap[base + msr / 8] |= (uint8_t)(1u << (msr % 8));
+	if (write)
+		msr_bitmap[2048 + base + msr / 8] |= (uint8_t)(1u << (msr % 8));
+}
+
+static void io_bitmap_trap(uint16_t port)
+{
+	io_bitmap[port >> 15][(port & 0x7fff) / 8] |= (uint8_t)(1u << (port % 8));
+}
+
+static int set_ctl(const char *name, uint32_t field, const struct vmx_ctl_cap *cap,
+		   uint32_t need, uint32_t want, uint32_t *out)
+{
+	uint32_t missing;
+	if (vmx_ctl_adjust(cap, need, want, out, &missing)) {
+		pr_err("fatal: %s controls: needed bits 0x%x not allowed by the CPU", name, missing);
+		return -1;
+	}
+	vmwrite(field, *out);
+	return 0;
+}
+
+int vmx_setup_vmcs(struct vcpu *v)
+{
+	struct vmx_caps *c = &hv.caps;
+	uint32_t pin, proc, proc2, exit, entry;
+
+	if (set_ctl("pin-based", VMCS_PIN_CONTROLS, &c->pin, PIN_NMI_EXIT, PIN_VIRTUAL_NMIS, &pin) ||
+	    set_ctl("processor-based", VMCS_PROC_CONTROLS, &c->proc,
+		    PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_SECONDARY, 0, &proc) ||
+	    set_ctl("secondary", VMCS_PROC_CONTROLS2, &c->proc2, PROC2_EPT,
+		    (has_vpid(c) ? PROC2_VPID : 0) | PROC2_UNRESTRICTED | PROC2_RDTSCP |
+		    PROC2_INVPCID | PROC2_XSAVES, &proc2) ||
+	    set_ctl("vm-exit", VMCS_EXIT_CONTROLS, &c->exit,
+		    EXIT_CTL_HOST_64 | EXIT_CTL_SAVE_EFER | EXIT_CTL_LOAD_EFER,
+		    EXIT_CTL_SAVE_PAT | EXIT_CTL_LOAD_PAT | EXIT_CTL_SAVE_DEBUG, &exit) ||
+	    set_ctl("vm-entry", VMCS_ENTRY_CONTROLS, &c->entry,
+		    ENTRY_CTL_IA32E_GUEST | ENTRY_CTL_LOAD_EFER,
+		    ENTRY_CTL_LOAD_PAT | ENTRY_CTL_LOAD_DEBUG, &entry))
+		return -1;
+	pr_info("vmx: controls pin=0x%x proc=0x%x proc2=0x%x exit=0x%x entry=0x%x",
+		pin, proc, proc2, exit, entry);
+
+	/* Exceptions stay with the guest; NMIs exit (pin control) and are re-injected. */
+	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	vmwrite(VMCS_PF_ERROR_MASK, 0);
+	vmwrite(VMCS_PF_ERROR_MATCH, 0);
+	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+	vmwrite(VMCS_LINK_POINTER, ~0ull);
+	vmwrite(VMCS_TSC_OFFSET, 0);
+
+	/*
+	 * MSRs pass through, except the ones that would reveal or enable VMX
+	 * (the guest is told it has none).
+	 */
+	msr_bitmap_trap(MSR_IA32_FEATURE_CONTROL, true, true);
+	for (uint32_t m = MSR_IA32_VMX_BASIC; m <= MSR_IA32_VMX_VMFUNC; m++)
+		msr_bitmap_trap(m, true, true);
+	vmwrite(VMCS_MSR_BITMAP, hv_virt_to_phys(msr_bitmap));
+	/*
+	 * Ports pass through. Port 0x80 (POST diagnostics, harmless) is
+	 * trapped and forwarded, so the I/O-exit path is exercised by tests.
+	 */
+	io_bitmap_trap(0x80);
+	vmwrite(VMCS_IO_BITMAP_A, hv_virt_to_phys(io_bitmap[0]));
+	vmwrite(VMCS_IO_BITMAP_B, hv_virt_to_phys(io_bitmap[1]));
+
+	if (proc2 & PROC2_VPID) {
+		v->vpid = (uint16_t)(v->id + 1);
+		vmwrite(VMCS_VPID, v->vpid);
+		invvpid(1, v->vpid);    /* single-context */
+	}
+	vmwrite(VMCS_EPT_POINTER, hv.eptp);
+	invept(has_ept(c) && (c->ept_vpid & EPTCAP_INVEPT_SINGLE) ? 1 : 2, hv.eptp);
+
+	/*
+	 * CR0/CR4 bits that VMX fixes are owned by odv-hv (mask), the guest
+	 * sees its own values in the read shadows. With unrestricted guest,
+	 * PE and PG are the guest's.
+	 */
+	uint64_t cr0_own = c->cr0_fixed0 | ~c->cr0_fixed1;
+	if (proc2 & PROC2_UNRESTRICTED)
+		cr0_own &= ~(CR0_PE | CR0_PG);
+	uint64_t cr4_own = c->cr4_fixed0 | ~c->cr4_fixed1;
+	vmwrite(VMCS_CR0_MASK, cr0_own & 0xffffffffull);
+	vmwrite(VMCS_CR4_MASK, cr4_own & 0xffffffffull);
+
+	/* Host state: odv-hv's own tables, stack and exit stub. */
+	vmwrite(VMCS_HOST_CR0, read_cr0());
+	vmwrite(VMCS_HOST_CR3, read_cr3());
+	vmwrite(VMCS_HOST_CR4, read_cr4());
+	vmwrite(VMCS_HOST_CS_SEL, 0x08);
+	vmwrite(VMCS_HOST_SS_SEL, 0x10);
+	vmwrite(VMCS_HOST_DS_SEL, 0x10);
+	vmwrite(VMCS_HOST_ES_SEL, 0x10);
+	vmwrite(VMCS_HOST_FS_SEL, 0);
+	vmwrite(VMCS_HOST_GS_SEL, 0);
+	vmwrite(VMCS_HOST_TR_SEL, host_tr_selector());
+	vmwrite(VMCS_HOST_FS_BASE, 0);
+	vmwrite(VMCS_HOST_GS_BASE, 0);
+	vmwrite(VMCS_HOST_TR_BASE, host_tss_base());
+	struct dtr g, i;
+	sgdt(&g);
+	sidt(&i);
+	vmwrite(VMCS_HOST_GDTR_BASE, g.base);
+	vmwrite(VMCS_HOST_IDTR_BASE, i.base);
+	vmwrite(VMCS_HOST_SYSENTER_CS, 0);
+	vmwrite(VMCS_HOST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_HOST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_HOST_EFER, rdmsr(MSR_IA32_EFER));
+	if (exit & EXIT_CTL_LOAD_PAT)
+		vmwrite(VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
+	/* The exit stub finds its vcpu at [rsp]. */
+	uint64_t rsp = v->host_stack_top - 16;
+	*(struct vcpu **)rsp = v;
+	vmwrite(VMCS_HOST_RSP, rsp);
+	vmwrite(VMCS_HOST_RIP, (uint64_t)vmx_exit_stub);
+	return 0;
+}
+
+void vmx_inject(uint32_t vector, uint32_t type, bool has_error, uint32_t error)
+{
+	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | type | vector | (has_error ? INTR_INFO_ERROR_CODE : 0));
+	if (has_error)
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error);
+}
+
+__noreturn void vmx_entry_failed(struct vcpu *v);
+__noreturn void vmx_entry_failed(struct vcpu *v)
+{
+	uint64_t err = 0, reason = 0;
+	vmread_raw(VMCS_VM_INSTR_ERROR, &err);
+	vmread_raw(VMCS_EXIT_REASON, &reason);
+	pr_err("VM entry failed: VM-instruction error %lu (exit reason field 0x%lx)", err, reason);
+	dump_guest(v, "VM entry failed");
+	hv_halt("VM entry failed");
+}

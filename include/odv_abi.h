@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * odv hypercall ABI, shared by odv-hv, the odv agent and the test guests.
+ *
+ * Transport: VMCALL executed at guest CPL 0.
+ *   in:  RAX = function (enum odv_hc), RBX/RCX = arguments
+ *   out: RAX = status (enum odv_hc_status), other outputs per function
+ * A VMCALL from guest CPL > 0 is refused: the guest gets #UD at the VMCALL
+ * and nothing else happens (no state of odv-hv changes except a counter).
+ *
+ * Discovery: CPUID.1:ECX[31] (hypervisor present) and leaf 0x40000000,
+ * whose EBX:ECX:EDX spell ODV_CPUID_SIGNATURE and EAX is the highest
+ * hypervisor leaf. Leaf 0x40000001 EAX = ODV_ABI_VERSION.
+ */
+#ifndef ODV_ABI_H
+#define ODV_ABI_H
+
+#define ODV_CPUID_LEAF_BASE     0x40000000u
+#define ODV_CPUID_LEAF_VERSION  0x40000001u
+#define ODV_CPUID_LEAF_MAX      ODV_CPUID_LEAF_VERSION
+/* 12 bytes in EBX, ECX, EDX order */
+#define ODV_CPUID_SIGNATURE     "odv-hv\0\0odv\0"
+#define ODV_ABI_VERSION         0x00000100u   /* 0.1.0 : major<<16 | minor<<8 | patch */
+#define ODV_VERSION_STRING      "0.1.0"
+
+enum odv_hc {
+	/* out: RBX = ODV_ABI_VERSION, RCX = number of vCPUs */
+	ODV_HC_INFO       = 0,
+	/*
+	 * Leave VMX on this CPU and continue natively at the instruction
+	 * after the VMCALL. out: RAX = status. RDX is clobbered: it carries
+	 * the guest CR3 through the final CR3 switch (see hypervisor/devirt.c).
+	 * Every other register, and all system state, is as before the call.
+	 */
+	ODV_HC_DEVIRT     = 1,
+	/* out: RBX = total exits, RCX = exits of reason RBX-in (RBX in = reason) */
+	ODV_HC_EXIT_COUNT = 2,
+};
+
+enum odv_hc_status {
+	ODV_HC_OK          = 0,
+	ODV_HC_EUNKNOWN    = 1,   /* no such function */
+	ODV_HC_EINVAL      = 2,   /* bad argument */
+	ODV_HC_EUNSUPPORTED = 3,  /* guest state odv-hv cannot hand back (e.g. LA57) */
+};
+
+#endif

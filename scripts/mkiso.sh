@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# mkiso.sh - build a small GRUB (BIOS, i386-pc) ISO that boots odv-hv by multiboot2.
+#
+# Usage: scripts/mkiso.sh OUT.iso --hv HV.elf [--module FILE NAME]... \
+#            [--cmdline "..."] [--entry-title T]
+#
+# The ISO holds /boot/odv-hv.elf, each module as /boot/<basename of FILE>, and a
+# grub.cfg that sends GRUB's own output to COM1 (115200) and boots at once:
+#     multiboot2 /boot/odv-hv.elf <cmdline>
+#     module2 /boot/<basename> <NAME>      (one per --module)
+#     boot
+set -euo pipefail
+
+usage() {
+    sed -n 's/^# \{0,1\}//;4,5p' "$0" >&2
+    exit 2
+}
+die() { echo "mkiso.sh: $*" >&2; exit 2; }
+
+out="" hv="" cmdline="" title="odv"
+mod_files=() mod_names=()
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --hv) [ $# -ge 2 ] || usage; hv=$2; shift 2 ;;
+        --module) [ $# -ge 3 ] || usage; mod_files+=("$2"); mod_names+=("$3"); shift 3 ;;
+        --cmdline) [ $# -ge 2 ] || usage; cmdline=$2; shift 2 ;;
+        --entry-title) [ $# -ge 2 ] || usage; title=$2; shift 2 ;;
+        -h|--help) usage ;;
+        -*) die "unknown option $1" ;;
+        *) [ -z "$out" ] || die "more than one output file given ($out, $1)"; out=$1; shift ;;
+    esac
+done
+[ -n "$out" ] || usage
+[ -n "$hv" ] || die "--hv HV.elf is required"
+[ -f "$hv" ] || die "hypervisor image not found: $hv"
+
+GRUB_DIR=/usr/lib/grub/i386-pc
+[ -d "$GRUB_DIR" ] || die "$GRUB_DIR missing (install grub-pc-bin; run scripts/setup.sh)"
+for tool in grub-mkrescue xorriso mformat; do
+    command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup.sh)"
+done
+
+# Quote a string for grub.cfg (single quotes; a ' becomes '\'').
+gq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/odv-mkiso.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/boot/grub"
+cp "$hv" "$stage/boot/odv-hv.elf"
+
+{
+    echo "set timeout=0"
+    echo "set default=0"
+    echo "serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1"
+    echo "terminal_input serial console"
+    echo "terminal_output serial"
+    echo "menuentry $(gq "$title") {"
+    if [ -n "$cmdline" ]; then
+        echo "    multiboot2 /boot/odv-hv.elf $cmdline"
+    else
+        echo "    multiboot2 /boot/odv-hv.elf"
+    fi
+    for i in "${!mod_files[@]}"; do
+        f=${mod_files[$i]} n=${mod_names[$i]}
+        [ -f "$f" ] || die "module not found: $f"
+        b=$(basename "$f")
+        [ "$b" != "odv-hv.elf" ] && [ "$b" != "grub" ] || die "module basename clashes: $b"
+        [ ! -e "$stage/boot/$b" ] || die "two modules with the same basename: $b"
+        cp "$f" "$stage/boot/$b"
+        echo "    module2 /boot/$b $n"
+    done
+    echo "    boot"
+    echo "}"
+} > "$stage/boot/grub/grub.cfg"
+
+mkdir -p "$(dirname "$out")"
+log="$stage/grub-mkrescue.log"
+# Only the modules the config needs; no fonts, locales or themes (keeps the ISO ~5 MB).
+if ! grub-mkrescue -d "$GRUB_DIR" -o "$out" \
+        --install-modules="multiboot2 normal serial terminal boot configfile echo test iso9660 biosdisk part_msdos" \
+        --modules="serial terminal" \
+        --fonts= --locales= --themes= \
+        "$stage" >"$log" 2>&1; then
+    cat "$log" >&2
+    die "grub-mkrescue failed"
+fi
+echo "mkiso.sh: wrote $out ($(du -k "$out" | cut -f1) KiB)"

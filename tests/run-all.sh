@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# run-all.sh - run every emulator scenario in tests/scenarios/*.scn, one after another.
+#
+# Usage: tests/run-all.sh [--only REGEX] [--list] [--add-passed N] [--add-failed M]
+#   --only REGEX    run only scenarios whose NAME matches REGEX (grep -E)
+#   --list          list the scenarios (name, engine, timeout, file) and exit
+#   --add-passed N, --add-failed M
+#                   add results counted elsewhere (the host unit tests) to the totals
+# The last line is "N passed, M failed"; the exit status is 1 if anything failed.
+#
+# A scenario file is a shell fragment, sourced from the repository root:
+#   NAME=hello-bochs                  # unique; logs go to build/test-logs/NAME
+#   ENGINE=bochs                      # bochs | qemu | vmx (see scripts/run-vm.sh)
+#   ISO=build/tests/hello.iso         # paths are relative to the repository root
+#   TIMEOUT=120                       # seconds
+#   UNTIL='^odv: (halt|done)'         # stop as soon as a serial line matches
+#   EXPECT=tests/scenarios/hello.expect
+#   CPUS=1  MEM=512                   # optional
+#   BOCHSRC_EXTRA=tests/scenarios/net.bochsrc   # optional lines added to the bochsrc
+#   QEMU_ARGS=(-nic user,model=e1000)           # optional extra QEMU arguments
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
+
+only="" list=0 add_passed=0 add_failed=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --only) [ $# -ge 2 ] || { echo "run-all.sh: --only needs a REGEX" >&2; exit 2; }; only=$2; shift 2 ;;
+        --list) list=1; shift ;;
+        --add-passed|--add-failed)
+            [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || { echo "run-all.sh: $1 needs a number" >&2; exit 2; }
+            if [ "$1" = --add-passed ]; then add_passed=$((add_passed + $2)); else add_failed=$((add_failed + $2)); fi
+            shift 2 ;;
+        -h|--help) sed -n 's/^# \{0,1\}//;3,9p' "$0"; exit 0 ;;
+        *) echo "run-all.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+now() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }         # microseconds
+secs() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1e6 }'; }
+
+# Print NUL-separated fields of one scenario file (sourced in a subshell), or fail.
+read_scenario() {
+    (
+        unset NAME ENGINE ISO TIMEOUT UNTIL EXPECT CPUS MEM BOCHSRC_EXTRA QEMU_ARGS
+        QEMU_ARGS=()
+        # shellcheck disable=SC1090
+        . "$1" || exit 1
+        for v in NAME ENGINE ISO TIMEOUT UNTIL EXPECT; do
+            [ -n "${!v:-}" ] || { echo "$v is not set" >&2; exit 1; }
+        done
+        printf '%s\0' "$NAME" "$ENGINE" "$ISO" "$TIMEOUT" "$UNTIL" "$EXPECT" \
+            "${CPUS:-}" "${MEM:-}" "${BOCHSRC_EXTRA:-}" "${QEMU_ARGS[@]}"
+    )
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/odv-run-all.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+shopt -s nullglob
+files=(tests/scenarios/*.scn)
+passed=0 failed=0 failures=() seen=" "
+t_all=$(now)
+
+[ ${#files[@]} -gt 0 ] || echo "no scenario files in tests/scenarios/"
+for f in "${files[@]}"; do
+    fields=()
+    if read_scenario "$f" >"$tmp/fields" 2>"$tmp/err"; then
+        mapfile -d '' -t fields < "$tmp/fields"
+    fi
+    if [ ${#fields[@]} -lt 9 ]; then
+        [ -z "$only" ] || echo "$f" | grep -Eq -- "$only" || continue
+        if [ "$list" -eq 1 ]; then echo "?  $f: bad scenario file"; continue; fi
+        echo "FAIL $f: bad scenario file: $(head -c 300 "$tmp/err" | tr '\n' ' ')"
+        failed=$((failed + 1)); failures+=("$f (bad scenario file)")
+        continue
+    fi
+    name=${fields[0]} engine=${fields[1]} iso=${fields[2]} timeout=${fields[3]}
+    until_re=${fields[4]} expect=${fields[5]} cpus=${fields[6]} mem=${fields[7]}
+    extra=${fields[8]} qargs=("${fields[@]:9}")
+    [ -z "$only" ] || echo "$name" | grep -Eq -- "$only" || continue
+    if [ "$list" -eq 1 ]; then
+        printf '%-32s %-6s %5ss  %s\n' "$name" "$engine" "$timeout" "$f"
+        continue
+    fi
+    case "$seen" in *" $name "*)
+        echo "FAIL $name: duplicate NAME (also in another scenario file; $f)"
+        failed=$((failed + 1)); failures+=("$name (duplicate)"); continue ;;
+    esac
+    seen+="$name "
+
+    echo "=== $name ($f)"
+    args=(--name "$name" --engine "$engine" --iso "$iso" --timeout "$timeout"
+          --until "$until_re" --expect "$expect")
+    [ -z "$cpus" ] || args+=(--cpus "$cpus")
+    [ -z "$mem" ] || args+=(--mem "$mem")
+    [ -z "$extra" ] || args+=(--bochsrc-extra "$extra")
+    for a in "${qargs[@]}"; do args+=(--qemu-arg "$a"); done
+    t0=$(now)
+    scripts/run-vm.sh "${args[@]}" 2>&1
+    rc=$?
+    dt=$(secs $(( $(now) - t0 )))
+    if [ "$rc" -eq 0 ]; then
+        passed=$((passed + 1))
+    else
+        if [ "$rc" -gt 128 ]; then
+            echo "interrupted; stopping the suite"
+            exit "$rc"
+        fi
+        [ "$rc" -eq 1 ] || echo "FAIL $name: run-vm.sh could not run it (status $rc)"
+        failed=$((failed + 1)); failures+=("$name")
+    fi
+    echo "--- $name: $dt s"
+done
+[ "$list" -eq 0 ] || exit 0
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+    echo "failed scenarios:"
+    printf '  %s\n' "${failures[@]}"
+fi
+echo "scenarios: $passed passed, $failed failed, total wall $(secs $(( $(now) - t_all ))) s"
+[ "$add_passed$add_failed" = 00 ] || echo "unit tests: $add_passed passed, $add_failed failed"
+passed=$((passed + add_passed)); failed=$((failed + add_failed))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
