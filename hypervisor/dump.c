@@ -1,6 +1,7 @@
 /* Diagnostic dump of a vCPU on the serial console (and in the log ring). */
 #include "hv.h"
 #include "arch.h"
+#include "serial.h"
 
 void dump_guest(struct vcpu *v, const char *why)
 {
@@ -34,6 +35,7 @@ void dump_guest(struct vcpu *v, const char *why)
 __noreturn void hv_halt(const char *why)
 {
 	pr_info("halted: %s", why);
+	serial_flush();
 	cli();
 	for (;;)
 		hlt();

@@ -6,21 +6,35 @@
  */
 #include "ept.h"
 
-/* Memory type of the uniform span [a, a+size), or -1 if it is not uniform. */
+/*
+ * Memory type of [a, a+size) if it is uniform, else -1. Adjacent ranges of
+ * the same type count as one, and addresses in no range are
+ * EPT_NOT_PRESENT, so a span is uniform when every part of it agrees.
+ */
 static int span_type(const struct ept_range *r, unsigned n, uint64_t a, uint64_t size)
 {
-	uint64_t end = a + size;
+	uint64_t end = a + size, pos = a;
+	int t = -2;   /* nothing seen yet */
 	for (unsigned i = 0; i < n; i++) {
-		if (r[i].end <= a)
+		if (r[i].end <= pos)
 			continue;
 		if (r[i].base >= end)
 			break;
-		/* First range touching the span: it must cover the whole span. */
-		if (r[i].base <= a && r[i].end >= end)
-			return r[i].memtype;
-		return -1;
+		if (r[i].base > pos) {            /* a hole before this range */
+			if (t != -2 && t != EPT_NOT_PRESENT)
+				return -1;
+			t = EPT_NOT_PRESENT;
+		}
+		if (t != -2 && t != r[i].memtype)
+			return -1;
+		t = r[i].memtype;
+		pos = r[i].end;
+		if (pos >= end)
+			return t;
 	}
-	return EPT_NOT_PRESENT;   /* no range touches it */
+	if (t != -2 && t != EPT_NOT_PRESENT)       /* a hole at the end */
+		return -1;
+	return EPT_NOT_PRESENT;
 }
 
 static int fill(const struct ept_env *env, const struct ept_range *r, unsigned n, uint64_t limit,

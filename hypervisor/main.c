@@ -120,5 +120,6 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 	if (test_guest_prepare(v))
 		hv_halt("no guest to run");
 	pr_info("launching vCPU 0");
+	serial_flush();     /* the guest may reprogram the UART */
 	vmx_launch(v);
 }

@@ -34,3 +34,12 @@ void serial_write(const char *s, size_t n)
 		putc_raw(s[i]);
 	}
 }
+
+/* Wait until the transmitter is empty (LSR bit 6), e.g. before someone else reprograms the UART. */
+void serial_flush(void)
+{
+	if (!com)
+		return;
+	for (unsigned i = 0; i < 1000000 && !(inb(com + 5) & 0x40); i++)
+		cpu_relax();
+}

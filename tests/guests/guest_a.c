@@ -196,10 +196,10 @@ static void test_devirt(void)
 	      "devirtualize keeps system state",
 	      "gdt %lx/%lx idt %lx/%lx tr %x/%x cr0 %lx/%lx cr4 %lx/%lx fs %lx gs %lx",
 	      gdt0.b, gdt1.b, idt0.b, idt1.b, tr0, tr1, cr0, g_read_cr0(), cr4, g_read_cr4(), fs, gs);
-	/* The guest's own IDT works natively: a #GP from a bad MSR is handled by it. */
-	uint64_t v;
-	int rc = rdmsr_probe(0x12345678, &v);
-	check(rc == -1 && last_fault_vector == 13, "native exceptions reach the guest idt",
+	/* The guest's own IDT works natively: a #UD is handled by it. */
+	last_fault_vector = ~0ull;
+	int rc = ud2_probe();
+	check(rc == -1 && last_fault_vector == 6, "native exceptions reach the guest idt",
 	      "rc=%d vector=%lu", rc, last_fault_vector);
 
 	/* VMX is free again: VMXON from the former guest works. */

@@ -17,6 +17,9 @@ static void serial_putc(char c)
 
 static void serial_init(void)
 {
+	/* Let odv-hv's last bytes leave before the FIFO is reset. */
+	for (int i = 0; i < 1000000 && !(g_inb(0x3f8 + 5) & 0x40); i++)
+		;
 	g_outb(0x3f9, 0);
 	g_outb(0x3fb, 0x80);
 	g_outb(0x3f8, 1);
