@@ -28,6 +28,7 @@ int rdmsr_probe(uint32_t msr, uint64_t *val);
 int write_cr4_probe(uint64_t v);
 int vmxon_probe(uint64_t *region_phys);
 int ud2_probe(void);
+int xsetbv_probe(uint64_t xcr0);
 void devirt_call(uint64_t out[17]);
 void run_user_vmcall(void);
 extern char user_vmcall_insn[], user_return[];

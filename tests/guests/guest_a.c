@@ -148,6 +148,75 @@ static void test_io_bitmap(void)
 	      "io exits: +%lu for port 0x80, +%lu for serial", io1 - io0, io2 - io1);
 }
 
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* XSETBV always exits: odv-hv must validate and apply it. */
+static void test_xsetbv(void)
+{
+	uint32_t a, b, c, d;
+	g_cpuid(1, &a, &b, &c, &d);
+	if (!(c & (1u << 26))) {
+		gprintf("SKIP xsetbv: CPU has no XSAVE\n");
+		return;
+	}
+	write_cr4_probe(g_read_cr4() | (1u << 18));   /* OSXSAVE */
+	uint64_t n0 = exits_of(55);
+	int ok_rc = xsetbv_probe(3);                  /* x87 | SSE */
+	uint64_t now = xgetbv0();
+	last_fault_vector = ~0ull;
+	int bad_rc = xsetbv_probe(2);                 /* x87 bit clear: #GP */
+	uint64_t n1 = exits_of(55);
+	check(ok_rc == 0 && now == 3 && bad_rc == -1 && last_fault_vector == 13 && n1 - n0 == 2,
+	      "xsetbv exits, applies valid values, #GP on invalid",
+	      "rc %d xcr0 0x%lx, invalid rc %d vector %lu, exits +%lu", ok_rc, now, bad_rc,
+	      last_fault_vector, n1 - n0);
+}
+
+/* CR0.NE is owned by odv-hv (VMX needs it): the guest's write exits and it reads back its own value. */
+static void test_cr0_shadow(void)
+{
+	uint64_t cr0 = g_read_cr0(), n0 = exits_of(28);
+	__asm__ volatile("mov %0, %%cr0" :: "r"(cr0 & ~(1ull << 5)));
+	uint64_t seen = g_read_cr0();
+	__asm__ volatile("mov %0, %%cr0" :: "r"(cr0));
+	uint64_t n1 = exits_of(28);
+	check(!(seen & (1u << 5)) && g_read_cr0() == cr0 && n1 - n0 == 2,
+	      "cr0 write trapped by the mask, guest sees its value",
+	      "cr0 read 0x%lx after clearing NE (was 0x%lx), cr exits +%lu", seen, cr0, n1 - n0);
+}
+
+/* An NMI arriving while the guest runs exits (NMI exiting) and is handed back to the guest. */
+static volatile uint64_t nmis_seen;
+static bool nmi_hook(struct regs_frame *f)
+{
+	if (f->vector != 2)
+		return false;
+	nmis_seen++;
+	return true;
+}
+
+static void test_nmi(void)
+{
+	volatile uint32_t *apic = (volatile uint32_t *)0xfee00000ull;
+	uint32_t id = apic[0x20 / 4] >> 24;
+	apic[0xf0 / 4] |= 0x100;                      /* software-enable the local APIC */
+	uint64_t n0 = exits_of(0);
+	exception_hook = nmi_hook;
+	apic[0x310 / 4] = id << 24;
+	apic[0x300 / 4] = 0x4400;                     /* NMI, assert, physical, no shorthand */
+	for (int i = 0; i < 100000 && !nmis_seen; i++)
+		__asm__ volatile("pause");
+	exception_hook = NULL;
+	uint64_t n1 = exits_of(0);
+	check(nmis_seen == 1 && n1 - n0 == 1, "nmi exits and is reinjected into the guest",
+	      "guest saw %lu NMI(s), NMI exits +%lu", nmis_seen, n1 - n0);
+}
+
 static uint8_t vmxon_region[4096] __attribute__((aligned(4096)));
 
 static void test_devirt(void)
@@ -227,6 +296,9 @@ int guest_main(struct odv_tg_info *info)
 	test_cpuid();
 	test_vmx_hidden();
 	test_io_bitmap();
+	test_xsetbv();
+	test_cr0_shadow();
+	test_nmi();
 	test_user_vmcall();
 	test_ram(info);
 	test_devirt();

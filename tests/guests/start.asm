@@ -4,7 +4,7 @@ bits 64
 extern guest_start, guest_exception, __load_start, __image_end
 global guest_entry, exception_stubs, tg_info, kstack_top
 global run_user_vmcall, user_vmcall_insn, user_return
-global rdmsr_probe, write_cr4_probe, devirt_call, vmxon_probe, ud2_probe
+global rdmsr_probe, write_cr4_probe, devirt_call, vmxon_probe, ud2_probe, xsetbv_probe
 
 section .header
 	dq 0x5453455456444f00          ; ODV_TG_MAGIC
@@ -116,6 +116,18 @@ vmxon_probe:
 .fix:	mov eax, -1
 	ret
 
+; int xsetbv_probe(uint64_t xcr0): 0, or -1 if XSETBV faulted
+xsetbv_probe:
+	mov rax, rdi
+	mov rdx, rdi
+	shr rdx, 32
+	xor ecx, ecx
+.insn:	xsetbv
+	xor eax, eax
+	ret
+.fix:	mov eax, -1
+	ret
+
 ; int ud2_probe(void): -1 once the #UD has been taken and fixed up
 ud2_probe:
 .insn:	ud2
@@ -126,6 +138,7 @@ ud2_probe:
 
 section .fixup_table
 	dq ud2_probe.insn, ud2_probe.fix
+	dq xsetbv_probe.insn, xsetbv_probe.fix
 	dq rdmsr_probe.insn, rdmsr_probe.fix
 	dq write_cr4_probe.insn, write_cr4_probe.fix
 	dq vmxon_probe.insn, vmxon_probe.fix
