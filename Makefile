@@ -21,19 +21,20 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-stack-protect
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Ihypervisor -Iinclude -fsanitize=address,undefined
 
 HV_C   := main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c vmx.c vmx_caps.c \
-	  vmcs_fields.c ept.c exit.c dump.c devirt.c devirt_gdt.c mb2.c memmap.c guest_test.c
+	  vmcs_fields.c ept.c exit.c dump.c devirt.c devirt_gdt.c mb2.c memmap.c guest_test.c \
+	  host_paging.c restore.c handoff.c swsusp_image.c
 HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(HV_C:%.c=$(B)/hv/%.o)
 
 GUESTS := guest-a guest-b guest-c
 GUEST_COMMON := $(B)/guests/start.o $(B)/guests/lib.o $(B)/guests/fmt.o
 
 UNIT_SRC := fmt.c log_format.c vmcs_fields.c vmx_caps.c ept.c mb2.c memmap.c devirt_gdt.c
-UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_devirt_gdt
+UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt
 
-.PHONY: all hv agent guests isos unit test demo clean
+.PHONY: all hv agent guests isos linux unit test demo clean
 all: hv agent guests
 
-hv: $(B)/odv-hv.elf
+hv: $(B)/odv-hv.elf $(B)/odv-hv.bin
 agent: $(B)/odv
 guests: $(GUESTS:%=$(B)/guests/%.bin)
 
@@ -47,8 +48,13 @@ $(B)/odv-hv.elf: $(HV_OBJ) hypervisor/linker.ld
 	$(LD) -n -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T hypervisor/linker.ld -o $@ $(HV_OBJ)
 	@size=$$(stat -c %s $@); echo "odv-hv: $@ ($$size bytes)"
 
-$(B)/odv: guest-agent/odv.c include/odv_abi.h | $(B)
-	$(CC) -std=gnu11 -O2 -static $(WARN) -Iinclude $< -o $@
+# The flat image the agent kexecs (the ELF is for GRUB and debuggers).
+$(B)/odv-hv.bin: $(B)/odv-hv.elf
+	$(OBJCOPY) -O binary $< $@
+
+AGENT_SRC := $(wildcard guest-agent/*.c) hypervisor/handoff.c hypervisor/swsusp_image.c
+$(B)/odv: $(AGENT_SRC) $(wildcard guest-agent/*.h) include/odv_abi.h include/odv_handoff.h include/odv_hvimage.h hypervisor/swsusp_image.h | $(B)
+	$(CC) -std=gnu11 -O2 -static $(WARN) -Iinclude -Ihypervisor -Iguest-agent $(AGENT_SRC) -o $@
 
 $(B)/guests/start.o: tests/guests/start.asm | $(B)/guests
 	$(NASM) -f elf64 $< -o $@
@@ -71,6 +77,14 @@ $(B)/iso/guest-b.iso: $(B)/odv-hv.elf $(B)/guests/guest-b.bin scripts/mkiso.sh |
 $(B)/iso/guest-c-%.iso: $(B)/odv-hv.elf $(B)/guests/guest-c.bin scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-c.bin "guest-c $*"
 
+# ---- Linux test systems (stock kernel from scripts/setup.sh + busybox initramfs) ----
+$(B)/linux/memtest: tests/linux/memtest.c | $(B)/linux
+	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
+$(B)/linux/go-virtual.cpio.gz: tests/linux/init-go-virtual $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest scripts/mkinitramfs.sh
+	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin $(B)/linux/memtest:/memtest
+linux: $(B)/linux/go-virtual.cpio.gz
+	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
+
 # ---- host unit tests (cmocka) ----
 $(B)/unit/%: tests/unit/%.c $(UNIT_SRC:%=hypervisor/%) $(wildcard hypervisor/*.h include/*.h) | $(B)/unit
 	$(CC) $(HOST_CFLAGS) -Itests/unit $< $(UNIT_SRC:%=hypervisor/%) -lcmocka -o $@
@@ -87,7 +101,7 @@ unit: $(UNIT_TESTS:%=$(B)/unit/%)
 	echo "$$pass $$fail" > $(B)/unit/summary; \
 	echo "unit tests: $$pass passed, $$fail failed"
 
-test: all isos unit
+test: all isos linux unit
 	@read p f < $(B)/unit/summary; tests/run-all.sh --add-passed $$p --add-failed $$f
 
 demo: all $(B)/iso/guest-a.iso
@@ -96,8 +110,8 @@ demo: all $(B)/iso/guest-a.iso
 		--mem 256 --until '^guest-a: (DONE|FAIL)|halted' --expect tests/scenarios/guest-a.expect
 	@echo "== serial log of the demo: =="; tr -d '\r' < $(B)/test-logs/demo-guest-a/serial.log | grep -a -E '^(odv-hv|guest-a)'
 
-$(B) $(B)/hv $(B)/guests $(B)/unit $(B)/iso:
+$(B) $(B)/hv $(B)/guests $(B)/unit $(B)/iso $(B)/linux:
 	mkdir -p $@
 
 clean:
-	rm -rf $(B)/hv $(B)/guests $(B)/unit $(B)/iso $(B)/odv $(B)/odv-hv.elf $(B)/test-logs
+	rm -rf $(B)/hv $(B)/guests $(B)/unit $(B)/iso $(B)/linux $(B)/odv $(B)/odv-hv.elf $(B)/odv-hv.bin $(B)/test-logs

@@ -14,7 +14,7 @@ MB2_MAGIC      equ 0xE85250D6
 PHYS_LINK      equ 0x200000        ; where the image is linked to load (GRUB relocates)
 HV_VIRT_BASE   equ 0xFFFFFFFF80000000
 
-extern _load_end_phys, _bss_end_phys, _hv_size_2m, hv_main
+extern _load_end_phys, _bss_end_phys, _hv_size_2m, _hv_load_size, _hv_mem_size, hv_main
 global mb2_header
 
 section .boot progbits alloc exec write align=4096
@@ -50,6 +50,16 @@ mb2_header:
 	dw 0, 0                                ; end
 	dd 8
 mb2_header_end:
+
+; odv-hv image header (include/odv_hvimage.h): how the agent kexecs us.
+	align 8
+hvimage_header:
+	dq 0x474d49564856444f
+	dd 1
+	dd kexec_entry64 - mb2_header
+	dq _hv_load_size
+	dq _hv_mem_size
+	dq 0x00000100                          ; ODV_ABI_VERSION
 
 entry32:
 	cli
@@ -170,8 +180,88 @@ entry32:
 .halt:	hlt
 	jmp .halt
 
+; ---- Entry from kexec (relocate_kernel): already in 64-bit mode, paging on
+; kexec's identity tables, GDT/IDT not usable, interrupts off, GPRs 0.
+; Build the same tables as the multiboot path and continue at entry64_low.
+; Position independent; odv-hv must lie below 4 GiB (identity map range).
 bits 64
+kexec_entry64:
+	cli
+	cld
+	lea rbp, [rel mb2_header]              ; load base: kexec maps VA == PA
+	lea rsp, [rel boot32_stack_top]
+	lea rdi, [rel boot_pml4]
+	xor eax, eax
+	mov ecx, 8 * 4096 / 8                  ; the 7 tables and the PML5
+	rep stosq
+	lea rax, [rel boot_pdpt_low]
+	or rax, 3
+	mov [rel boot_pml4], rax
+	lea rax, [rel boot_pdpt_high]
+	or rax, 3
+	mov [rel boot_pml4 + 511 * 8], rax
+	xor ecx, ecx
+	lea rdx, [rel boot_pd_low]
+	lea rdi, [rel boot_pdpt_low]
+.k_pdpt: mov rax, rcx
+	shl rax, 12
+	add rax, rdx
+	or rax, 3
+	mov [rdi + rcx * 8], rax
+	inc ecx
+	cmp ecx, 4
+	jb .k_pdpt
+	xor ecx, ecx
+.k_pd:	mov rax, rcx
+	shl rax, 21
+	or rax, 0x83
+	mov [rdx + rcx * 8], rax
+	inc ecx
+	cmp ecx, 2048
+	jb .k_pd
+	lea rax, [rel boot_pd_high]
+	or rax, 3
+	mov [rel boot_pdpt_high + 510 * 8], rax
+	lea rdx, [rel boot_pd_high]
+	xor ecx, ecx
+.k_pdh:	mov rax, rcx
+	shl rax, 21
+	add rax, rbp
+	or rax, 0x83
+	mov [rdx + rcx * 8], rax
+	inc ecx
+	cmp ecx, _hv_size_2m
+	jb .k_pdh
+	; The old kernel may run with 5-level paging (CR4.LA57), which cannot be
+	; switched off in long mode: then put a PML5 on top whose first and last
+	; entries both lead to our PML4 (identity low, odv-hv high).
+	lea rax, [rel boot_pml4]
+	mov rcx, cr4
+	bt rcx, 12
+	jnc .k_cr3
+	or rax, 3
+	mov [rel boot_pml5], rax
+	mov [rel boot_pml5 + 511 * 8], rax
+	lea rax, [rel boot_pml5]
+.k_cr3:	mov cr3, rax
+	lea rax, [rel boot_gdt]
+	mov [rel boot_gdtr + 2], eax
+	lgdt [rel boot_gdtr]
+	lea rax, [rel entry64_low_kexec]
+	push 0x08
+	push rax
+	retfq
+entry64_low_kexec:
+	mov edi, 0x4f44564b                    ; ODV_ENTRY_KEXEC_MAGIC
+	xor esi, esi
+	jmp entry64_common
+
 entry64_low:
+	; Registers' upper halves are undefined after the mode switch.
+	mov edi, edi
+	mov esi, esi
+	mov ebp, ebp
+entry64_common:
 	mov ax, 0x10
 	mov ds, ax
 	mov es, ax
@@ -179,13 +269,9 @@ entry64_low:
 	xor eax, eax
 	mov fs, ax
 	mov gs, ax
-	; Registers' upper halves are undefined after the mode switch.
-	mov edi, edi
-	mov esi, esi
-	mov edx, ebp
+	mov rdx, rbp
 	mov rax, entry64_high
 	jmp rax
-
 no_lm_msg: db "odv-hv[error] fatal: CPU has no 64-bit long mode", 13, 10, 0
 
 align 8
@@ -196,7 +282,7 @@ boot_gdt:
 boot_gdt_end:
 boot_gdtr:
 	dw boot_gdt_end - boot_gdt - 1
-	dd 0
+	dq 0                                   ; 64-bit LGDT (kexec path) reads 8 bytes of base
 
 align 16
 boot32_stack:
@@ -209,6 +295,7 @@ boot_pdpt_low:  times 4096 db 0
 boot_pdpt_high: times 4096 db 0
 boot_pd_high:   times 4096 db 0
 boot_pd_low:    times 4 * 4096 db 0
+boot_pml5:      times 4096 db 0
 
 section .text
 bits 64

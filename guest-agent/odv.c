@@ -1,16 +1,31 @@
 /*
- * odv — the guest agent. This first version answers `odv status`: whether
- * this system runs natively or under odv-hv, read from CPUID (leaf 1 bit
- * 31 and odv-hv's leaf 0x40000000 signature). go-virtual, go-native, log
- * and check come with their issues.
+ * odv — the guest agent: command dispatch and `odv status` (native or
+ * under odv-hv, read from CPUID leaf 1 bit 31 and odv-hv's leaf
+ * 0x40000000 signature). `check` and `go-virtual` live in their own files.
  */
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
+#include <stdarg.h>
+#include <time.h>
 #include <cpuid.h>
 #include "odv_abi.h"
+#include "odv.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+bool opt_json;
+
+/* Progress of long steps, on stderr, time-stamped (CLOCK_BOOTTIME). */
+void progress(const char *fmt, ...)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_BOOTTIME, &t);
+	fprintf(stderr, "odv: [%5ld.%03ld] ", (long)t.tv_sec, t.tv_nsec / 1000000);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
 
 static void usage(FILE *f)
 {
@@ -18,9 +33,12 @@ static void usage(FILE *f)
 		"usage: odv [--help] [--version] <command> [options]\n"
 		"\n"
 		"commands:\n"
-		"  status [--json]   say whether this system runs natively or under odv-hv\n"
+		"  status [--json]      say whether this system runs natively or under odv-hv\n"
+		"  check [--json]       check every precondition of go-virtual\n"
+		"  go-virtual [--json]  become a VM under odv-hv without a reboot\n"
 		"\n"
-		"exit codes: 0 success, 1 failure, 2 usage error\n");
+		"exit codes: 0 success, 1 failure (nothing changed), 2 usage error,\n"
+		"            3 go-virtual came back natively (fail-safe), 4 precondition not met\n");
 }
 
 struct hv_probe { int virtual_odv, other_hypervisor; uint32_t abi; char sig[13]; };
@@ -99,6 +117,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "status"))
 		return cmd_status(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "check"))
+		return cmd_check(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "go-virtual"))
+		return cmd_go_virtual(argc - 2, argv + 2);
 	fprintf(stderr, "odv: unknown command '%s' (try odv --help)\n", argv[1]);
 	return EXIT_USAGE;
 }

@@ -29,12 +29,19 @@ uint16_t host_tr_selector(void);
 uint64_t host_tss_base(void);
 
 /* vmx.c */
+const char *vmx_unusable_reason_now(void);
 int vmx_init_cpu(struct vcpu *v);                  /* VMXON + VMCS; <0 with a logged reason */
 int vmx_setup_vmcs(struct vcpu *v);
 void vmx_launch(struct vcpu *v);                   /* stubs.asm */
 void vmx_inject(uint32_t vector, uint32_t type, bool has_error, uint32_t error);
 uint64_t vmread(uint32_t field);
 void vmwrite(uint32_t field, uint64_t value);
+
+/* host_paging.c: map one 4 KiB page in odv-hv's tables; -1 if va is taken by a large page */
+int host_map_4k(uint64_t va, uint64_t pa);
+
+/* restore.c: kexec entry path (go-virtual) */
+__noreturn void restore_main(void);
 
 /* guest_test.c */
 int test_guest_prepare(struct vcpu *v);

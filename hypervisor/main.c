@@ -8,6 +8,7 @@
 #include "memmap.h"
 #include "ept.h"
 #include "odv_abi.h"
+#include "odv_hvimage.h"
 
 struct hv hv;
 static struct vcpu bsp_vcpu;
@@ -87,11 +88,14 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 	hv.size = (uint64_t)(__hv_end - __hv_start);
 	serial_init(COM1);
 	log_init(LOG_INFO);
-	pr_info("odv-hv %s starting: multiboot2 entry, region 0x%lx-0x%lx",
-		ODV_VERSION_STRING, hv.load_base, hv.load_base + hv.size);
+	bool kexec = magic == ODV_ENTRY_KEXEC_MAGIC;
+	pr_info("odv-hv %s starting: %s entry, region 0x%lx-0x%lx", ODV_VERSION_STRING,
+		kexec ? "kexec" : "multiboot2", hv.load_base, hv.load_base + hv.size);
+	host_tables_init();
+	if (kexec)
+		restore_main();
 	if (magic != MB2_BOOTLOADER_MAGIC)
 		hv_halt("not started by a multiboot2 loader");
-	host_tables_init();
 
 	const char *err;
 	if (mb2_parse(phys_to_virt(mbi), mbi, &hv.boot, &err) < 0) {

@@ -76,18 +76,26 @@ static void read_caps(struct vmx_caps *caps)
 		has_unrestricted_guest(caps) ? "yes" : "no", has_wait_for_sipi(caps) ? "yes" : "no");
 }
 
+/* Why VMX cannot be used on this CPU right now, or NULL. */
+const char *vmx_unusable_reason_now(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	bool cpuid_vmx = c & BIT(5);
+	return vmx_unusable_reason(cpuid_vmx, cpuid_vmx ? rdmsr(MSR_IA32_FEATURE_CONTROL) : 0);
+}
+
 /* Check that VMX may be used and switch it on (VMXON). */
 int vmx_init_cpu(struct vcpu *v)
 {
 	uint32_t a, b, c, d;
 	cpuid(1, 0, &a, &b, &c, &d);
-	bool cpuid_vmx = c & BIT(5);
-	uint64_t fc = cpuid_vmx ? rdmsr(MSR_IA32_FEATURE_CONTROL) : 0;
-	const char *why = vmx_unusable_reason(cpuid_vmx, fc);
+	const char *why = vmx_unusable_reason_now();
 	if (why) {
 		pr_err("fatal: %s", why);
 		return -1;
 	}
+	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
 	if (!(fc & FEATURE_CONTROL_LOCK)) {
 		/* Firmware left it unlocked: enable VMX outside SMX and lock. */
 		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX);

@@ -46,17 +46,24 @@ while [ $# -gt 0 ]; do
         *) die "unknown argument: $1 (see --help)" ;;
     esac
 done
-[ -n "$name" ] && [ -n "$iso" ] && [ -n "$engine" ] && [ -n "$timeout" ] \
+[ -n "$name" ] && [ -n "$engine" ] && [ -n "$timeout" ] \
     && [ -n "$until_re" ] && [ -n "$expect" ] || usage
 case "$name" in */*|.*|*[[:space:]]*) die "bad --name '$name' (no /, spaces, leading dot)" ;; esac
 [[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -gt 0 ] || die "--timeout must be a positive integer"
 [[ $cpus =~ ^[0-9]+$ ]] && [ "$cpus" -ge 1 ] || die "--cpus must be a positive integer"
 [[ $mem =~ ^[0-9]+$ ]] && [ "$mem" -ge 16 ] || die "--mem must be an integer >= 16 (MB)"
 case "$engine" in bochs|qemu|vmx) ;; *) die "--engine must be bochs, qemu or vmx" ;; esac
-[ -f "$iso" ] || die "ISO not found: $iso"
+if [ -z "$iso" ]; then
+    # Without an ISO, QEMU must be told what to boot (-kernel ... through --qemu-arg).
+    [ "$engine" = qemu ] && [[ " ${qemu_args[*]} " == *" -kernel "* ]] \
+        || die "--iso is required (only --engine qemu may boot -kernel given with --qemu-arg)"
+else
+    [ -f "$iso" ] || die "ISO not found: $iso"
+    iso=$(realpath "$iso")
+fi
 [ -f "$expect" ] || die "expect file not found: $expect"
 [ -z "$bochs_extra" ] || [ -f "$bochs_extra" ] || die "bochsrc extra file not found: $bochs_extra"
-iso=$(realpath "$iso"); expect=$(realpath "$expect")
+expect=$(realpath "$expect")
 [ -n "$logdir" ] || logdir="$ROOT/build/test-logs/$name"
 mkdir -p "$logdir" || die "cannot create $logdir"
 logdir=$(realpath "$logdir")
@@ -162,8 +169,10 @@ else
     emu_log="$logdir/qemu.log"
     emu_out=$emu_log
     if [ "$run_engine" = kvm ]; then accel=(-accel kvm -cpu "host,+vmx"); else accel=(-accel tcg -cpu "max"); fi
+    iso_args=()
+    [ -z "$iso" ] || iso_args=(-cdrom "$iso" -boot d)
     emu_cmd=(qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$cpus"
-             -cdrom "$iso" -boot d -serial "file:$serial"
+             "${iso_args[@]}" -serial "file:$serial"
              -debugcon "file:$logdir/debugcon.log" -global isa-debugcon.iobase=0xe9
              -display none -monitor none -parallel none -nic none -no-reboot
              "${qemu_args[@]}")

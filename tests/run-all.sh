@@ -11,7 +11,8 @@
 # A scenario file is a shell fragment, sourced from the repository root:
 #   NAME=hello-bochs                  # unique; logs go to build/test-logs/NAME
 #   ENGINE=bochs                      # bochs | qemu | vmx (see scripts/run-vm.sh)
-#   ISO=build/tests/hello.iso         # paths are relative to the repository root
+#   ISO=build/tests/hello.iso         # paths are relative to the repository root;
+#                                     # none: QEMU boots what QEMU_ARGS give (-kernel ...)
 #   TIMEOUT=120                       # seconds
 #   UNTIL='^odv: (halt|done)'         # stop as soon as a serial line matches
 #   EXPECT=tests/scenarios/hello.expect
@@ -89,8 +90,9 @@ for f in "${files[@]}"; do
     seen+="$name "
 
     echo "=== $name ($f)"
-    args=(--name "$name" --engine "$engine" --iso "$iso" --timeout "$timeout"
+    args=(--name "$name" --engine "$engine" --timeout "$timeout"
           --until "$until_re" --expect "$expect")
+    [ "$iso" = none ] || args+=(--iso "$iso")   # ISO=none: QEMU boots -kernel/-initrd from QEMU_ARGS
     [ -z "$cpus" ] || args+=(--cpus "$cpus")
     [ -z "$mem" ] || args+=(--mem "$mem")
     [ -z "$extra" ] || args+=(--bochsrc-extra "$extra")

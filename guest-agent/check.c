@@ -1,0 +1,156 @@
+/* odv check: every go-virtual precondition, one pass/fail line each with a fix hint. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include "odv.h"
+#include "odv_hvimage.h"
+
+struct item { const char *name; bool ok; char detail[200]; const char *hint; };
+static struct item items[16];
+static int nitems;
+
+static void add(const char *name, bool ok, const char *hint, const char *fmt, ...)
+{
+	struct item *it = &items[nitems++];
+	it->name = name;
+	it->ok = ok;
+	it->hint = ok ? NULL : hint;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(it->detail, sizeof(it->detail), fmt, ap);
+	va_end(ap);
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\') printf("\\%c", *s);
+		else if ((unsigned char)*s < 32) printf("\\u%04x", *s);
+		else putchar(*s);
+	}
+	putchar('"');
+}
+
+int cmd_check(int argc, char **argv)
+{
+	const char *hv_path = ODV_DEFAULT_HV_PATH;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) opt_json = true;
+		else if (!strcmp(argv[i], "--hv") && i + 1 < argc) hv_path = argv[++i];
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: odv check [--hv PATH] [--json]\n"
+			       "Checks every precondition of odv go-virtual; exit 0 if all pass, 4 if not.\n");
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "odv check: unknown option '%s' (try --help)\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	nitems = 0;
+	add("root", geteuid() == 0, "run odv as root", "effective uid %u", (unsigned)geteuid());
+
+	struct utsname u;
+	uname(&u);
+	unsigned maj = 0, min = 0;
+	sscanf(u.release, "%u.%u", &maj, &min);
+	bool kver_ok = !strcmp(u.machine, "x86_64") && (maj == 6 && min >= 1);
+	add("kernel", kver_ok, "odv supports x86-64 Linux 6.1 to 6.x (hibernation image formats it parses)",
+	    "%s %s", u.release, u.machine);
+
+	char cmdline[4096] = "";
+	struct reservation res = { 0, 0, false };
+	read_file("/proc/cmdline", cmdline, sizeof(cmdline));
+	find_reservation(cmdline, &res);
+	const char *res_hint = "add memmap=64M$0x30000000 (a free RAM range, 2 MiB aligned) to the kernel command line";
+	if (res.found)
+		add("reservation", true, res_hint, "memmap reservation 0x%llx-0x%llx (%llu MiB)",
+		    (unsigned long long)res.base, (unsigned long long)(res.base + res.size),
+		    (unsigned long long)res.size >> 20);
+	else
+		add("reservation", false, res_hint, "no memmap=<size>$<addr> on the kernel command line");
+	if (res.found)
+		add("reservation-aligned", (res.base & 0x1fffff) == 0, "use a 2 MiB aligned address in memmap=",
+		    "base 0x%llx", (unsigned long long)res.base);
+
+	int fd = open(hv_path, O_RDONLY);
+	struct odv_hvimage_header hdr = { 0 };
+	bool hv_ok = false;
+	if (fd >= 0) {
+		uint8_t b[32768];
+		ssize_t n = read(fd, b, sizeof(b));
+		close(fd);
+		for (ssize_t off = 0; off + (ssize_t)sizeof(hdr) <= n; off += 8) {
+			memcpy(&hdr, b + off, sizeof(hdr));
+			if (hdr.magic == ODV_HVIMAGE_MAGIC) {
+				hv_ok = true;
+				break;
+			}
+		}
+	}
+	add("odv-hv", hv_ok, "install odv-hv.bin or pass --hv PATH", hv_ok ? "%s: needs %llu KiB" : "%s: missing or not an odv-hv image",
+	    hv_path, (unsigned long long)hdr.mem_size >> 10);
+	if (hv_ok && res.found) {
+		uint64_t need = hdr.mem_size + 4096 * 2;
+		add("reservation-size", res.size >= need, "enlarge the memmap= reservation",
+		    "reserved %llu KiB, odv-hv and handoff need %llu KiB", (unsigned long long)res.size >> 10,
+		    (unsigned long long)need >> 10);
+	}
+
+	char lock[32];
+	const char *lk = lockdown_state(lock, sizeof(lock));
+	bool locked = lk && strcmp(lk, "none");
+	add("lockdown", !locked, "kernel lockdown (usually Secure Boot) blocks kexec_load and /dev/snapshot; "
+	    "disable Secure Boot or boot with lockdown=none where allowed",
+	    lk ? "lockdown: %s" : "lockdown: not reported (no LSM lockdown)%s", lk ? lk : "");
+	char kd[16] = "0";
+	read_file("/proc/sys/kernel/kexec_load_disabled", kd, sizeof(kd));
+	add("kexec", kd[0] == '0', "kexec_load is disabled until reboot (kernel.kexec_load_disabled=1)",
+	    "kexec_load_disabled=%c", kd[0]);
+
+	struct stat st;
+	bool snap = stat("/dev/snapshot", &st) == 0 && S_ISCHR(st.st_mode);
+	add("snapshot-device", snap, "the kernel needs CONFIG_HIBERNATION_SNAPSHOT_DEV (and devtmpfs mounted)",
+	    "%s", snap ? "/dev/snapshot present" : "/dev/snapshot missing");
+
+	uint64_t total = meminfo_kb("MemTotal"), avail = meminfo_kb("MemAvailable");
+	uint64_t used = total > avail ? total - avail : 0;
+	/* The snapshot copy, the agent's read buffer and kexec's staging copy: three times what is in use. */
+	bool mem_ok = avail >= 3 * used && 2 * used < total;
+	add("memory", mem_ok, "free memory (stop services) or add RAM: go-virtual briefly needs 3x the memory in use",
+	    "in use %llu MiB, available %llu MiB, need %llu MiB", (unsigned long long)used >> 10,
+	    (unsigned long long)avail >> 10, (unsigned long long)(3 * used) >> 10);
+
+	bool all = true;
+	for (int i = 0; i < nitems; i++)
+		all &= items[i].ok;
+	if (opt_json) {
+		printf("{\"ok\":%s,\"checks\":[", all ? "true" : "false");
+		for (int i = 0; i < nitems; i++) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(items[i].name);
+			printf(",\"ok\":%s,\"detail\":", items[i].ok ? "true" : "false");
+			json_str(items[i].detail);
+			if (items[i].hint) {
+				printf(",\"hint\":");
+				json_str(items[i].hint);
+			}
+			putchar('}');
+		}
+		printf("]}\n");
+	} else {
+		for (int i = 0; i < nitems; i++) {
+			printf("%-4s %-19s %s\n", items[i].ok ? "ok" : "FAIL", items[i].name, items[i].detail);
+			if (items[i].hint)
+				printf("     %-19s fix: %s\n", "", items[i].hint);
+		}
+		printf(all ? "all checks passed\n" : "some checks failed: go-virtual would refuse\n");
+	}
+	return all ? EXIT_OK : EXIT_PRECONDITION;
+}

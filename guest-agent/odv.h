@@ -1,0 +1,54 @@
+/* The odv agent: shared declarations. */
+#ifndef ODV_AGENT_H
+#define ODV_AGENT_H
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "odv_handoff.h"
+
+/* Exit codes (README): */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,          /* failed; nothing changed */
+	EXIT_USAGE = 2,
+	EXIT_NATIVE = 3,        /* go-virtual: the system came back, but natively (fail-safe) */
+	EXIT_PRECONDITION = 4,  /* a precondition (odv check) is not met; nothing changed */
+};
+
+/* ---- system facts (sysfacts.c) ---- */
+struct reservation { uint64_t base, size; bool found; };
+/* Parse one memmap= value "SIZE$ADDR" (K/M/G suffixes). Pure. 0 ok, -1 not a $-reservation. */
+int parse_memmap_reservation(const char *val, uint64_t *base, uint64_t *size);
+/* Find memmap=SIZE$ADDR in a kernel command line. Pure. */
+bool find_reservation(const char *cmdline, struct reservation *r);
+int read_file(const char *path, char *buf, size_t size);
+/* Firmware memory map (/sys/firmware/memmap); returns count or -1. */
+int read_firmware_memmap(struct odv_handoff_mem *out, int max);
+const char *lockdown_state(char *buf, size_t size);   /* "none", "integrity", ... or NULL */
+uint64_t meminfo_kb(const char *key);                 /* 0 if unknown */
+
+/* ---- odv-hv image (go_virtual.c) ---- */
+#define ODV_DEFAULT_HV_PATH "/usr/lib/odv/odv-hv.bin"
+
+/* ---- segment planning (plan.c), pure ---- */
+struct phys_run { uint64_t pfn, pages; };
+/*
+ * Free runs of RAM: pages in `ram` that are neither in the sorted list
+ * `used` (ascending PFNs) nor in [excl_base, excl_base+excl_len) nor below
+ * 1 MiB. Returns the number written to `out` (at most max, largest kept).
+ */
+int plan_free_runs(const struct odv_handoff_mem *ram, int nr_ram, const uint64_t *used, uint64_t nr_used,
+		   uint64_t excl_base, uint64_t excl_len, struct phys_run *out, int max);
+/* Choose at most max_segs runs (largest first) covering `pages`; fills segs in stream order. */
+int plan_stream_segments(struct phys_run *runs, int nr_runs, uint64_t pages,
+			 struct odv_handoff_seg *segs, int max_segs);
+
+/* ---- commands ---- */
+int cmd_check(int argc, char **argv);
+int cmd_go_virtual(int argc, char **argv);
+
+/* ---- output ---- */
+void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern bool opt_json;
+
+#endif

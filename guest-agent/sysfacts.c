@@ -1,0 +1,137 @@
+/* What the agent reads about the running system: reservation, memory map, lockdown, RAM. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <dirent.h>
+#include "odv.h"
+
+static int parse_size(const char *s, char **end, uint64_t *out)
+{
+	char *e;
+	unsigned long long v = strtoull(s, &e, 0);
+	if (e == s)
+		return -1;
+	switch (*e) {
+	case 'K': case 'k': v <<= 10; e++; break;
+	case 'M': case 'm': v <<= 20; e++; break;
+	case 'G': case 'g': v <<= 30; e++; break;
+	default: break;
+	}
+	*out = v;
+	*end = e;
+	return 0;
+}
+
+int parse_memmap_reservation(const char *val, uint64_t *base, uint64_t *size)
+{
+	char *e;
+	if (parse_size(val, &e, size) || *e != '$')
+		return -1;
+	if (parse_size(e + 1, &e, base) || (*e && *e != ' ' && *e != ',' && *e != '\n'))
+		return -1;
+	return *size ? 0 : -1;
+}
+
+bool find_reservation(const char *cmdline, struct reservation *r)
+{
+	r->found = false;
+	for (const char *p = cmdline; (p = strstr(p, "memmap=")); p += 7) {
+		if (p != cmdline && p[-1] != ' ')
+			continue;
+		/* memmap= may list several regions separated by commas. */
+		const char *v = p + 7;
+		while (*v && *v != ' ' && *v != '\n') {
+			uint64_t b, s;
+			if (parse_memmap_reservation(v, &b, &s) == 0) {
+				r->base = b;
+				r->size = s;
+				r->found = true;
+			}
+			while (*v && *v != ',' && *v != ' ' && *v != '\n')
+				v++;
+			if (*v == ',')
+				v++;
+		}
+	}
+	return r->found;
+}
+
+int read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return (int)n;
+}
+
+int read_firmware_memmap(struct odv_handoff_mem *out, int max)
+{
+	int n = 0;
+	for (int i = 0; n < max; i++) {
+		char path[128], buf[64];
+		uint64_t start, end;
+		snprintf(path, sizeof(path), "/sys/firmware/memmap/%d/start", i);
+		if (read_file(path, buf, sizeof(buf)) < 0)
+			break;
+		start = strtoull(buf, NULL, 0);
+		snprintf(path, sizeof(path), "/sys/firmware/memmap/%d/end", i);
+		if (read_file(path, buf, sizeof(buf)) < 0)
+			return -1;
+		end = strtoull(buf, NULL, 0);
+		snprintf(path, sizeof(path), "/sys/firmware/memmap/%d/type", i);
+		if (read_file(path, buf, sizeof(buf)) < 0)
+			return -1;
+		uint32_t type = ODV_MEM_RESERVED;
+		if (!strncmp(buf, "System RAM", 10))
+			type = ODV_MEM_RAM;
+		else if (!strncmp(buf, "ACPI Tables", 11))
+			type = ODV_MEM_ACPI;
+		else if (!strncmp(buf, "ACPI Non-volatile", 17))
+			type = ODV_MEM_NVS;
+		out[n++] = (struct odv_handoff_mem){ start, end - start + 1, type, 0 };
+	}
+	/* The directory is numbered in no particular order: sort by base. */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && out[j - 1].base > out[j].base; j--) {
+			struct odv_handoff_mem t = out[j];
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return n;
+}
+
+const char *lockdown_state(char *buf, size_t size)
+{
+	char raw[128];
+	if (read_file("/sys/kernel/security/lockdown", raw, sizeof(raw)) < 0)
+		return NULL;
+	/* "none [integrity] confidentiality": the bracketed one is active. */
+	char *a = strchr(raw, '['), *b = a ? strchr(a, ']') : NULL;
+	if (!a || !b)
+		return NULL;
+	size_t n = (size_t)(b - a - 1);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, a + 1, n);
+	buf[n] = 0;
+	return buf;
+}
+
+uint64_t meminfo_kb(const char *key)
+{
+	char buf[8192];
+	if (read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return 0;
+	size_t k = strlen(key);
+	for (char *p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, key, k) && p[k] == ':')
+			return strtoull(p + k + 1, NULL, 10);
+	return 0;
+}

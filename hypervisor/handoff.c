@@ -1,0 +1,79 @@
+/* Handoff block codec (include/odv_handoff.h). Pure; built into odv-hv, the agent and the unit tests. */
+#include "odv_handoff.h"
+#include <stddef.h>
+
+_Static_assert(sizeof(struct odv_handoff_mem) == 24, "wire format");
+_Static_assert(sizeof(struct odv_handoff_seg) == 16, "wire format");
+_Static_assert(offsetof(struct odv_handoff, mem) % 8 == 0, "wire format");
+_Static_assert(sizeof(struct odv_handoff) % 8 == 0, "wire format");
+
+uint32_t odv_crc32(const void *data, uint64_t len)
+{
+	/* CRC-32 (IEEE 802.3, reflected, poly 0xEDB88320), bitwise: the block is small. */
+	const uint8_t *p = data;
+	uint32_t crc = 0xffffffffu;
+	for (uint64_t i = 0; i < len; i++) {
+		crc ^= p[i];
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+	}
+	return ~crc;
+}
+
+static uint32_t handoff_crc(const struct odv_handoff *h)
+{
+	/* The CRC covers everything before the result fields, with crc32 taken as 0. */
+	struct odv_handoff copy;
+	const uint8_t *src = (const uint8_t *)h;
+	uint8_t *dst = (uint8_t *)&copy;
+	size_t n = offsetof(struct odv_handoff, result_mode);
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i];
+	copy.crc32 = 0;
+	return odv_crc32(&copy, n);
+}
+
+void odv_handoff_seal(struct odv_handoff *h)
+{
+	h->magic = ODV_HANDOFF_MAGIC;
+	h->version = ODV_HANDOFF_VERSION;
+	h->size = sizeof(*h);
+	h->crc32 = handoff_crc(h);
+}
+
+int odv_handoff_check(const struct odv_handoff *h)
+{
+	if (h->magic != ODV_HANDOFF_MAGIC)
+		return ODV_HANDOFF_EMAGIC;
+	if (h->version != ODV_HANDOFF_VERSION)
+		return ODV_HANDOFF_EVERSION;
+	if (h->size != sizeof(*h))
+		return ODV_HANDOFF_ESIZE;
+	if (h->crc32 != handoff_crc(h))
+		return ODV_HANDOFF_ECRC;
+	if (h->nr_mem > ODV_HANDOFF_MAX_MEM || h->nr_segs > ODV_HANDOFF_MAX_SEGS ||
+	    h->hv_size > h->region_size || (h->region_base & 0xfff))
+		return ODV_HANDOFF_ERANGE;
+	uint64_t pages = 0;
+	for (uint32_t i = 0; i < h->nr_segs; i++) {
+		if (h->seg[i].phys & 0xfff)
+			return ODV_HANDOFF_ERANGE;
+		pages += h->seg[i].pages;
+	}
+	if (pages != h->stream_pages)
+		return ODV_HANDOFF_ERANGE;
+	return ODV_HANDOFF_OK;
+}
+
+const char *odv_handoff_strerror(int err)
+{
+	switch (err) {
+	case ODV_HANDOFF_OK: return "ok";
+	case ODV_HANDOFF_EMAGIC: return "no handoff block (bad magic)";
+	case ODV_HANDOFF_EVERSION: return "handoff block version not supported";
+	case ODV_HANDOFF_ESIZE: return "handoff block size mismatch";
+	case ODV_HANDOFF_ECRC: return "handoff block corrupted (CRC mismatch)";
+	case ODV_HANDOFF_ERANGE: return "handoff block inconsistent (counts or alignment)";
+	default: return "unknown handoff error";
+	}
+}

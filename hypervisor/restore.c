@@ -1,0 +1,184 @@
+/*
+ * go-virtual, odv-hv's half (DESIGN.md steps 4-6): entered from kexec with
+ * the hibernation image stream scattered over free RAM frames and the
+ * handoff block right after odv-hv's image. Check the handoff, park the
+ * other CPUs, copy every image page to its PFN, then resume the image:
+ * as a VM when VMX is usable, natively (fail-safe) when it is not. Either
+ * way the system comes back; the result is written into the handoff block
+ * for the agent to read.
+ */
+#include "hv.h"
+#include "arch.h"
+#include "serial.h"
+#include "odv_handoff.h"
+#include "swsusp_image.h"
+
+static struct odv_handoff *handoff;
+
+/* Stream page `idx` lives in the segment that covers it. */
+static const void *stream_page(void *ctx, uint64_t idx)
+{
+	const struct odv_handoff *h = ctx;
+	for (uint32_t i = 0; i < h->nr_segs; i++) {
+		if (idx < h->seg[i].pages)
+			return phys_to_virt(h->seg[i].phys + idx * PAGE_SIZE);
+		idx -= h->seg[i].pages;
+	}
+	return NULL;
+}
+
+static void set_result(uint32_t mode, const char *reason)
+{
+	handoff->result_mode = mode;
+	unsigned n = 0;
+	for (; reason[n] && n < sizeof(handoff->result_reason) - 1; n++)
+		handoff->result_reason[n] = reason[n];
+	handoff->result_reason[n] = 0;
+}
+
+/* A destination PFN must not be a page the stream still occupies. */
+static int pfn_not_in_stream(void *ctx, uint64_t pfn, uint64_t idx)
+{
+	const struct odv_handoff *h = ctx;
+	(void)idx;
+	uint64_t a = pfn * PAGE_SIZE;
+	for (uint32_t i = 0; i < h->nr_segs; i++)
+		if (a >= h->seg[i].phys && a < h->seg[i].phys + h->seg[i].pages * PAGE_SIZE) {
+			pr_err("restore: image PFN 0x%lx lies in stream segment %u", pfn, i);
+			return -1;
+		}
+	if (a >= 4 * SZ_1G) {
+		pr_err("restore: image PFN 0x%lx is above 4 GiB, which odv-hv does not map yet", pfn);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t copied, zeroed;
+
+static int copy_page(void *ctx, uint64_t pfn, uint64_t idx)
+{
+	uint64_t *dst = phys_to_virt(pfn * PAGE_SIZE);
+	if (idx == SWSUSP_NO_DATA) {
+		for (unsigned i = 0; i < 512; i++)
+			dst[i] = 0;
+		zeroed++;
+	} else {
+		const uint64_t *src = stream_page(ctx, idx);
+		for (unsigned i = 0; i < 512; i++)
+			dst[i] = src[i];
+		copied++;
+	}
+	return 0;
+}
+
+/*
+ * The old kernel left its other CPUs halted in its own memory, which the
+ * copy overwrites: send them INIT (all excluding self) so they wait for
+ * SIPI, outside any code we are about to replace.
+ */
+static void park_other_cpus(void)
+{
+	volatile uint32_t *apic = phys_to_virt(rdmsr(0x1b) & ~0xfffull);
+	apic[0x300 / 4] = 0x000c4500;   /* INIT, level assert, all excluding self */
+	for (int i = 0; i < 100000 && (apic[0x300 / 4] & BIT(12)); i++)
+		cpu_relax();
+	pr_info("restore: other CPUs parked with INIT");
+}
+
+static uint64_t restore_gdt[4] __aligned(16) = {
+	0, 0,
+	0x00AF9A000000FFFFull,   /* 0x10: 64-bit code, as the image expects */
+	0x00CF92000000FFFFull,   /* 0x18: data */
+};
+
+/* Fail-safe: jump into the image's restore_registers natively (DESIGN.md). */
+static __noreturn void resume_native(struct swsusp_header *img, const char *why)
+{
+	set_result(ODV_RESULT_NATIVE, why);
+	pr_warn("restore: resuming natively (fail-safe): %s", why);
+	/* restore_registers first loads CR3 from R9; until then it runs on our tables. */
+	uint64_t va = img->jump_address & ~0xfffull, pa = img->jump_address_phys & ~0xfffull;
+	if (host_map_4k(va, pa) || host_map_4k(va + PAGE_SIZE, pa + PAGE_SIZE))
+		hv_halt("cannot map the image's restore entry");
+	pr_info("restore: jumping to 0x%lx (phys 0x%lx) with cr3 0x%lx", img->jump_address,
+		img->jump_address_phys, img->cr3);
+	serial_flush();
+	struct dtr g = { sizeof(restore_gdt) - 1, (uint64_t)restore_gdt };
+	__asm__ volatile(
+		"lgdt %0\n\t"
+		"pushq $0x10\n\t"
+		"leaq 1f(%%rip), %%rax\n\t"
+		"pushq %%rax\n\t"
+		"lretq\n"
+		"1:\n\t"
+		"movw $0x18, %%ax\n\t"
+		"movw %%ax, %%ds\n\t"
+		"movw %%ax, %%es\n\t"
+		"movw %%ax, %%ss\n\t"
+		"movq %1, %%r9\n\t"
+		"movq %2, %%r8\n\t"
+		"xorl %%eax, %%eax\n\t"
+		"xorl %%ecx, %%ecx\n\t"
+		"xorl %%edx, %%edx\n\t"
+		"jmpq *%%r8"
+		:: "m"(g), "r"(img->cr3), "r"(img->jump_address) : "rax", "memory");
+	__builtin_unreachable();
+}
+
+__noreturn void restore_main(void)
+{
+	handoff = phys_to_virt(hv.load_base + hv.size);
+	int rc = odv_handoff_check(handoff);
+	if (rc) {
+		/* The old kernel is gone and we cannot find the image: nothing to go back to. */
+		pr_err("fatal: %s at 0x%lx", odv_handoff_strerror(rc), hv.load_base + hv.size);
+		hv_halt("no usable handoff block");
+	}
+	if (handoff->region_base != hv.load_base || handoff->hv_size != hv.size) {
+		pr_err("fatal: handoff describes odv-hv at 0x%lx (+0x%lx), but it runs at 0x%lx (+0x%lx)",
+		       handoff->region_base, handoff->hv_size, hv.load_base, hv.size);
+		hv_halt("handoff does not match this odv-hv");
+	}
+	pr_info("restore: handoff v%u ok: region 0x%lx-0x%lx, stream %lu pages in %u segments",
+		handoff->version, handoff->region_base, handoff->region_base + handoff->region_size,
+		handoff->stream_pages, handoff->nr_segs);
+	park_other_cpus();
+
+	/* Platform facts from the handoff: the firmware memory map. */
+	struct phys_range ram[ODV_HANDOFF_MAX_MEM];
+	unsigned nr_ram = 0;
+	hv.boot.nr_mmap = 0;
+	for (uint32_t i = 0; i < handoff->nr_mem && i < MB2_MAX_MMAP; i++) {
+		hv.boot.mmap[hv.boot.nr_mmap++] = (struct mem_range){
+			handoff->mem[i].base, handoff->mem[i].len, handoff->mem[i].type };
+		if (handoff->mem[i].type == ODV_MEM_RAM)
+			ram[nr_ram++] = (struct phys_range){ handoff->mem[i].base, handoff->mem[i].len };
+	}
+
+	struct swsusp_header img;
+	struct swsusp_layout lay;
+	const char *err;
+	struct phys_range excl = { handoff->region_base, handoff->region_size };
+	const void *p0 = stream_page(handoff, 0);
+	if (!p0 || swsusp_parse_header(p0, &img, &err) ||
+	    swsusp_validate(&img, stream_page, handoff, ram, nr_ram, &excl, &lay, &err) ||
+	    swsusp_walk(&img, stream_page, handoff, pfn_not_in_stream, handoff, NULL, &err)) {
+		pr_err("fatal: image cannot be restored: %s", p0 ? err : "stream page 0 missing");
+		hv_halt("image invalid after kexec");
+	}
+	pr_info("restore: image ok: %lu pages (%lu zero), jump 0x%lx, cr3 0x%lx",
+		lay.nr_pfns, lay.nr_zero, img.jump_address, img.cr3);
+
+	/* Copy. From here on the old kernel's memory is the image's. */
+	swsusp_walk(&img, stream_page, handoff, copy_page, handoff, NULL, &err);
+	pr_info("restore: %lu pages copied, %lu zeroed", copied, zeroed);
+
+	if (handoff->test_flags & ODV_TEST_FORCE_NATIVE)
+		resume_native(&img, "forced by test flag");
+	const char *why = vmx_unusable_reason_now();
+	if (why)
+		resume_native(&img, why);
+	/* VMX resume of the image is the next step (issue: go-virtual under VMX). */
+	resume_native(&img, "resume under VMX not implemented yet");
+}
