@@ -17,6 +17,10 @@ uint64_t seg_descriptor(uint64_t base, uint32_t limit, uint32_t ar)
 int devirt_build_gdt(const struct seg_state s[SEG_COUNT], uint64_t *gdt, unsigned n, const char **err)
 {
 	unsigned top = 1;
+	/* Which slot holds which kind of entry, so that a 16-byte system
+	 * descriptor's upper half never silently takes another segment's slot. */
+	enum { FREE = 0, SEG_LOW = 1, SYS_HIGH = 2 };
+	uint8_t use[64] = { 0 };
 	for (unsigned i = 0; i < n; i++)
 		gdt[i] = 0;
 	for (unsigned k = 0; k < SEG_COUNT; k++) {
@@ -42,13 +46,25 @@ int devirt_build_gdt(const struct seg_state s[SEG_COUNT], uint64_t *gdt, unsigne
 			ar = (ar & ~0xfu) | 0x9;         /* available 64-bit TSS: LTR marks it busy */
 		uint64_t d = seg_descriptor(s[k].base, s[k].limit, ar);
 		uint64_t hi = system ? s[k].base >> 32 : 0;
-		if (gdt[idx] && (gdt[idx] != d || (system && gdt[idx + 1] != hi))) {
+		if (idx + slots > sizeof(use)) {
+			*err = "a selector index is beyond what the devirtualize path supports (512 bytes of GDT)";
+			return -1;
+		}
+		if (use[idx] == SYS_HIGH || (system && use[idx + 1] != FREE && use[idx + 1] != SYS_HIGH) ||
+		    (system && use[idx + 1] == SYS_HIGH && gdt[idx + 1] != hi)) {
+			*err = "a segment overlaps the upper half of a 16-byte system descriptor";
+			return -1;
+		}
+		if (use[idx] == SEG_LOW && (gdt[idx] != d || (system && gdt[idx + 1] != hi))) {
 			*err = "two segments share a selector but differ in hidden state";
 			return -1;
 		}
 		gdt[idx] = d;
-		if (system)
+		use[idx] = SEG_LOW;
+		if (system) {
 			gdt[idx + 1] = hi;
+			use[idx + 1] = SYS_HIGH;
+		}
 		if (idx + slots > top)
 			top = idx + slots;
 	}

@@ -17,7 +17,11 @@ struct log_ring {
 };
 
 const char *log_level_name(enum log_level l);
-/* Format one line "odv-hv[level] msg\n" into buf; returns length (truncated lines end in "...\n"). */
+/*
+ * Format one line "odv-hv[level] msg\n" into buf; returns its length.
+ * Truncated lines end in "...\n". size must be at least 32 (else 0 is
+ * returned and nothing written); messages longer than 511 bytes are cut.
+ */
 size_t log_format_line(char *buf, size_t size, enum log_level l, const char *fmt, va_list ap);
 void log_ring_write(struct log_ring *r, const char *s, size_t n);
 /* Copy out the bytes from logical offset `from` (clamped to what is kept); returns count. */

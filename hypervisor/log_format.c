@@ -11,24 +11,34 @@ const char *log_level_name(enum log_level l)
 
 size_t log_format_line(char *buf, size_t size, enum log_level l, const char *fmt, va_list ap)
 {
-	if (size < 16)
+	/* Room for the longest prefix and the truncation mark, always. */
+	if (size < 32)
 		return 0;
+	char msg[512];
+	int m = fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t mlen = (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1;
+	bool complete = (size_t)m < sizeof(msg);
+	/* Exactly one newline at the end: drop the message's own trailing ones. */
+	while (complete && mlen && msg[mlen - 1] == '\n')
+		mlen--;
 	int p = fmt_snprintf(buf, size, "odv-hv[%s] ", log_level_name(l));
-	int m = fmt_vsnprintf(buf + p, size - (size_t)p, fmt, ap);
-	size_t len = (size_t)p + (size_t)m;
-	if (len + 1 >= size) {
-		/* Truncated: mark it so nobody mistakes a cut line for a whole one. */
-		len = size - 1;
-		buf[len - 4] = '.';
-		buf[len - 3] = '.';
-		buf[len - 2] = '.';
-		buf[len - 1] = '\n';
+	size_t len = (size_t)p;
+	if (complete && len + mlen + 1 < size) {
+		for (size_t i = 0; i < mlen; i++)
+			buf[len++] = msg[i];
+		buf[len++] = '\n';
 		buf[len] = '\0';
 		return len;
 	}
-	/* Exactly one newline at the end. */
-	while (len > (size_t)p && buf[len - 1] == '\n')
-		len--;
+	/* Truncated: keep what fits and mark it, so nobody mistakes a cut line for a whole one. */
+	size_t keep = size - 1 - 4 - len;
+	if (keep > mlen)
+		keep = mlen;
+	for (size_t i = 0; i < keep; i++)
+		buf[len++] = msg[i];
+	buf[len++] = '.';
+	buf[len++] = '.';
+	buf[len++] = '.';
 	buf[len++] = '\n';
 	buf[len] = '\0';
 	return len;

@@ -2,6 +2,14 @@
 
 struct tag { uint32_t type, size; };
 
+static bool terminated(const uint8_t *s, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!s[i])
+			return true;
+	return false;
+}
+
 int mb2_parse(const void *mbi, uint64_t mbi_phys, struct boot_info *bi, const char **err)
 {
 	const uint8_t *p = mbi;
@@ -16,7 +24,7 @@ int mb2_parse(const void *mbi, uint64_t mbi_phys, struct boot_info *bi, const ch
 	uint32_t off = 8;
 	while (off + 8 <= total) {
 		const struct tag *t = (const void *)(p + off);
-		if (t->size < 8 || off + t->size > total) {
+		if (t->size < 8 || (uint64_t)off + t->size > total) {
 			*err = "multiboot2 tag runs past the end of the info";
 			return -1;
 		}
@@ -25,9 +33,18 @@ int mb2_parse(const void *mbi, uint64_t mbi_phys, struct boot_info *bi, const ch
 		case 0:
 			return 0;
 		case 1:
+			if (!terminated(body, t->size - 8)) {
+				*err = "multiboot2 command line is not terminated inside its tag";
+				return -1;
+			}
 			bi->cmdline = (const char *)body;
 			break;
 		case 3:
+			/* mod_start, mod_end, then a NUL-terminated string inside the tag */
+			if (t->size < 8 + 8 + 1 || !terminated(body + 8, t->size - 16)) {
+				*err = "multiboot2 module tag is too short for its fields";
+				return -1;
+			}
 			if (bi->nr_modules < MB2_MAX_MODULES) {
 				struct mb2_module *m = &bi->modules[bi->nr_modules++];
 				m->start = ((const uint32_t *)body)[0];
@@ -36,6 +53,10 @@ int mb2_parse(const void *mbi, uint64_t mbi_phys, struct boot_info *bi, const ch
 			}
 			break;
 		case 6: {
+			if (t->size < 16) {
+				*err = "multiboot2 memory map tag too small";
+				return -1;
+			}
 			uint32_t esize = ((const uint32_t *)body)[0];
 			if (esize < 20) {
 				*err = "multiboot2 memory map entry too small";

@@ -56,6 +56,8 @@ bool memmap_covers(const struct mem_range *r, unsigned n, uint64_t base, uint64_
 {
 	/* Walk forward from base, hopping across adjacent ranges of the type. */
 	uint64_t pos = base, end = base + len;
+	if (end < base)
+		return false;   /* wraps past 2^64: no range can cover it */
 	bool progress = true;
 	while (pos < end && progress) {
 		progress = false;
