@@ -25,6 +25,7 @@ int plan_free_runs(const struct odv_handoff_mem *ram, int nr_ram, const uint64_t
 		if (ram[i].type != ODV_MEM_RAM)
 			continue;
 		uint64_t p = (ram[i].base + 4095) / 4096, end = (ram[i].base + ram[i].len) / 4096;
+		u = 0;                                 /* RAM ranges need not be in order */
 		if (p < 256)
 			p = 256;                       /* leave the first MiB alone (BIOS, trampolines) */
 		while (p < end) {

@@ -7,9 +7,12 @@
 #include <dirent.h>
 #include "odv.h"
 
+/* Like the kernel's memparse: digits (0x/0 prefixes allowed) and an optional K/M/G; no sign, no blanks. */
 static int parse_size(const char *s, char **end, uint64_t *out)
 {
 	char *e;
+	if (*s < '0' || *s > '9')
+		return -1;
 	unsigned long long v = strtoull(s, &e, 0);
 	if (e == s)
 		return -1;

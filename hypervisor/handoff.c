@@ -56,8 +56,8 @@ int odv_handoff_check(const struct odv_handoff *h)
 		return ODV_HANDOFF_ERANGE;
 	uint64_t pages = 0;
 	for (uint32_t i = 0; i < h->nr_segs; i++) {
-		if (h->seg[i].phys & 0xfff)
-			return ODV_HANDOFF_ERANGE;
+		if ((h->seg[i].phys & 0xfff) || h->seg[i].pages > h->stream_pages - pages)
+			return ODV_HANDOFF_ERANGE;   /* also catches a sum that would wrap */
 		pages += h->seg[i].pages;
 	}
 	if (pages != h->stream_pages)

@@ -24,12 +24,14 @@ int swsusp_parse_header(const void *page0, struct swsusp_header *h, const char *
 		*err = "image header has no x86 restore record (magic mismatch): unsupported kernel or corrupt image";
 		return -1;
 	}
-	if (h->pages < h->image_pages + 2 || h->size != h->pages * SWSUSP_PAGE) {
+	if (h->pages < h->image_pages + 2 || h->image_pages > h->pages ||
+	    h->size % SWSUSP_PAGE || h->size / SWSUSP_PAGE != h->pages) {
 		*err = "image header page counts are inconsistent";
 		return -1;
 	}
 	h->nr_meta = h->pages - h->image_pages - 1;
-	/* Enough metadata for the data pages, and not absurdly more (512 PFNs a page). */
+	/* Enough metadata for the data pages (512 PFNs a page); >= 6.6 streams
+	 * may have more, for zero pages that carry no data page. */
 	if (h->nr_meta * 512 < h->image_pages) {
 		*err = "image has fewer metadata pages than its data pages need";
 		return -1;

@@ -1,0 +1,311 @@
+/* Host unit tests for hypervisor/handoff.c: CRC-32, seal/check, range checks, error strings. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "odv_handoff.h"
+
+#define MiB 0x100000ull
+#define GiB 0x40000000ull
+
+/* Bytes covered by the CRC: everything before the result fields. */
+#define COVERED offsetof(struct odv_handoff, result_mode)
+
+/* A plausible block as the agent fills it, not yet sealed. */
+static void fill_block(struct odv_handoff *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->flags = 0;
+	h->region_base = 0x30000000;
+	h->region_size = 64 * MiB;
+	h->hv_size = 0x60000;
+	h->jump_address = 0xffffffff81e3a000ull;
+	h->jump_address_phys = 0x3e3a000;
+	h->image_cr3 = 0x12c0a000;
+	h->image_pages = 23000;
+	h->stream_pages = 23000 + 45 + 1;
+	h->nr_mem = 4;
+	h->mem[0] = (struct odv_handoff_mem){ 0, 0x9fc00, ODV_MEM_RAM, 0 };
+	h->mem[1] = (struct odv_handoff_mem){ 0x9fc00, 0x400, ODV_MEM_RESERVED, 0 };
+	h->mem[2] = (struct odv_handoff_mem){ 0x100000, GiB - 0x100000 - 0x20000, ODV_MEM_RAM, 0 };
+	h->mem[3] = (struct odv_handoff_mem){ GiB - 0x20000, 0x20000, ODV_MEM_ACPI, 0 };
+	h->nr_segs = 3;
+	h->seg[0] = (struct odv_handoff_seg){ 0x20000000, 20000 };
+	h->seg[1] = (struct odv_handoff_seg){ 0x08000000, 3000 };
+	h->seg[2] = (struct odv_handoff_seg){ 0x01000000, 46 };
+	h->serial_port = 0x3f8;
+	h->log_level = 2;
+	h->test_flags = 0;
+}
+
+static void test_crc32_vectors(void **state)
+{
+	assert_int_equal(odv_crc32("123456789", 9), 0xCBF43926u);
+	assert_int_equal(odv_crc32("", 0), 0);
+	assert_int_equal(odv_crc32(NULL, 0), 0);
+	assert_int_equal(odv_crc32("a", 1), 0xE8B7BE43u);
+	const char *fox = "The quick brown fox jumps over the lazy dog";
+	assert_int_equal(odv_crc32(fox, strlen(fox)), 0x414FA339u);
+	uint8_t zeros[32] = { 0 }, ones[32];
+	memset(ones, 0xff, sizeof(ones));
+	assert_int_equal(odv_crc32(zeros, sizeof(zeros)), 0x190A55ADu);
+	assert_int_equal(odv_crc32(ones, sizeof(ones)), 0xFF6CAB0Bu);
+}
+
+/* The length argument is honoured: bytes past it do not matter. */
+static void test_crc32_length(void **state)
+{
+	char buf[16] = "123456789XXXXXX";
+	assert_int_equal(odv_crc32(buf, 9), 0xCBF43926u);
+	buf[9] = 'Y';
+	assert_int_equal(odv_crc32(buf, 9), 0xCBF43926u);
+	assert_int_not_equal(odv_crc32(buf, 10), 0xCBF43926u);
+}
+
+static void test_seal_fills_header_and_checks(void **state)
+{
+	static struct odv_handoff h;
+	fill_block(&h);
+	odv_handoff_seal(&h);
+	assert_true(h.magic == ODV_HANDOFF_MAGIC);
+	assert_int_equal(h.version, ODV_HANDOFF_VERSION);
+	assert_int_equal(h.size, sizeof(struct odv_handoff));
+	assert_int_not_equal(h.crc32, 0);
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_OK);
+	/* Sealing twice gives the same CRC (the old CRC is not part of the sum). */
+	uint32_t crc = h.crc32;
+	odv_handoff_seal(&h);
+	assert_int_equal(h.crc32, crc);
+	/* Sealing over garbage in the header fields fixes them. */
+	h.magic = 1;
+	h.version = 77;
+	h.size = 3;
+	h.crc32 = 0xdeadbeef;
+	odv_handoff_seal(&h);
+	assert_int_equal(h.crc32, crc);
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_OK);
+}
+
+/* The CRC is CRC-32 over the covered bytes with the crc32 field taken as zero. */
+static void test_seal_crc_definition(void **state)
+{
+	static struct odv_handoff h, copy;
+	fill_block(&h);
+	odv_handoff_seal(&h);
+	copy = h;
+	copy.crc32 = 0;
+	assert_int_equal(h.crc32, odv_crc32(&copy, COVERED));
+}
+
+/* An all-zero block (nothing filled but the seal) is still consistent. */
+static void test_seal_empty_block(void **state)
+{
+	static struct odv_handoff h;
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_EMAGIC);
+	odv_handoff_seal(&h);
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_OK);
+}
+
+static int expected_for_offset(size_t off)
+{
+	if (off < offsetof(struct odv_handoff, version))
+		return ODV_HANDOFF_EMAGIC;
+	if (off < offsetof(struct odv_handoff, size))
+		return ODV_HANDOFF_EVERSION;
+	if (off < offsetof(struct odv_handoff, crc32))
+		return ODV_HANDOFF_ESIZE;
+	return ODV_HANDOFF_ECRC;
+}
+
+/* Every single-byte corruption of the covered part is caught, with the right code. */
+static void test_every_byte_flip_detected(void **state)
+{
+	static struct odv_handoff sealed, h;
+	static const uint8_t masks[] = { 0x01, 0x80, 0x5a, 0xff };
+	fill_block(&sealed);
+	odv_handoff_seal(&sealed);
+	assert_int_equal(COVERED, 1912);   /* wire format: result starts here */
+	for (size_t off = 0; off < COVERED; off++) {
+		for (unsigned m = 0; m < sizeof(masks); m++) {
+			h = sealed;
+			((uint8_t *)&h)[off] ^= masks[m];
+			int got = odv_handoff_check(&h);
+			if (got != expected_for_offset(off))
+				print_error("byte %zu ^ 0x%02x: got %d, want %d\n", off, masks[m], got,
+					    expected_for_offset(off));
+			assert_int_equal(got, expected_for_offset(off));
+		}
+	}
+}
+
+/* odv-hv writes the result after the agent sealed: that must not break the check. */
+static void test_result_fields_not_covered(void **state)
+{
+	static struct odv_handoff h;
+	fill_block(&h);
+	odv_handoff_seal(&h);
+	uint32_t crc = h.crc32;
+	h.result_mode = ODV_RESULT_NATIVE;
+	h.result_pad = 0xffffffff;
+	snprintf(h.result_reason, sizeof(h.result_reason), "VMX locked off in IA32_FEATURE_CONTROL");
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_OK);
+	h.result_mode = ODV_RESULT_VIRTUAL;
+	memset(h.result_reason, 'x', sizeof(h.result_reason));
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_OK);
+	/* Every byte of the result part, one at a time. */
+	for (size_t off = COVERED; off < sizeof(h); off++) {
+		((uint8_t *)&h)[off] ^= 0xa5;
+		assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_OK);
+	}
+	/* Re-sealing with a result present gives the same CRC. */
+	odv_handoff_seal(&h);
+	assert_int_equal(h.crc32, crc);
+}
+
+/* Change one thing, re-seal so only the consistency check can object. */
+#define RESEAL_EXPECT(h, want, ...) do { \
+		fill_block(&(h)); \
+		__VA_ARGS__; \
+		odv_handoff_seal(&(h)); \
+		assert_int_equal(odv_handoff_check(&(h)), (want)); \
+	} while (0)
+
+static void test_range_counts(void **state)
+{
+	static struct odv_handoff h;
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.nr_mem = ODV_HANDOFF_MAX_MEM);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_mem = ODV_HANDOFF_MAX_MEM + 1);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_mem = 0xffffffffu);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_segs = ODV_HANDOFF_MAX_SEGS + 1);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_segs = 0xffffffffu);
+	/* All 16 segments in use, totals matching. */
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, {
+		h.nr_segs = ODV_HANDOFF_MAX_SEGS;
+		for (int i = 0; i < ODV_HANDOFF_MAX_SEGS; i++)
+			h.seg[i] = (struct odv_handoff_seg){ (uint64_t)(i + 1) * 16 * MiB, 100 };
+		h.stream_pages = 1600;
+	});
+}
+
+static void test_range_region(void **state)
+{
+	static struct odv_handoff h;
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.hv_size = h.region_size);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.hv_size = h.region_size + 1);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.region_size = 0);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.region_base = 0x30000001);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.region_base = 0x30000800);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.region_base = 0x30000fff);
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.region_base = 0x30001000);
+}
+
+static void test_range_segments(void **state)
+{
+	static struct odv_handoff h;
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.seg[0].phys |= 1);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.seg[1].phys += 0x800);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.seg[2].phys |= 0xfff);
+	/* Segments past nr_segs are not looked at. */
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.seg[3] = ((struct odv_handoff_seg){ 0x123, 99 }));
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.seg[ODV_HANDOFF_MAX_SEGS - 1].phys = 1);
+	/* Page totals. */
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.stream_pages++);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.stream_pages--);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.seg[1].pages++);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.seg[2].pages = 0);
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, { h.seg[0].pages--; h.seg[1].pages++; });
+	/* Dropping the last segment breaks the total. */
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_segs = 2);
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, { h.nr_segs = 2; h.stream_pages = 23000; });
+	/* No segments at all: only consistent with an empty stream. */
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_segs = 0);
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, { h.nr_segs = 0; h.stream_pages = 0; });
+}
+
+/*
+ * Segment page counts whose sum wraps past 2^64 do not add up to
+ * stream_pages, whatever the low 64 bits of the sum say.
+ */
+static void test_range_segment_pages_wrap(void **state)
+{
+	static struct odv_handoff h;
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, {
+		h.nr_segs = 2;
+		h.seg[0] = (struct odv_handoff_seg){ 0x20000000, UINT64_MAX };
+		h.seg[1] = (struct odv_handoff_seg){ 0x08000000, 11 };
+		h.stream_pages = 10;
+	});
+}
+
+/* The cheap header checks come first: a wrong magic is reported as such, not as a CRC error. */
+static void test_check_order(void **state)
+{
+	static struct odv_handoff h;
+	fill_block(&h);
+	odv_handoff_seal(&h);
+	h.magic = 0;
+	h.version = 9;
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_EMAGIC);
+	h.magic = ODV_HANDOFF_MAGIC;
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_EVERSION);
+	h.version = ODV_HANDOFF_VERSION;
+	h.size = sizeof(h) - 8;
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_ESIZE);
+	h.size = sizeof(h);
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_OK);
+	/* A range problem with a stale CRC is a CRC error first. */
+	h.nr_mem = 1000;
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_ECRC);
+	odv_handoff_seal(&h);
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_ERANGE);
+}
+
+static void test_strerror(void **state)
+{
+	const int codes[] = {
+		ODV_HANDOFF_OK, ODV_HANDOFF_EMAGIC, ODV_HANDOFF_EVERSION,
+		ODV_HANDOFF_ESIZE, ODV_HANDOFF_ECRC, ODV_HANDOFF_ERANGE,
+	};
+	const unsigned n = sizeof(codes) / sizeof(codes[0]);
+	for (unsigned i = 0; i < n; i++) {
+		const char *s = odv_handoff_strerror(codes[i]);
+		assert_non_null(s);
+		assert_true(strlen(s) > 0);
+		for (unsigned j = 0; j < i; j++)
+			assert_string_not_equal(s, odv_handoff_strerror(codes[j]));
+	}
+	/* Unknown codes still get a non-empty string, distinct from the real ones. */
+	const int unknown[] = { 1, -6, -100, 12345 };
+	for (unsigned k = 0; k < sizeof(unknown) / sizeof(unknown[0]); k++) {
+		const char *s = odv_handoff_strerror(unknown[k]);
+		assert_non_null(s);
+		assert_true(strlen(s) > 0);
+		for (unsigned j = 0; j < n; j++)
+			assert_string_not_equal(s, odv_handoff_strerror(codes[j]));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32_vectors),
+		cmocka_unit_test(test_crc32_length),
+		cmocka_unit_test(test_seal_fills_header_and_checks),
+		cmocka_unit_test(test_seal_crc_definition),
+		cmocka_unit_test(test_seal_empty_block),
+		cmocka_unit_test(test_every_byte_flip_detected),
+		cmocka_unit_test(test_result_fields_not_covered),
+		cmocka_unit_test(test_range_counts),
+		cmocka_unit_test(test_range_region),
+		cmocka_unit_test(test_range_segments),
+		cmocka_unit_test(test_range_segment_pages_wrap),
+		cmocka_unit_test(test_check_order),
+		cmocka_unit_test(test_strerror),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
