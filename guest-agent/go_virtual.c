@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <termios.h>
 #include <linux/reboot.h>
 #include "odv.h"
 #include "odv_hvimage.h"
@@ -45,12 +46,40 @@ static const void *stream_page(void *ctx, uint64_t idx)
 	return idx < s->pages ? s->buf + idx * SWSUSP_PAGE : NULL;
 }
 
+/*
+ * Guest-visible time across the conversion: the TSC keeps counting through
+ * kexec and odv-hv (nothing resets it), while the kernel's clocks treat the
+ * gap as sleep and take it from the RTC. So time is TSC ticks, calibrated
+ * against CLOCK_MONOTONIC before anything is frozen.
+ */
+static double tsc_hz;
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static double mono_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void calibrate_tsc(void)
+{
+	double m0 = mono_s();
+	uint64_t t0 = rdtsc();
+	struct timespec d = { 0, 50 * 1000 * 1000 };
+	nanosleep(&d, NULL);
+	tsc_hz = (double)(rdtsc() - t0) / (mono_s() - m0);
+}
+
 static double now_s(void)
 {
-	/* CLOCK_BOOTTIME keeps counting across the conversion (the resumed kernel adds the gap). */
-	struct timespec t;
-	clock_gettime(CLOCK_BOOTTIME, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
+	return (double)rdtsc() / tsc_hz;
 }
 
 struct hv_file { uint8_t *data; size_t size; struct odv_hvimage_header hdr; };
@@ -169,6 +198,7 @@ int cmd_go_virtual(int argc, char **argv)
 	h->log_level = 2;
 	h->test_flags = force_native ? ODV_TEST_FORCE_NATIVE : 0;
 
+	calibrate_tsc();
 	if (mlockall(MCL_CURRENT | MCL_FUTURE))
 		progress("warning: mlockall failed (%s); continuing", strerror(errno));
 	int fd = open("/dev/snapshot", O_RDONLY | O_CLOEXEC);
@@ -225,6 +255,7 @@ int cmd_go_virtual(int argc, char **argv)
 	}
 
 	/* ---- the snapshot exists; from here every failure must unfreeze ---- */
+	progress_after_snapshot = true;
 	int rc = EXIT_FAIL;
 	loff_t size = 0;
 	uint8_t *buf = MAP_FAILED;
@@ -323,6 +354,9 @@ int cmd_go_virtual(int argc, char **argv)
 	}
 	progress("frozen for %.3f s so far; handing over to odv-hv", now_s() - t_frozen);
 	fflush(stdout);
+	/* Let a serial console finish these lines before the kernel goes away. */
+	tcdrain(1);
+	tcdrain(2);
 	syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_KEXEC, NULL);
 	/* Only reached if the kexec did not happen. */
 	snprintf(why, sizeof(why), "reboot(KEXEC) returned: %s", strerror(errno));

@@ -9,14 +9,23 @@
 #include <stdarg.h>
 #include <time.h>
 #include <cpuid.h>
+#include <sys/stat.h>
 #include "odv_abi.h"
 #include "odv.h"
 
 bool opt_json;
+bool progress_after_snapshot;
 
-/* Progress of long steps, on stderr, time-stamped (CLOCK_BOOTTIME). */
+/*
+ * Progress of long steps, on stderr, time-stamped (CLOCK_BOOTTIME). After
+ * the snapshot nothing may reach a file system, so if stderr is a regular
+ * file those lines are dropped (a terminal, pipe or console is fine).
+ */
 void progress(const char *fmt, ...)
 {
+	struct stat st;
+	if (progress_after_snapshot && fstat(2, &st) == 0 && S_ISREG(st.st_mode))
+		return;
 	struct timespec t;
 	clock_gettime(CLOCK_BOOTTIME, &t);
 	fprintf(stderr, "odv: [%5ld.%03ld] ", (long)t.tv_sec, t.tv_nsec / 1000000);

@@ -50,5 +50,6 @@ int cmd_go_virtual(int argc, char **argv);
 /* ---- output ---- */
 void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool opt_json;
+extern bool progress_after_snapshot;   /* set once the snapshot exists: see progress() */
 
 #endif

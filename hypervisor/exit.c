@@ -61,8 +61,15 @@ static enum exit_result exit_exception_nmi(struct vcpu *v, uint64_t qual)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 	if ((info & 0x700) == INTR_TYPE_NMI && (info & 0xff) == VEC_NMI) {
-		/* An NMI that arrived while the guest ran is the guest's: give it back. */
-		vmx_inject(VEC_NMI, INTR_TYPE_NMI, false, 0);
+		/*
+		 * An NMI that arrived while the guest ran is the guest's: give it
+		 * back. Before the guest has an IDT (a resume in progress) it
+		 * would be fatal; hold it until the guest has one.
+		 */
+		if (vmread(VMCS_GUEST_IDTR_LIMIT) < 2 * 16 + 15)
+			v->nmi_pending = true;
+		else
+			vmx_inject(VEC_NMI, INTR_TYPE_NMI, false, 0);
 		return HANDLED;
 	}
 	return exit_unexpected(v, qual);
@@ -86,9 +93,18 @@ static enum exit_result exit_cpuid(struct vcpu *v, uint64_t qual)
 		}
 	} else {
 		cpuid(leaf, sub, &a, &b, &c, &d);
+		/*
+		 * CPUID runs here in VMX root, so bits that mirror CR4 describe
+		 * odv-hv's CR4, not the guest's: put the guest's back. (A guest
+		 * told OSXSAVE=1 while its CR4.OSXSAVE is 0 gets #UD on XGETBV.)
+		 */
+		uint64_t cr4 = vmread(VMCS_GUEST_CR4);
 		if (leaf == 1) {
 			c |= (uint32_t)BIT(31);     /* hypervisor present */
 			c &= ~(uint32_t)BIT(5);     /* no VMX for the guest */
+			c = (c & ~(uint32_t)BIT(27)) | ((cr4 & CR4_OSXSAVE) ? (uint32_t)BIT(27) : 0);
+		} else if (leaf == 7 && sub == 0) {
+			c = (c & ~(uint32_t)BIT(4)) | ((cr4 & BIT(22)) ? (uint32_t)BIT(4) : 0);   /* OSPKE */
 		}
 	}
 	v->regs.rax = a;
@@ -234,6 +250,13 @@ static enum exit_result exit_cr_access(struct vcpu *v, uint64_t qual)
 				inject_gp();
 				return HANDLED;
 			}
+			uint64_t dropped = val & ~c->cr4_fixed1;
+			if (dropped && dropped != v->cr4_dropped_logged) {
+				/* The guest believes these are on; it will #UD on what needs them. */
+				pr_err("guest CR4 bits 0x%lx cannot be set in VMX non-root on this CPU "
+				       "(IA32_VMX_CR4_FIXED1=0x%lx): dropped", dropped, c->cr4_fixed1);
+				v->cr4_dropped_logged = dropped;
+			}
 			vmwrite(VMCS_GUEST_CR4, vmx_fix_cr(val, c->cr4_fixed0, c->cr4_fixed1));
 			vmwrite(VMCS_CR4_SHADOW, val);
 		} else if (cr == 3) {
@@ -333,7 +356,8 @@ void vmx_handle_exit(struct vcpu *v)
 	}
 	exit_handler h = reason < EXIT_REASON_MAX && handlers[reason] ? handlers[reason] : exit_unexpected;
 	h(v, vmread(VMCS_EXIT_QUALIFICATION));
-	if (v->nmi_pending && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)) {
+	if (v->nmi_pending && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+	    vmread(VMCS_GUEST_IDTR_LIMIT) >= 2 * 16 + 15) {
 		v->nmi_pending = false;
 		vmx_inject(VEC_NMI, INTR_TYPE_NMI, false, 0);
 	}

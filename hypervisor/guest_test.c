@@ -16,55 +16,6 @@ static void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n)
 		for (size_t i = n; i-- > 0;) dst[i] = src[i];
 }
 
-/* 64-bit start: CS=0x10 (64-bit code), SS/DS/ES=0x18, TR a minimal busy TSS. */
-static void set_long_mode_state(uint64_t cr3, uint64_t rip)
-{
-	struct vmx_caps *c = &hv.caps;
-	uint64_t cr0 = CR0_PE | CR0_NE | CR0_PG | BIT(4) /* ET */;
-	uint64_t cr4 = CR4_PAE;
-	vmwrite(VMCS_GUEST_CR0, vmx_fix_cr(cr0, c->cr0_fixed0, c->cr0_fixed1));
-	vmwrite(VMCS_CR0_SHADOW, cr0);
-	vmwrite(VMCS_GUEST_CR4, vmx_fix_cr(cr4, c->cr4_fixed0, c->cr4_fixed1));
-	vmwrite(VMCS_CR4_SHADOW, cr4);
-	vmwrite(VMCS_GUEST_CR3, cr3);
-	vmwrite(VMCS_GUEST_EFER, EFER_LME | EFER_LMA);
-	vmwrite(VMCS_ENTRY_CONTROLS, vmread(VMCS_ENTRY_CONTROLS) | ENTRY_CTL_IA32E_GUEST);
-
-	static const struct { uint32_t sel_field; uint16_t sel; uint32_t ar; uint32_t limit; } segs[] = {
-		{ VMCS_GUEST_ES_SEL, 0x18, 0xc093, 0xffffffff },
-		{ VMCS_GUEST_CS_SEL, 0x10, 0xa09b, 0xffffffff },
-		{ VMCS_GUEST_SS_SEL, 0x18, 0xc093, 0xffffffff },
-		{ VMCS_GUEST_DS_SEL, 0x18, 0xc093, 0xffffffff },
-		{ VMCS_GUEST_FS_SEL, 0, AR_UNUSABLE, 0 },
-		{ VMCS_GUEST_GS_SEL, 0, AR_UNUSABLE, 0 },
-		{ VMCS_GUEST_LDTR_SEL, 0, AR_UNUSABLE, 0 },
-		{ VMCS_GUEST_TR_SEL, 0, 0x008b, 0x67 },
-	};
-	for (unsigned k = 0; k < ARRAY_SIZE(segs); k++) {
-		vmwrite(VMCS_GUEST_ES_SEL + 2 * k, segs[k].sel);
-		vmwrite(VMCS_GUEST_ES_LIMIT + 2 * k, segs[k].limit);
-		vmwrite(VMCS_GUEST_ES_AR + 2 * k, segs[k].ar);
-		vmwrite(VMCS_GUEST_ES_BASE + 2 * k, 0);
-	}
-	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
-	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0);
-	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
-	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);   /* any exception before the guest's IDT: triple fault */
-	vmwrite(VMCS_GUEST_DR7, 0x400);
-	vmwrite(VMCS_GUEST_RSP, 0);
-	vmwrite(VMCS_GUEST_RIP, rip);
-	vmwrite(VMCS_GUEST_RFLAGS, 0x2);
-	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
-	vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
-	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
-	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
-	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
-	vmwrite(VMCS_GUEST_DEBUGCTL, 0);
-	if (vmread(VMCS_ENTRY_CONTROLS) & ENTRY_CTL_LOAD_PAT)
-		vmwrite(VMCS_GUEST_PAT, rdmsr(MSR_IA32_PAT));
-}
-
 int test_guest_prepare(struct vcpu *v)
 {
 	if (hv.boot.nr_modules == 0) {
@@ -115,7 +66,7 @@ int test_guest_prepare(struct vcpu *v)
 	for (unsigned i = 0; i <= n; i++)
 		info->cmdline[i] = cmd[i];
 
-	set_long_mode_state(hdr.cr3, hdr.entry);
+	vmx_guest_long_mode(hdr.cr3, hdr.entry, EFER_LME | EFER_LMA);
 	v->regs.rdi = hdr.info_addr;
 	pr_info("test guest '%s': 0x%lx-0x%lx, entry 0x%lx, cr3 0x%lx", cmd,
 		hdr.load_addr, hdr.image_end, hdr.entry, hdr.cr3);

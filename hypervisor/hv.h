@@ -34,6 +34,8 @@ int vmx_init_cpu(struct vcpu *v);                  /* VMXON + VMCS; <0 with a lo
 int vmx_setup_vmcs(struct vcpu *v);
 void vmx_launch(struct vcpu *v);                   /* stubs.asm */
 void vmx_inject(uint32_t vector, uint32_t type, bool has_error, uint32_t error);
+void vmx_guest_long_mode(uint64_t cr3, uint64_t rip, uint64_t efer);
+void vmx_off(void);   /* leave VMX after a failed setup (no-op if VMXON never happened) */
 uint64_t vmread(uint32_t field);
 void vmwrite(uint32_t field, uint64_t value);
 

@@ -87,11 +87,14 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 	hv.load_base = load_base;
 	hv.size = (uint64_t)(__hv_end - __hv_start);
 	serial_init(COM1);
+	/* Whoever used the console before us may have left a line unfinished. */
+	serial_write("\n", 1);
 	log_init(LOG_INFO);
 	bool kexec = magic == ODV_ENTRY_KEXEC_MAGIC;
 	pr_info("odv-hv %s starting: %s entry, region 0x%lx-0x%lx", ODV_VERSION_STRING,
 		kexec ? "kexec" : "multiboot2", hv.load_base, hv.load_base + hv.size);
 	host_tables_init();
+	hv.bsp = &bsp_vcpu;
 	if (kexec)
 		restore_main();
 	if (magic != MB2_BOOTLOADER_MAGIC)
@@ -114,9 +117,7 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 		hv_halt("memory map too fragmented");
 	hv.nr_guest_map = (unsigned)n;
 
-	struct vcpu *v = &bsp_vcpu;
-	v->id = 0;
-	hv.bsp = v;
+	struct vcpu *v = hv.bsp;
 	if (vmx_init_cpu(v))
 		hv_halt("VMX unusable");
 	if (ept_setup() || vmx_setup_vmcs(v))

@@ -126,6 +126,31 @@ static __noreturn void resume_native(struct swsusp_header *img, const char *why)
 	__builtin_unreachable();
 }
 
+/*
+ * vCPU 0 starts at the image's restore entry with the state DESIGN.md
+ * gives: 64-bit, CS=0x10, SS/DS/ES=0x18, CR3 = R9 = the image's CR3,
+ * RIP = jump_address, EFER as the kernel ran it (same kernel, same boot).
+ * Any VMX setup failure falls back to the native resume.
+ */
+static __noreturn void resume_virtual(struct swsusp_header *img)
+{
+	struct vcpu *v = hv.bsp;
+	if (vmx_init_cpu(v))
+		resume_native(img, "VMX setup failed (see odv-hv log)");
+	if (ept_setup() || vmx_setup_vmcs(v)) {
+		vmx_off();
+		resume_native(img, "VMX setup failed (see odv-hv log)");
+	}
+	vmx_guest_long_mode(img->cr3, img->jump_address, rdmsr(MSR_IA32_EFER));
+	v->regs = (struct guest_regs){ 0 };
+	v->regs.r9 = img->cr3;
+	set_result(ODV_RESULT_VIRTUAL, "resumed under odv-hv");
+	pr_info("restore: resuming the image as a VM: rip 0x%lx cr3 0x%lx", img->jump_address, img->cr3);
+	serial_flush();
+	vmx_launch(v);
+	__builtin_unreachable();
+}
+
 __noreturn void restore_main(void)
 {
 	handoff = phys_to_virt(hv.load_base + hv.size);
@@ -179,6 +204,5 @@ __noreturn void restore_main(void)
 	const char *why = vmx_unusable_reason_now();
 	if (why)
 		resume_native(&img, why);
-	/* VMX resume of the image is the next step (issue: go-virtual under VMX). */
-	resume_native(&img, "resume under VMX not implemented yet");
+	resume_virtual(&img);
 }

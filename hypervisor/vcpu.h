@@ -21,6 +21,7 @@ struct vcpu {
 	uint64_t exit_count[EXIT_REASON_MAX];
 	uint64_t user_vmcalls_refused;
 	bool nmi_pending;
+	uint64_t cr4_dropped_logged;   /* CR4 bits VMX could not hold, last reported */
 };
 
 /* GPR by number; RSP lives in the VMCS. */

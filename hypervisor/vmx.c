@@ -14,6 +14,16 @@ static uint8_t vmcs_region[PAGE_SIZE] __aligned(4096);
 static uint8_t msr_bitmap[PAGE_SIZE] __aligned(4096);
 static uint8_t io_bitmap[2][PAGE_SIZE] __aligned(4096);
 static uint8_t host_stack[16384] __aligned(16);
+static bool vmx_is_on;
+
+void vmx_off(void)
+{
+	if (!vmx_is_on)
+		return;
+	vmxoff();
+	write_cr4(read_cr4() & ~CR4_VMXE);
+	vmx_is_on = false;
+}
 
 uint64_t vmread(uint32_t field)
 {
@@ -135,6 +145,7 @@ int vmx_init_cpu(struct vcpu *v)
 		pr_err("fatal: VMXON failed (%d)", rc);
 		return -1;
 	}
+	vmx_is_on = true;
 	pr_info("vmx: VMXON ok on cpu %u", v->id);
 
 	*(uint32_t *)vmcs_region = caps->revision;
@@ -142,6 +153,7 @@ int vmx_init_cpu(struct vcpu *v)
 	v->vmcs_phys = hv_virt_to_phys(vmcs_region);
 	if (vmclear(v->vmcs_phys) || vmptrld(v->vmcs_phys)) {
 		pr_err("fatal: VMCLEAR/VMPTRLD failed");
+		vmx_off();
 		return -1;
 	}
 	v->host_stack_top = (uint64_t)(host_stack + sizeof(host_stack));
@@ -281,6 +293,60 @@ int vmx_setup_vmcs(struct vcpu *v)
 	vmwrite(VMCS_HOST_RSP, rsp);
 	vmwrite(VMCS_HOST_RIP, (uint64_t)vmx_exit_stub);
 	return 0;
+}
+
+/*
+ * Guest state for a 64-bit start, the shape a hibernation-image resume
+ * needs (DESIGN.md): CS=0x10 (64-bit code), SS/DS/ES=0x18, IF=0, CR4.PAE,
+ * a minimal busy TSS, and no GDT/IDT yet: the guest loads its own before
+ * it can take any exception.
+ */
+void vmx_guest_long_mode(uint64_t cr3, uint64_t rip, uint64_t efer)
+{
+	struct vmx_caps *c = &hv.caps;
+	uint64_t cr0 = CR0_PE | CR0_NE | CR0_PG | BIT(4) /* ET */;
+	uint64_t cr4 = CR4_PAE | (read_cr4() & CR4_LA57);
+	vmwrite(VMCS_GUEST_CR0, vmx_fix_cr(cr0, c->cr0_fixed0, c->cr0_fixed1));
+	vmwrite(VMCS_CR0_SHADOW, cr0);
+	vmwrite(VMCS_GUEST_CR4, vmx_fix_cr(cr4, c->cr4_fixed0, c->cr4_fixed1));
+	vmwrite(VMCS_CR4_SHADOW, cr4);
+	vmwrite(VMCS_GUEST_CR3, cr3);
+	vmwrite(VMCS_GUEST_EFER, efer | EFER_LME | EFER_LMA);
+	vmwrite(VMCS_ENTRY_CONTROLS, vmread(VMCS_ENTRY_CONTROLS) | ENTRY_CTL_IA32E_GUEST);
+
+	static const struct { uint32_t sel_field; uint16_t sel; uint32_t ar; uint32_t limit; } segs[] = {
+		{ VMCS_GUEST_ES_SEL, 0x18, 0xc093, 0xffffffff },
+		{ VMCS_GUEST_CS_SEL, 0x10, 0xa09b, 0xffffffff },
+		{ VMCS_GUEST_SS_SEL, 0x18, 0xc093, 0xffffffff },
+		{ VMCS_GUEST_DS_SEL, 0x18, 0xc093, 0xffffffff },
+		{ VMCS_GUEST_FS_SEL, 0, AR_UNUSABLE, 0 },
+		{ VMCS_GUEST_GS_SEL, 0, AR_UNUSABLE, 0 },
+		{ VMCS_GUEST_LDTR_SEL, 0, AR_UNUSABLE, 0 },
+		{ VMCS_GUEST_TR_SEL, 0, 0x008b, 0x67 },
+	};
+	for (unsigned k = 0; k < ARRAY_SIZE(segs); k++) {
+		vmwrite(VMCS_GUEST_ES_SEL + 2 * k, segs[k].sel);
+		vmwrite(VMCS_GUEST_ES_LIMIT + 2 * k, segs[k].limit);
+		vmwrite(VMCS_GUEST_ES_AR + 2 * k, segs[k].ar);
+		vmwrite(VMCS_GUEST_ES_BASE + 2 * k, 0);
+	}
+	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0);   /* any exception before the guest's IDT: triple fault */
+	vmwrite(VMCS_GUEST_DR7, 0x400);
+	vmwrite(VMCS_GUEST_RSP, 0);
+	vmwrite(VMCS_GUEST_RIP, rip);
+	vmwrite(VMCS_GUEST_RFLAGS, 0x2);
+	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_GUEST_DEBUGCTL, 0);
+	if (vmread(VMCS_ENTRY_CONTROLS) & ENTRY_CTL_LOAD_PAT)
+		vmwrite(VMCS_GUEST_PAT, rdmsr(MSR_IA32_PAT));
 }
 
 void vmx_inject(uint32_t vector, uint32_t type, bool has_error, uint32_t error)

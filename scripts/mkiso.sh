@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# mkiso.sh - build a small GRUB (BIOS, i386-pc) ISO that boots odv-hv by multiboot2.
+# mkiso.sh - build a small GRUB (BIOS, i386-pc) ISO that boots odv-hv by multiboot2,
+# or (with --linux) a Linux kernel natively.
 #
 # Usage: scripts/mkiso.sh OUT.iso --hv HV.elf [--module FILE NAME]... \
 #            [--cmdline "..."] [--entry-title T]
+#        scripts/mkiso.sh OUT.iso --linux BZIMAGE --initrd INITRD [--cmdline "..."]
+#
+# With --linux the entry is "linux /boot/vmlinuz <cmdline>; initrd /boot/initrd";
+# each word of the command line is single-quoted for GRUB, so '$' stays literal
+# (memmap=64M$0x30000000).
 #
 # The ISO holds /boot/odv-hv.elf, each module as /boot/<basename of FILE>, and a
 # grub.cfg that sends GRUB's own output to COM1 (115200) and boots at once:
@@ -17,12 +23,14 @@ usage() {
 }
 die() { echo "mkiso.sh: $*" >&2; exit 2; }
 
-out="" hv="" cmdline="" title="odv"
+out="" hv="" cmdline="" title="odv" linux="" initrd=""
 mod_files=() mod_names=()
 
 while [ $# -gt 0 ]; do
     case "$1" in
         --hv) [ $# -ge 2 ] || usage; hv=$2; shift 2 ;;
+        --linux) [ $# -ge 2 ] || usage; linux=$2; shift 2 ;;
+        --initrd) [ $# -ge 2 ] || usage; initrd=$2; shift 2 ;;
         --module) [ $# -ge 3 ] || usage; mod_files+=("$2"); mod_names+=("$3"); shift 3 ;;
         --cmdline) [ $# -ge 2 ] || usage; cmdline=$2; shift 2 ;;
         --entry-title) [ $# -ge 2 ] || usage; title=$2; shift 2 ;;
@@ -32,8 +40,13 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$out" ] || usage
-[ -n "$hv" ] || die "--hv HV.elf is required"
-[ -f "$hv" ] || die "hypervisor image not found: $hv"
+if [ -n "$linux" ]; then
+    [ -f "$linux" ] || die "kernel not found: $linux (run scripts/setup.sh)"
+    [ -n "$initrd" ] && [ -f "$initrd" ] || die "--linux needs --initrd FILE (not found: $initrd)"
+else
+    [ -n "$hv" ] || die "--hv HV.elf is required"
+    [ -f "$hv" ] || die "hypervisor image not found: $hv"
+fi
 
 GRUB_DIR=/usr/lib/grub/i386-pc
 [ -d "$GRUB_DIR" ] || die "$GRUB_DIR missing (install grub-pc-bin; run scripts/setup.sh)"
@@ -47,7 +60,7 @@ gq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 stage=$(mktemp -d "${TMPDIR:-/tmp}/odv-mkiso.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/boot/grub"
-cp "$hv" "$stage/boot/odv-hv.elf"
+[ -z "$hv" ] || cp "$hv" "$stage/boot/odv-hv.elf"
 
 {
     echo "set timeout=0"
@@ -56,7 +69,14 @@ cp "$hv" "$stage/boot/odv-hv.elf"
     echo "terminal_input serial console"
     echo "terminal_output serial"
     echo "menuentry $(gq "$title") {"
-    if [ -n "$cmdline" ]; then
+    if [ -n "$linux" ]; then
+        cp "$linux" "$stage/boot/vmlinuz"
+        cp "$initrd" "$stage/boot/initrd"
+        words=""
+        for w in $cmdline; do words+=" $(gq "$w")"; done
+        echo "    linux /boot/vmlinuz$words"
+        echo "    initrd /boot/initrd"
+    elif [ -n "$cmdline" ]; then
         echo "    multiboot2 /boot/odv-hv.elf $cmdline"
     else
         echo "    multiboot2 /boot/odv-hv.elf"
@@ -78,7 +98,7 @@ mkdir -p "$(dirname "$out")"
 log="$stage/grub-mkrescue.log"
 # Only the modules the config needs; no fonts, locales or themes (keeps the ISO ~5 MB).
 if ! grub-mkrescue -d "$GRUB_DIR" -o "$out" \
-        --install-modules="multiboot2 normal serial terminal boot configfile echo test iso9660 biosdisk part_msdos" \
+        --install-modules="multiboot2 linux normal serial terminal boot configfile echo test iso9660 biosdisk part_msdos" \
         --modules="serial terminal" \
         --fonts= --locales= --themes= \
         "$stage" >"$log" 2>&1; then

@@ -164,7 +164,14 @@ static void test_xsetbv(void)
 		gprintf("SKIP xsetbv: CPU has no XSAVE\n");
 		return;
 	}
+	/* CPUID.1:ECX.OSXSAVE mirrors the guest's CR4.OSXSAVE, not odv-hv's. */
+	g_cpuid(1, &a, &b, &c, &d);
+	bool before = c & (1u << 27);
 	write_cr4_probe(g_read_cr4() | (1u << 18));   /* OSXSAVE */
+	g_cpuid(1, &a, &b, &c, &d);
+	bool after = c & (1u << 27);
+	check(!before && after, "cpuid osxsave follows the guest's cr4",
+	      "OSXSAVE before/after setting CR4.OSXSAVE: %d/%d", before, after);
 	uint64_t n0 = exits_of(55);
 	int ok_rc = xsetbv_probe(3);                  /* x87 | SSE */
 	uint64_t now = xgetbv0();
