@@ -83,8 +83,19 @@ $(B)/iso/guest-c-%.iso: $(B)/odv-hv.elf $(B)/guests/guest-c.bin scripts/mkiso.sh
 # ---- Linux test systems (stock kernel from scripts/setup.sh + busybox initramfs) ----
 $(B)/linux/memtest: tests/linux/memtest.c | $(B)/linux
 	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
-$(B)/linux/go-virtual.cpio.gz: tests/linux/init-go-virtual $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest scripts/mkinitramfs.sh
-	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin $(B)/linux/memtest:/memtest
+$(B)/linux/runas: tests/linux/runas.c | $(B)/linux
+	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
+$(B)/linux/uservmcall: tests/linux/uservmcall.c | $(B)/linux
+	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
+# The msr driver module of the stock kernel (odv's hypercall path from user space).
+$(B)/linux/msr.ko: | $(B)/linux
+	@deb=$$(ls $(B)/kernel/linux-image-*.deb 2>/dev/null | head -1); \
+	test -n "$$deb" || { echo "no stock kernel package in $(B)/kernel: run scripts/setup.sh"; exit 1; }; \
+	dpkg-deb --fsys-tarfile "$$deb" | tar -xO --wildcards './lib/modules/*/kernel/arch/x86/kernel/msr.ko' > $@
+LINUX_TEST_FILES := $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/runas $(B)/linux/uservmcall $(B)/linux/msr.ko
+$(B)/linux/go-virtual.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) scripts/mkinitramfs.sh
+	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
+		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall $(B)/linux/msr.ko:/msr.ko
 # The stock kernel booted natively from GRUB in Bochs, with the reservation odv needs.
 # nopku: Bochs 2.7 lets a native kernel enable CR4.PKE but not a VMX guest
 # (IA32_VMX_CR4_FIXED1 bit 22 is 0), so a kernel using PKU cannot run under
@@ -93,7 +104,9 @@ LINUX_CMDLINE := console=ttyS0 memmap=64M$$0x30000000 panic=-1 loglevel=4 nopku
 $(B)/iso/linux-go-virtual.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
 	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE)'
-linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso
+$(B)/iso/linux-roundtrip.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
+	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=roundtrip'
+linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-roundtrip.iso
 	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
 
 # ---- host unit tests (cmocka) ----

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <cpuid.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "odv_abi.h"
 #include "odv.h"
 
@@ -45,6 +46,8 @@ static void usage(FILE *f)
 		"  status [--json]      say whether this system runs natively or under odv-hv\n"
 		"  check [--json]       check every precondition of go-virtual\n"
 		"  go-virtual [--json]  become a VM under odv-hv without a reboot\n"
+		"  go-native [--json]   leave odv-hv: continue on bare metal\n"
+		"  log                  print odv-hv's log\n"
 		"\n"
 		"exit codes: 0 success, 1 failure (nothing changed), 2 usage error,\n"
 		"            3 go-virtual came back natively (fail-safe), 4 precondition not met\n");
@@ -75,6 +78,13 @@ static void probe(struct hv_probe *p)
 	}
 }
 
+bool hv_present(void)
+{
+	struct hv_probe p;
+	probe(&p);
+	return p.virtual_odv;
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	int json = 0;
@@ -93,15 +103,40 @@ static int cmd_status(int argc, char **argv)
 	struct hv_probe p;
 	probe(&p);
 	const char *mode = p.virtual_odv ? "virtual" : p.other_hypervisor ? "other-hypervisor" : "native";
+	/* Exit counters need the msr driver and root; without them status still answers. */
+	uint64_t exits = 0, by_reason[128] = { 0 };
+	bool have_exits = false;
+	if (p.virtual_odv) {
+		char why[256];
+		int fd = hv_open(0, why, sizeof(why));
+		if (fd >= 0) {
+			have_exits = hv_read(fd, ODV_MSR_EXITS, &exits) == 0;
+			for (unsigned r = 0; have_exits && r < 65; r++)
+				hv_read(fd, ODV_MSR_EXIT_REASON0 + r, &by_reason[r]);
+			close(fd);
+		}
+	}
 	if (json) {
 		printf("{\"mode\":\"%s\"", mode);
 		if (p.virtual_odv)
-			printf(",\"abi_version\":\"%u.%u.%u\"", p.abi >> 16, (p.abi >> 8) & 0xff, p.abi & 0xff);
+			printf(",\"abi_version\":\"%u.%u.%u\",\"vcpus\":1", p.abi >> 16, (p.abi >> 8) & 0xff, p.abi & 0xff);
+		if (have_exits) {
+			printf(",\"exits\":%llu,\"exits_by_reason\":{", (unsigned long long)exits);
+			bool first = true;
+			for (unsigned r = 0; r < 65; r++)
+				if (by_reason[r]) {
+					printf("%s\"%u\":%llu", first ? "" : ",", r, (unsigned long long)by_reason[r]);
+					first = false;
+				}
+			printf("}");
+		}
 		if (p.other_hypervisor)
 			printf(",\"hypervisor_signature\":\"%s\"", p.sig);
 		printf("}\n");
 	} else if (p.virtual_odv) {
 		printf("virtual (odv-hv ABI %u.%u.%u)\n", p.abi >> 16, (p.abi >> 8) & 0xff, p.abi & 0xff);
+		if (have_exits)
+			printf("vcpu 0: %llu VM exits\n", (unsigned long long)exits);
 	} else if (p.other_hypervisor) {
 		printf("under another hypervisor (signature '%s'), not odv-hv\n", p.sig);
 	} else {
@@ -130,6 +165,10 @@ int main(int argc, char **argv)
 		return cmd_check(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "go-virtual"))
 		return cmd_go_virtual(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "go-native"))
+		return cmd_go_native(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "log"))
+		return cmd_log(argc - 2, argv + 2);
 	fprintf(stderr, "odv: unknown command '%s' (try odv --help)\n", argv[1]);
 	return EXIT_USAGE;
 }

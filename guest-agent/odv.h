@@ -43,7 +43,14 @@ int plan_free_runs(const struct odv_handoff_mem *ram, int nr_ram, const uint64_t
 int plan_stream_segments(struct phys_run *runs, int nr_runs, uint64_t pages,
 			 struct odv_handoff_seg *segs, int max_segs);
 
+/* ---- odv-hv hypercalls through the msr driver (hvcall.c) ---- */
+int hv_open(int cpu, char *why, size_t wl);            /* fd, or -1 with why */
+int hv_read(int fd, uint32_t msr, uint64_t *val);      /* 0, or -1 (no odv-hv) */
+bool hv_present(void);                                 /* CPUID says odv-hv (odv.c) */
+
 /* ---- commands ---- */
+int cmd_log(int argc, char **argv);
+int cmd_go_native(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_go_virtual(int argc, char **argv);
 

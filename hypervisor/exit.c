@@ -157,11 +157,75 @@ static bool msr_is_vmx_cap(uint32_t msr)
 	return msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_VMFUNC;
 }
 
+/*
+ * The synthetic-MSR hypercalls (include/odv_abi.h). Returns true when `msr`
+ * is one of them; *val is the value the RDMSR returns. DEVIRT does not
+ * return when it succeeds.
+ */
+static bool msr_hypercall(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	if (msr < ODV_MSR_BASE || msr >= ODV_MSR_BASE + ODV_MSR_COUNT)
+		return false;
+	switch (msr) {
+	case ODV_MSR_INFO:
+		*val = ODV_ABI_VERSION | (1ull << 32);
+		break;
+	case ODV_MSR_DEVIRT:
+		skip_instruction();
+		pr_info("devirtualize requested through the msr driver at rip=0x%lx",
+			vmread(VMCS_GUEST_RIP));
+		v->regs.rax = ODV_HC_OK;          /* EDX carries the CR3 switch (devirt.c) */
+		devirt(v);
+		/* Refused: undo the skip so the common path below completes the RDMSR. */
+		vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) - vmread(VMCS_EXIT_INSTR_LEN));
+		*val = ODV_HC_EUNSUPPORTED;
+		break;
+	case ODV_MSR_EXITS:
+		*val = v->exits_total;
+		break;
+	case ODV_MSR_LOG_HEAD:
+		*val = hv_log_ring.head;
+		break;
+	case ODV_MSR_LOG_RESET: {
+		uint64_t oldest = hv_log_ring.head > hv_log_ring.size ? hv_log_ring.head - hv_log_ring.size : 0;
+		v->log_cursor = oldest;
+		*val = oldest;
+		break;
+	}
+	case ODV_MSR_LOG_READ: {
+		char b[8] = { 0 };
+		size_t n = log_ring_read(&hv_log_ring, v->log_cursor, b, sizeof(b));
+		uint64_t oldest = hv_log_ring.head > hv_log_ring.size ? hv_log_ring.head - hv_log_ring.size : 0;
+		if (v->log_cursor < oldest)
+			v->log_cursor = oldest;  /* the ring moved past the reader: skip ahead */
+		v->log_cursor += n;
+		*val = 0;
+		for (int i = 7; i >= 0; i--)
+			*val = (*val << 8) | (uint8_t)b[i];
+		break;
+	}
+	default:
+		if (msr >= ODV_MSR_EXIT_REASON0 && msr < ODV_MSR_EXIT_REASON0 + EXIT_REASON_MAX)
+			*val = v->exit_count[msr - ODV_MSR_EXIT_REASON0];
+		else
+			*val = 0;
+		break;
+	}
+	return true;
+}
+
 static enum exit_result exit_rdmsr(struct vcpu *v, uint64_t qual)
 {
 	(void)qual;
 	uint32_t msr = (uint32_t)v->regs.rcx;
 	uint64_t val;
+	if (msr_hypercall(v, msr, &val)) {
+		/* RDMSR semantics: EDX:EAX, upper halves cleared. */
+		v->regs.rax = (uint32_t)val;
+		v->regs.rdx = val >> 32;
+		skip_instruction();
+		return HANDLED;
+	}
 	if (msr_is_vmx_cap(msr)) {
 		inject_gp();                /* as on a CPU without VMX */
 		return HANDLED;

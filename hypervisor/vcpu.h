@@ -20,6 +20,7 @@ struct vcpu {
 	uint64_t exits_total;
 	uint64_t exit_count[EXIT_REASON_MAX];
 	uint64_t user_vmcalls_refused;
+	uint64_t log_cursor;            /* ODV_MSR_LOG_READ position in the log ring */
 	bool nmi_pending;
 	uint64_t cr4_dropped_logged;   /* CR4 bits VMX could not hold, last reported */
 };

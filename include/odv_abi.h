@@ -8,6 +8,15 @@
  * A VMCALL from guest CPL > 0 is refused: the guest gets #UD at the VMCALL
  * and nothing else happens (no state of odv-hv changes except a counter).
  *
+ * Second transport, for Linux user space (the agent), which cannot execute
+ * VMCALL at CPL 0 itself: RDMSR of a synthetic MSR in [ODV_MSR_BASE,
+ * ODV_MSR_BASE + ODV_MSR_COUNT), issued on the agent's behalf by the stock
+ * msr driver (/dev/cpu/N/msr, root only). Those indices lie outside the MSR
+ * bitmap, so every RDMSR of them exits to odv-hv; RDMSR at CPL 3 faults in
+ * the CPU before any exit. Read-only on purpose: the msr driver taints the
+ * kernel on writes of unknown MSRs, not on reads. Natively (no odv-hv) the
+ * reads fail with EIO, which is how the agent knows.
+ *
  * Discovery: CPUID.1:ECX[31] (hypervisor present) and leaf 0x40000000,
  * whose EBX:ECX:EDX spell ODV_CPUID_SIGNATURE and EAX is the highest
  * hypervisor leaf. Leaf 0x40000001 EAX = ODV_ABI_VERSION.
@@ -35,6 +44,22 @@ enum odv_hc {
 	ODV_HC_DEVIRT     = 1,
 	/* out: RBX = total exits, RCX = exits of reason RBX-in (RBX in = reason) */
 	ODV_HC_EXIT_COUNT = 2,
+};
+
+/* Synthetic MSRs (the "ODV" range). Values read: */
+#define ODV_MSR_BASE   0x4f445600u
+#define ODV_MSR_COUNT  0x100u
+enum odv_msr {
+	ODV_MSR_INFO      = ODV_MSR_BASE + 0x00,  /* ODV_ABI_VERSION | (nr vCPUs << 32) */
+	ODV_MSR_DEVIRT    = ODV_MSR_BASE + 0x01,  /* leave VMX on this CPU; low 32 bits = status
+						     (enum odv_hc_status), high 32 bits undefined */
+	ODV_MSR_EXITS     = ODV_MSR_BASE + 0x02,  /* total VM exits of this vCPU */
+	ODV_MSR_LOG_HEAD  = ODV_MSR_BASE + 0x03,  /* bytes ever written to the log ring */
+	ODV_MSR_LOG_RESET = ODV_MSR_BASE + 0x04,  /* rewind this vCPU's log cursor to the oldest
+						     byte kept; returns that offset */
+	ODV_MSR_LOG_READ  = ODV_MSR_BASE + 0x05,  /* next 8 log bytes at the cursor (NUL-padded
+						     at the end), cursor += 8 */
+	ODV_MSR_EXIT_REASON0 = ODV_MSR_BASE + 0x80,  /* + reason: exits of that reason (0..127) */
 };
 
 enum odv_hc_status {

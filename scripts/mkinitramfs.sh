@@ -9,6 +9,7 @@ bb=/bin/busybox
     || { echo "mkinitramfs: busybox-static not installed (run scripts/setup.sh)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"     # mktemp -d makes it 0700: / must be searchable by non-root
 mkdir -p "$tmp"/{bin,dev,proc,sys,tmp}
 cp "$bb" "$tmp/bin/busybox"
 cp "$init" "$tmp/init"
