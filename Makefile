@@ -32,7 +32,7 @@ UNIT_SRC := $(addprefix hypervisor/,fmt.c log_format.c vmcs_fields.c vmx_caps.c 
 	devirt_gdt.c handoff.c swsusp_image.c) guest-agent/plan.c guest-agent/sysfacts.c
 UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan
 
-.PHONY: all hv agent guests isos linux unit test demo clean
+.PHONY: all hv agent guests isos linux unit test demo clean bench-prereqs
 # Keep intermediate objects: no "rm ..." lines after the test summary.
 .SECONDARY:
 all: hv agent guests
@@ -92,10 +92,19 @@ $(B)/linux/msr.ko: | $(B)/linux
 	@deb=$$(ls $(B)/kernel/linux-image-*.deb 2>/dev/null | head -1); \
 	test -n "$$deb" || { echo "no stock kernel package in $(B)/kernel: run scripts/setup.sh"; exit 1; }; \
 	dpkg-deb --fsys-tarfile "$$deb" | tar -xO --wildcards './lib/modules/*/kernel/arch/x86/kernel/msr.ko' > $@
-LINUX_TEST_FILES := $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/runas $(B)/linux/uservmcall $(B)/linux/msr.ko
+# ... and of the e1000 driver (the Bochs NIC the TCP stream runs over).
+$(B)/linux/e1000.ko: | $(B)/linux
+	@deb=$$(ls $(B)/kernel/linux-image-*.deb 2>/dev/null | head -1); \
+	test -n "$$deb" || { echo "no stock kernel package in $(B)/kernel: run scripts/setup.sh"; exit 1; }; \
+	dpkg-deb --fsys-tarfile "$$deb" | tar -xO --wildcards './lib/modules/*/kernel/drivers/net/ethernet/intel/e1000/e1000.ko' > $@
+$(B)/linux/tcpstream: tests/linux/tcpstream.c | $(B)/linux
+	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
+LINUX_TEST_FILES := $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/runas $(B)/linux/uservmcall \
+	$(B)/linux/msr.ko $(B)/linux/e1000.ko $(B)/linux/tcpstream
 $(B)/linux/go-virtual.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
-		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall $(B)/linux/msr.ko:/msr.ko
+		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall \
+		$(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko $(B)/linux/tcpstream:/tcpstream
 # The stock kernel booted natively from GRUB in Bochs, with the reservation odv needs.
 # nopku: Bochs 2.7 lets a native kernel enable CR4.PKE but not a VMX guest
 # (IA32_VMX_CR4_FIXED1 bit 22 is 0), so a kernel using PKU cannot run under
@@ -107,10 +116,28 @@ $(B)/iso/linux-go-virtual.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | 
 $(B)/iso/linux-roundtrip.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=roundtrip'
 linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-roundtrip.iso
+
+# ---- downtime benchmark (scripts/bench-downtime.sh; not part of make test) ----
+BENCH_MODS := crct10dif_common crct10dif_generic crc-t10dif crc64 crc64_rocksoft_generic crc64-rocksoft \
+	t10-pi scsi_common scsi_mod sd_mod libata ata_piix
+$(B)/bench/modules.stamp: | $(B)/bench
+	@deb=$$(ls $(B)/kernel/linux-image-*.deb 2>/dev/null | head -1); \
+	test -n "$$deb" || { echo "no stock kernel package in $(B)/kernel: run scripts/setup.sh"; exit 1; }; \
+	rm -rf $(B)/bench/mods && mkdir -p $(B)/bench/mods && \
+	dpkg-deb --fsys-tarfile "$$deb" | tar -x -C $(B)/bench/mods --wildcards $(foreach m,$(BENCH_MODS),'./lib/modules/*/$(m).ko' './lib/modules/*/*/$(m).ko' './lib/modules/*/*/*/$(m).ko' './lib/modules/*/*/*/*/$(m).ko') 2>/dev/null; \
+	n=$$(find $(B)/bench/mods -name '*.ko' | wc -l); test $$n -eq $(words $(BENCH_MODS)) || { echo "bench: found $$n of $(words $(BENCH_MODS)) modules"; exit 1; }; \
+	touch $@
+$(B)/bench/bench.cpio.gz: tests/linux/init-bench $(B)/bench/modules.stamp $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/msr.ko scripts/mkinitramfs.sh
+	scripts/mkinitramfs.sh $@ tests/linux/init-bench $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
+		$(B)/linux/memtest:/memtest $(B)/linux/msr.ko:/msr.ko \
+		$(foreach m,$(BENCH_MODS),$$(find $(B)/bench/mods -name '$(m).ko'):/modules/$(m).ko)
+$(B)/bench/bench.iso: $(B)/bench/bench.cpio.gz scripts/mkiso.sh
+	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/bench/bench.cpio.gz --cmdline '$(LINUX_CMDLINE)'
+bench-prereqs: $(B)/bench/bench.iso
 	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
 
 # ---- host unit tests (cmocka) ----
-$(B)/unit/%: tests/unit/%.c $(UNIT_SRC) $(wildcard hypervisor/*.h include/*.h guest-agent/*.h) | $(B)/unit
+$(B)/unit/%: tests/unit/%.c $(UNIT_SRC) $(wildcard hypervisor/*.h include/*.h guest-agent/*.h tests/unit/*.h) | $(B)/unit
 	$(CC) $(HOST_CFLAGS) -Iguest-agent -Itests/unit $< $(UNIT_SRC) -lcmocka -o $@
 unit: $(UNIT_TESTS:%=$(B)/unit/%) | $(B)/unit
 	@pass=0; fail=0; \
@@ -139,7 +166,7 @@ demo: all $(B)/iso/guest-a.iso
 		--mem 256 --until '^guest-a: (DONE|FAIL)|halted' --expect tests/scenarios/guest-a.expect
 	@echo "== serial log of the demo: =="; tr -d '\r' < $(B)/test-logs/demo-guest-a/serial.log | grep -a -E '^(odv-hv|guest-a)'
 
-$(B) $(B)/hv $(B)/guests $(B)/unit $(B)/iso $(B)/linux:
+$(B) $(B)/hv $(B)/guests $(B)/unit $(B)/iso $(B)/linux $(B)/bench:
 	mkdir -p $@
 
 clean:

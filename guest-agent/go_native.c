@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <time.h>
+#include <termios.h>
 #include "odv.h"
 #include "odv_abi.h"
 
@@ -65,6 +66,8 @@ int cmd_go_native(int argc, char **argv)
 	hv_read(fd, ODV_MSR_EXITS, &exits);
 	double hz = tsc_hz();
 	progress("asking odv-hv to devirtualize cpu 0 (after %llu VM exits)", (unsigned long long)exits);
+	tcdrain(1);   /* finish the console lines before odv-hv writes to the same port */
+	tcdrain(2);
 	uint64_t t0 = rdtsc(), val = 0;
 	int rc = hv_read(fd, ODV_MSR_DEVIRT, &val);
 	uint64_t t1 = rdtsc();

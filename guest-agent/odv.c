@@ -27,14 +27,21 @@ void progress(const char *fmt, ...)
 	struct stat st;
 	if (progress_after_snapshot && fstat(2, &st) == 0 && S_ISREG(st.st_mode))
 		return;
+	/* One write per line: a serial console must never show half a line when
+	 * odv-hv (or a kexec) takes the port over right after it. */
+	char line[512];
 	struct timespec t;
 	clock_gettime(CLOCK_BOOTTIME, &t);
-	fprintf(stderr, "odv: [%5ld.%03ld] ", (long)t.tv_sec, t.tv_nsec / 1000000);
+	int n = snprintf(line, sizeof(line), "odv: [%5ld.%03ld] ", (long)t.tv_sec, t.tv_nsec / 1000000);
 	va_list ap;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(2, line, (size_t)n) < 0)
+		return;
 }
 
 static void usage(FILE *f)

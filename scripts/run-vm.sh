@@ -4,7 +4,7 @@
 # Usage: scripts/run-vm.sh --name NAME --iso X.iso --engine bochs|qemu|vmx
 #            --timeout SECONDS --until REGEX --expect FILE
 #            [--cpus N] [--mem MB] [--log-dir DIR]
-#            [--bochsrc-extra FILE] [--qemu-arg ARG]...
+#            [--bochsrc-extra FILE] [--qemu-arg ARG]... [--host-cmd CMD]
 #
 # Engines: bochs = Bochs 2.7 (emulates VT-x); qemu = QEMU TCG (no VT-x);
 #          vmx = QEMU+KVM -cpu host,+vmx when the host offers nested VT-x, else Bochs.
@@ -30,16 +30,17 @@ usage() { sed -n 's/^# \{0,1\}//;4,7p' "$0" >&2; exit 2; }
 die() { echo "run-vm.sh: $*" >&2; exit 2; }
 
 name="" iso="" engine="" timeout="" until_re="" expect="" cpus=1 mem=512 logdir=""
-bochs_extra="" qemu_args=()
+bochs_extra="" qemu_args=() host_cmd="" host_pid=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        --name|--iso|--engine|--timeout|--until|--expect|--cpus|--mem|--log-dir|--bochsrc-extra|--qemu-arg)
+        --name|--iso|--engine|--timeout|--until|--expect|--cpus|--mem|--log-dir|--bochsrc-extra|--qemu-arg|--host-cmd)
             [ $# -ge 2 ] || die "$1 needs a value"
             case "$1" in
                 --name) name=$2 ;; --iso) iso=$2 ;; --engine) engine=$2 ;;
                 --timeout) timeout=$2 ;; --until) until_re=$2 ;; --expect) expect=$2 ;;
                 --cpus) cpus=$2 ;; --mem) mem=$2 ;; --log-dir) logdir=$2 ;;
                 --bochsrc-extra) bochs_extra=$2 ;; --qemu-arg) qemu_args+=("$2") ;;
+                --host-cmd) host_cmd=$2 ;;
             esac
             shift 2 ;;
         -h|--help) usage ;;
@@ -231,9 +232,17 @@ kill_emulator() {
     for i in $(seq 1 50); do alive $pids || break; sleep 0.1; done
     emu_pid=""
 }
-trap 'kill_emulator 2>/dev/null' EXIT
+# A host-side peer of the guest (--host-cmd, e.g. a TCP stream checker on
+# loopback): started before the emulator, its output in host.log, stopped after.
+stop_host() {
+    [ -n "$host_pid" ] || return 0
+    kill -TERM "$host_pid" 2>/dev/null; sleep 0.2; kill -KILL "$host_pid" 2>/dev/null
+    wait "$host_pid" 2>/dev/null; host_pid=""
+}
+trap 'kill_emulator 2>/dev/null; stop_host' EXIT
 on_signal() {
     kill_emulator 2>/dev/null
+    stop_host
     echo "FAIL $name: interrupted by SIG$1 (serial: $serial, emulator log: $emu_log)"
     trap - EXIT "$1"
     kill -"$1" $$     # die by the same signal, so a calling shell stops too
@@ -252,6 +261,11 @@ clean_serial() {
     fi | tr -d '\r'
 }
 
+if [ -n "$host_cmd" ]; then
+    bash -c "$host_cmd" >"$logdir/host.log" 2>&1 &
+    host_pid=$!
+    echo "host peer: $host_cmd (log: $logdir/host.log)"
+fi
 t0=$EPOCHREALTIME
 # setsid: own session and process group; timeout: a backstop in case this script dies.
 setsid timeout -s KILL $((timeout + 10)) "${emu_cmd[@]}" </dev/null >>"$emu_out" 2>&1 &
@@ -335,6 +349,7 @@ if [ -z "$reason" ]; then
 fi
 [ -n "$reason" ] || { [ -n "$first_unmet" ] && reason="unmet $first_unmet"; }
 rm -f "$clean"
+stop_host
 trap - EXIT
 if [ -z "$reason" ]; then
     echo "PASS $name ($label, $wall s)"

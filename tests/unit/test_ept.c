@@ -95,15 +95,8 @@ static void check_addr(const struct ept_env *env, uint64_t pml4, const struct ep
 	assert_int_equal(perms, EPT_RWX);
 }
 
-static uint64_t rng_state = 0x5851f42d4c957f2dull;
-static uint64_t rng(void)
-{
-	uint64_t x = rng_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return rng_state = x;
-}
+#define RNG_SEED 0x5851f42d4c957f2dull
+#include "prng.h"
 
 /* Edges of every range (±1 byte, ±1 page), a stride over everything, random addresses. */
 static void check_map(const struct ept_env *env, uint64_t pml4, const struct ept_range *r, unsigned n,

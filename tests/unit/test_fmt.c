@@ -283,15 +283,8 @@ static void test_fmt_vsnprintf(void **state)
 }
 
 /* Random integers with a fixed-seed PRNG against the host. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint64_t rng(void)
-{
-	uint64_t x = rng_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return rng_state = x;
-}
+#define RNG_SEED 0x9e3779b97f4a7c15ull
+#include "prng.h"
 
 static void test_fmt_random_numbers(void **state)
 {

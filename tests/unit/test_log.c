@@ -257,15 +257,8 @@ static void test_log_ring_exactly_full(void **state)
 }
 
 /* Random writes and reads against a flat model of everything ever written. */
-static uint64_t rng_state = 0x0123456789abcdefull;
-static uint64_t rng(void)
-{
-	uint64_t x = rng_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return rng_state = x;
-}
+#define RNG_SEED 0x0123456789abcdefull
+#include "prng.h"
 
 static void test_log_ring_random_model(void **state)
 {

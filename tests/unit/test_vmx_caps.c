@@ -259,15 +259,8 @@ static void test_ctl_adjust_contradictory_cap(void **state)
 	assert_int_equal(vmx_ctl_adjust(&cap, 0, 0, &out, &missing), -1);
 }
 
-static uint64_t rng_state = 0x243f6a8885a308d3ull;
-static uint64_t rng(void)
-{
-	uint64_t x = rng_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return rng_state = x;
-}
+#define RNG_SEED 0x243f6a8885a308d3ull
+#include "prng.h"
 
 static void test_ctl_adjust_property(void **state)
 {
