@@ -23,7 +23,7 @@ mkdir -p "$dir" "build/test-logs/$name"
 
 # The swap disk: 1040 cylinders x 16 heads x 63 sectors, swap signature on the whole disk.
 img=$dir/swap.img
-rm -f "$img"
+rm -f "$img" "$img.lock"   # a killed Bochs leaves its lock file behind
 truncate -s $((1040 * 16 * 63 * 512)) "$img"
 mkswap -q "$img" >/dev/null || /sbin/mkswap "$img" >/dev/null
 {
@@ -50,8 +50,9 @@ X
 rm -f "$serial" "$dir/stamped.log"
 (
     while [ ! -e "$serial" ]; do sleep 0.05; done
-    tail -n +1 -F "$serial" 2>/dev/null | tr -d '\r' | while IFS= read -r line; do
-        printf '%s %s\n' "$EPOCHREALTIME" "$line"
+    # (no tr in between: it would buffer the lines in the pipe)
+    tail -n +1 -F "$serial" 2>/dev/null | while IFS= read -r line; do
+        printf '%s %s\n' "$EPOCHREALTIME" "${line%$'\r'}"
     done
 ) > "$dir/stamped.log" &
 stamper=$!
