@@ -12,23 +12,6 @@
 #include "odv.h"
 #include "odv_abi.h"
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static double tsc_hz(void)
-{
-	struct timespec a, b, d = { 0, 20 * 1000 * 1000 };
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	uint64_t t0 = rdtsc();
-	nanosleep(&d, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	return (double)(rdtsc() - t0) / ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
-}
-
 int cmd_go_native(int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {

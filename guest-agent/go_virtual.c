@@ -46,40 +46,9 @@ static const void *stream_page(void *ctx, uint64_t idx)
 	return idx < s->pages ? s->buf + idx * SWSUSP_PAGE : NULL;
 }
 
-/*
- * Guest-visible time across the conversion: the TSC keeps counting through
- * kexec and odv-hv (nothing resets it), while the kernel's clocks treat the
- * gap as sleep and take it from the RTC. So time is TSC ticks, calibrated
- * against CLOCK_MONOTONIC before anything is frozen.
- */
-static double tsc_hz;
-
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static double mono_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static void calibrate_tsc(void)
-{
-	double m0 = mono_s();
-	uint64_t t0 = rdtsc();
-	struct timespec d = { 0, 50 * 1000 * 1000 };
-	nanosleep(&d, NULL);
-	tsc_hz = (double)(rdtsc() - t0) / (mono_s() - m0);
-}
-
 static double now_s(void)
 {
-	return (double)rdtsc() / tsc_hz;
+	return (double)rdtsc() / tsc_hz();
 }
 
 struct hv_file { uint8_t *data; size_t size; struct odv_hvimage_header hdr; };
@@ -198,7 +167,7 @@ int cmd_go_virtual(int argc, char **argv)
 	h->log_level = 2;
 	h->test_flags = force_native ? ODV_TEST_FORCE_NATIVE : 0;
 
-	calibrate_tsc();
+	tsc_hz();    /* calibrate now, while nothing is frozen */
 	if (mlockall(MCL_CURRENT | MCL_FUTURE))
 		progress("warning: mlockall failed (%s); continuing", strerror(errno));
 	int fd = open("/dev/snapshot", O_RDONLY | O_CLOEXEC);

@@ -85,6 +85,27 @@ static void probe(struct hv_probe *p)
 	}
 }
 
+uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+double tsc_hz(void)
+{
+	static double hz;
+	if (hz > 0)
+		return hz;
+	struct timespec a, b, d = { 0, 50 * 1000 * 1000 };
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	uint64_t t0 = rdtsc();
+	nanosleep(&d, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	hz = (double)(rdtsc() - t0) / ((double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
+	return hz;
+}
+
 bool hv_present(void)
 {
 	struct hv_probe p;

@@ -54,6 +54,12 @@ int cmd_go_native(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_go_virtual(int argc, char **argv);
 
+/* ---- guest-visible time (odv.c) ----
+ * The TSC runs through the conversions, while the kernel's clocks treat the
+ * gap as sleep: downtime is TSC ticks, calibrated against CLOCK_MONOTONIC. */
+uint64_t rdtsc(void);
+double tsc_hz(void);          /* calibrates once (about 50 ms), then cached */
+
 /* ---- output ---- */
 void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool opt_json;

@@ -186,18 +186,15 @@ static bool msr_hypercall(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case ODV_MSR_LOG_HEAD:
 		*val = hv_log_ring.head;
 		break;
-	case ODV_MSR_LOG_RESET: {
-		uint64_t oldest = hv_log_ring.head > hv_log_ring.size ? hv_log_ring.head - hv_log_ring.size : 0;
-		v->log_cursor = oldest;
-		*val = oldest;
+	case ODV_MSR_LOG_RESET:
+		v->log_cursor = log_ring_oldest(&hv_log_ring);
+		*val = v->log_cursor;
 		break;
-	}
 	case ODV_MSR_LOG_READ: {
 		char b[8] = { 0 };
+		if (v->log_cursor < log_ring_oldest(&hv_log_ring))
+			v->log_cursor = log_ring_oldest(&hv_log_ring);  /* the ring moved past the reader */
 		size_t n = log_ring_read(&hv_log_ring, v->log_cursor, b, sizeof(b));
-		uint64_t oldest = hv_log_ring.head > hv_log_ring.size ? hv_log_ring.head - hv_log_ring.size : 0;
-		if (v->log_cursor < oldest)
-			v->log_cursor = oldest;  /* the ring moved past the reader: skip ahead */
 		v->log_cursor += n;
 		*val = 0;
 		for (int i = 7; i >= 0; i--)

@@ -24,6 +24,8 @@ const char *log_level_name(enum log_level l);
  */
 size_t log_format_line(char *buf, size_t size, enum log_level l, const char *fmt, va_list ap);
 void log_ring_write(struct log_ring *r, const char *s, size_t n);
+/* Logical offset of the oldest byte the ring still keeps. */
+uint64_t log_ring_oldest(const struct log_ring *r);
 /* Copy out the bytes from logical offset `from` (clamped to what is kept); returns count. */
 size_t log_ring_read(const struct log_ring *r, uint64_t from, char *out, size_t n);
 

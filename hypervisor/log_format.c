@@ -51,9 +51,14 @@ void log_ring_write(struct log_ring *r, const char *s, size_t n)
 	r->head += n;
 }
 
+uint64_t log_ring_oldest(const struct log_ring *r)
+{
+	return r->head > r->size ? r->head - r->size : 0;
+}
+
 size_t log_ring_read(const struct log_ring *r, uint64_t from, char *out, size_t n)
 {
-	uint64_t oldest = r->head > r->size ? r->head - r->size : 0;
+	uint64_t oldest = log_ring_oldest(r);
 	if (from < oldest)
 		from = oldest;
 	size_t k = 0;
