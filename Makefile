@@ -22,7 +22,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Ihypervisor -Iinclude -fsanitize=addre
 
 HV_C   := main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c vmx.c vmx_caps.c \
 	  vmcs_fields.c ept.c exit.c dump.c devirt.c devirt_gdt.c mb2.c memmap.c guest_test.c \
-	  host_paging.c restore.c handoff.c swsusp_image.c
+	  host_paging.c restore.c handoff.c swsusp_image.c linux_boot.c
 HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(HV_C:%.c=$(B)/hv/%.o)
 
 GUESTS := guest-a guest-b guest-c
@@ -119,7 +119,12 @@ $(B)/iso/linux-go-virtual.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | 
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE)'
 $(B)/iso/linux-roundtrip.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=roundtrip odv.net=1'
-linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-roundtrip.iso
+# The boot-menu entry "Linux under odv-hv": odv-hv by multiboot2, the kernel and initrd as modules.
+$(B)/iso/linux-under-odv.iso: $(B)/odv-hv.elf $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
+	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --entry-title "Linux under odv-hv" \
+		--module $(B)/kernel/vmlinuz 'linux console=ttyS0 panic=-1 loglevel=4 nopku tsc_early_khz=50000 odv.test=bootvirt' \
+		--module $(B)/linux/go-virtual.cpio.gz initrd
+linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-roundtrip.iso $(B)/iso/linux-under-odv.iso
 
 # ---- downtime benchmark (scripts/bench-downtime.sh; not part of make test) ----
 # reboot=pci: reset through port 0xCF9, which Bochs treats as a hardware reset.

@@ -6,6 +6,7 @@
 #include "vmx_caps.h"
 #include "vcpu.h"
 #include "log.h"
+void *memmove(void *d, const void *s, size_t n);
 
 #define HV_VIRT_BASE 0xFFFFFFFF80000000ull
 
@@ -44,6 +45,9 @@ int host_map_4k(uint64_t va, uint64_t pa);
 
 /* restore.c: kexec entry path (go-virtual) */
 __noreturn void restore_main(void);
+
+/* linux_boot.c: 1 = a Linux guest is set up, 0 = no "linux" module, -1 = error */
+int linux_boot_prepare(struct vcpu *v);
 
 /* guest_test.c */
 int test_guest_prepare(struct vcpu *v);

@@ -122,7 +122,10 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 		hv_halt("VMX unusable");
 	if (ept_setup() || vmx_setup_vmcs(v))
 		hv_halt("VMX setup failed");
-	if (test_guest_prepare(v))
+	int lb = linux_boot_prepare(v);
+	if (lb < 0)
+		hv_halt("cannot boot the Linux guest");
+	if (lb == 0 && test_guest_prepare(v))
 		hv_halt("no guest to run");
 	pr_info("launching vCPU 0");
 	serial_flush();     /* the guest may reprogram the UART */
