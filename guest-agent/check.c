@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include "odv.h"
-#include "odv_hvimage.h"
 
 struct item { const char *name; bool ok; char detail[200]; const char *hint; };
 static struct item items[16];
@@ -79,29 +78,21 @@ int cmd_check(int argc, char **argv)
 		add("reservation-aligned", (res.base & 0x1fffff) == 0, "use a 2 MiB aligned address in memmap=",
 		    "base 0x%llx", (unsigned long long)res.base);
 
-	int fd = open(hv_path, O_RDONLY);
-	struct odv_hvimage_header hdr = { 0 };
-	bool hv_ok = false;
-	if (fd >= 0) {
-		uint8_t b[32768];
-		ssize_t n = read(fd, b, sizeof(b));
-		close(fd);
-		for (ssize_t off = 0; off + (ssize_t)sizeof(hdr) <= n; off += 8) {
-			memcpy(&hdr, b + off, sizeof(hdr));
-			if (hdr.magic == ODV_HVIMAGE_MAGIC) {
-				hv_ok = true;
-				break;
-			}
-		}
-	}
-	add("odv-hv", hv_ok, "install odv-hv.bin or pass --hv PATH", hv_ok ? "%s: needs %llu KiB" : "%s: missing or not an odv-hv image",
-	    hv_path, (unsigned long long)hdr.mem_size >> 10);
+	struct hv_image hv;
+	char why[256];
+	bool hv_ok = hv_image_load(hv_path, &hv, why, sizeof(why)) == 0;
+	if (hv_ok)
+		add("odv-hv", true, NULL, "%s: needs %llu KiB", hv_path, (unsigned long long)hv.hdr.mem_size >> 10);
+	else
+		add("odv-hv", false, "install odv-hv.bin or pass --hv PATH", "%s", why);
 	if (hv_ok && res.found) {
-		uint64_t need = hdr.mem_size + 4096 * 2;
+		uint64_t need = hv_image_region_need(&hv);
 		add("reservation-size", res.size >= need, "enlarge the memmap= reservation",
 		    "reserved %llu KiB, odv-hv and handoff need %llu KiB", (unsigned long long)res.size >> 10,
 		    (unsigned long long)need >> 10);
 	}
+	if (hv_ok)
+		hv_image_free(&hv);
 
 	char lock[32];
 	const char *lk = lockdown_state(lock, sizeof(lock));

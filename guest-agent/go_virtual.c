@@ -23,7 +23,6 @@
 #include <termios.h>
 #include <linux/reboot.h>
 #include "odv.h"
-#include "odv_hvimage.h"
 #include "swsusp_image.h"
 
 /* include/uapi/linux/suspend_ioctls.h (values in DESIGN.md) */
@@ -49,40 +48,6 @@ static const void *stream_page(void *ctx, uint64_t idx)
 static double now_s(void)
 {
 	return (double)rdtsc() / tsc_hz();
-}
-
-struct hv_file { uint8_t *data; size_t size; struct odv_hvimage_header hdr; };
-
-static int load_hv(const char *path, struct hv_file *hv, char *why, size_t wl)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(why, wl, "cannot open odv-hv image %s: %s", path, strerror(errno));
-		if (fd >= 0) close(fd);
-		return -1;
-	}
-	hv->size = (size_t)st.st_size;
-	hv->data = malloc(hv->size + 4096);
-	if (!hv->data || read(fd, hv->data, hv->size) != (ssize_t)hv->size) {
-		snprintf(why, wl, "cannot read %s", path);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	for (size_t off = 0; off + sizeof(hv->hdr) <= hv->size && off < 32768; off += 8) {
-		memcpy(&hv->hdr, hv->data + off, sizeof(hv->hdr));
-		if (hv->hdr.magic == ODV_HVIMAGE_MAGIC) {
-			if (hv->hdr.version != ODV_HVIMAGE_VERSION || hv->hdr.load_size > hv->size + 4096 ||
-			    hv->hdr.mem_size < hv->hdr.load_size || hv->hdr.kexec_entry >= hv->size) {
-				snprintf(why, wl, "%s: odv-hv image header is not usable", path);
-				return -1;
-			}
-			return 0;
-		}
-	}
-	snprintf(why, wl, "%s is not an odv-hv image (no header in its first 32 KiB)", path);
-	return -1;
 }
 
 /* Read odv-hv's answer from the handoff block in the reserved region (/dev/mem). */
@@ -139,18 +104,18 @@ int cmd_go_virtual(int argc, char **argv)
 				"(e.g. memmap=64M$0x30000000); run 'odv check'\n");
 		return EXIT_PRECONDITION;
 	}
-	struct hv_file hv;
-	if (load_hv(hv_path, &hv, why, sizeof(why))) {
+	struct hv_image hv;
+	if (hv_image_load(hv_path, &hv, why, sizeof(why))) {
 		fprintf(stderr, "odv go-virtual: %s\n", why);
 		return EXIT_PRECONDITION;
 	}
 	uint64_t handoff_phys = res.base + hv.hdr.mem_size;
-	uint64_t handoff_len = (sizeof(struct odv_handoff) + 4095) & ~4095ull;
-	if (hv.hdr.mem_size + handoff_len > res.size) {
+	uint64_t handoff_len = ODV_HANDOFF_BYTES;
+	if (hv_image_region_need(&hv) > res.size) {
 		fprintf(stderr, "odv go-virtual: reserved region is %llu KiB, odv-hv needs %llu KiB; "
 				"boot with a larger memmap=<size>$<addr>\n",
 			(unsigned long long)res.size >> 10,
-			(unsigned long long)(hv.hdr.mem_size + handoff_len) >> 10);
+			(unsigned long long)hv_image_region_need(&hv) >> 10);
 		return EXIT_PRECONDITION;
 	}
 	struct odv_handoff *h = calloc(1, handoff_len);

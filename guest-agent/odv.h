@@ -27,8 +27,16 @@ int read_firmware_memmap(struct odv_handoff_mem *out, int max);
 const char *lockdown_state(char *buf, size_t size);   /* "none", "integrity", ... or NULL */
 uint64_t meminfo_kb(const char *key);                 /* 0 if unknown */
 
-/* ---- odv-hv image (go_virtual.c) ---- */
+/* ---- odv-hv image (hvimage.c) ---- */
 #define ODV_DEFAULT_HV_PATH "/usr/lib/odv/odv-hv.bin"
+#include "odv_hvimage.h"
+/* The handoff block's kexec segment: whole pages, right after odv-hv's memory. */
+#define ODV_HANDOFF_BYTES ((sizeof(struct odv_handoff) + 4095) & ~(size_t)4095)
+struct hv_image { uint8_t *data; size_t size; struct odv_hvimage_header hdr; };
+int hv_image_load(const char *path, struct hv_image *hv, char *why, size_t wl);
+void hv_image_free(struct hv_image *hv);
+/* Bytes of the reservation odv-hv and the handoff block take. */
+uint64_t hv_image_region_need(const struct hv_image *hv);
 
 /* ---- segment planning (plan.c), pure ---- */
 struct phys_run { uint64_t pfn, pages; };
