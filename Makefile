@@ -87,16 +87,17 @@ $(B)/linux/runas: tests/linux/runas.c | $(B)/linux
 	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
 $(B)/linux/uservmcall: tests/linux/uservmcall.c | $(B)/linux
 	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
-# The msr driver module of the stock kernel (odv's hypercall path from user space).
+# Shell prelude for recipes: $$deb = the stock kernel package scripts/setup.sh fetched.
+KERNEL_DEB = deb=$$(ls $(B)/kernel/linux-image-*.deb 2>/dev/null | head -1); \
+	test -n "$$deb" || { echo "no stock kernel package in $(B)/kernel: run scripts/setup.sh"; exit 1; }
+# $(call kernel_module,PATH): extract lib/modules/*/kernel/PATH from it into $@.
+kernel_module = $(KERNEL_DEB); dpkg-deb --fsys-tarfile "$$deb" | tar -xO --wildcards './lib/modules/*/kernel/$(1)' > $@
+# The msr driver (odv's hypercall path from user space) and the e1000 driver (the
+# Bochs NIC the TCP stream runs over).
 $(B)/linux/msr.ko: | $(B)/linux
-	@deb=$$(ls $(B)/kernel/linux-image-*.deb 2>/dev/null | head -1); \
-	test -n "$$deb" || { echo "no stock kernel package in $(B)/kernel: run scripts/setup.sh"; exit 1; }; \
-	dpkg-deb --fsys-tarfile "$$deb" | tar -xO --wildcards './lib/modules/*/kernel/arch/x86/kernel/msr.ko' > $@
-# ... and of the e1000 driver (the Bochs NIC the TCP stream runs over).
+	@$(call kernel_module,arch/x86/kernel/msr.ko)
 $(B)/linux/e1000.ko: | $(B)/linux
-	@deb=$$(ls $(B)/kernel/linux-image-*.deb 2>/dev/null | head -1); \
-	test -n "$$deb" || { echo "no stock kernel package in $(B)/kernel: run scripts/setup.sh"; exit 1; }; \
-	dpkg-deb --fsys-tarfile "$$deb" | tar -xO --wildcards './lib/modules/*/kernel/drivers/net/ethernet/intel/e1000/e1000.ko' > $@
+	@$(call kernel_module,drivers/net/ethernet/intel/e1000/e1000.ko)
 $(B)/linux/tcpstream: tests/linux/tcpstream.c | $(B)/linux
 	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
 LINUX_TEST_FILES := $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/runas $(B)/linux/uservmcall \
@@ -133,8 +134,7 @@ linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linu
 BENCH_MODS := crct10dif_common crct10dif_generic crc-t10dif crc64 crc64_rocksoft_generic crc64-rocksoft \
 	t10-pi scsi_common scsi_mod sd_mod libata ata_piix
 $(B)/bench/modules.stamp: | $(B)/bench
-	@deb=$$(ls $(B)/kernel/linux-image-*.deb 2>/dev/null | head -1); \
-	test -n "$$deb" || { echo "no stock kernel package in $(B)/kernel: run scripts/setup.sh"; exit 1; }; \
+	@$(KERNEL_DEB); \
 	rm -rf $(B)/bench/mods && mkdir -p $(B)/bench/mods && \
 	dpkg-deb --fsys-tarfile "$$deb" | tar -x -C $(B)/bench/mods --wildcards $(foreach m,$(BENCH_MODS),'./lib/modules/*/$(m).ko' './lib/modules/*/*/$(m).ko' './lib/modules/*/*/*/$(m).ko' './lib/modules/*/*/*/*/$(m).ko') 2>/dev/null; \
 	n=$$(find $(B)/bench/mods -name '*.ko' | wc -l); test $$n -eq $(words $(BENCH_MODS)) || { echo "bench: found $$n of $(words $(BENCH_MODS)) modules"; exit 1; }; \
