@@ -4,7 +4,12 @@
 # Usage: scripts/run-vm.sh --name NAME --iso X.iso --engine bochs|qemu|vmx
 #            --timeout SECONDS --until REGEX --expect FILE
 #            [--cpus N] [--mem MB] [--log-dir DIR]
-#            [--bochsrc-extra FILE] [--qemu-arg ARG]... [--host-cmd CMD]
+#            [--bochsrc-extra FILE] [--qemu-arg ARG]... [--host-cmd CMD] [--disk IMG]
+#
+# --disk IMG: a copy of the raw disk image IMG (made fresh for every run, so runs
+# never see each other's writes) is the IDE disk next to the CD-ROM (Bochs:
+# ata0-slave, geometry 16 heads x 63 sectors, so IMG's size must be a multiple of
+# 516096 bytes; QEMU: IDE index 1).
 #
 # Engines: bochs = Bochs 2.7 (emulates VT-x); qemu = QEMU TCG (no VT-x);
 #          vmx = QEMU+KVM -cpu host,+vmx when the host offers nested VT-x, else Bochs.
@@ -30,17 +35,17 @@ usage() { sed -n 's/^# \{0,1\}//;4,7p' "$0" >&2; exit 2; }
 die() { echo "run-vm.sh: $*" >&2; exit 2; }
 
 name="" iso="" engine="" timeout="" until_re="" expect="" cpus=1 mem=512 logdir=""
-bochs_extra="" qemu_args=() host_cmd="" host_pid=""
+bochs_extra="" qemu_args=() host_cmd="" host_pid="" disk=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        --name|--iso|--engine|--timeout|--until|--expect|--cpus|--mem|--log-dir|--bochsrc-extra|--qemu-arg|--host-cmd)
+        --name|--iso|--engine|--timeout|--until|--expect|--cpus|--mem|--log-dir|--bochsrc-extra|--qemu-arg|--host-cmd|--disk)
             [ $# -ge 2 ] || die "$1 needs a value"
             case "$1" in
                 --name) name=$2 ;; --iso) iso=$2 ;; --engine) engine=$2 ;;
                 --timeout) timeout=$2 ;; --until) until_re=$2 ;; --expect) expect=$2 ;;
                 --cpus) cpus=$2 ;; --mem) mem=$2 ;; --log-dir) logdir=$2 ;;
                 --bochsrc-extra) bochs_extra=$2 ;; --qemu-arg) qemu_args+=("$2") ;;
-                --host-cmd) host_cmd=$2 ;;
+                --host-cmd) host_cmd=$2 ;; --disk) disk=$2 ;;
             esac
             shift 2 ;;
         -h|--help) usage ;;
@@ -65,6 +70,14 @@ fi
 [ -f "$expect" ] || die "expect file not found: $expect"
 [ -z "$bochs_extra" ] || [ -f "$bochs_extra" ] || die "bochsrc extra file not found: $bochs_extra"
 expect=$(realpath "$expect")
+disk_cyl=0
+if [ -n "$disk" ]; then
+    [ -f "$disk" ] || die "disk image not found: $disk"
+    disk_size=$(stat -c %s "$disk")
+    [ $((disk_size % 516096)) -eq 0 ] && [ "$disk_size" -gt 0 ] \
+        || die "disk image $disk: size $disk_size is not a multiple of 516096 (16 heads x 63 sectors x 512)"
+    disk_cyl=$((disk_size / 516096))
+fi
 [ -n "$logdir" ] || logdir="$ROOT/build/test-logs/$name"
 mkdir -p "$logdir" || die "cannot create $logdir"
 logdir=$(realpath "$logdir")
@@ -123,6 +136,10 @@ case "$run_engine" in bochs) label=bochs ;; qemu) label=qemu-tcg ;; kvm) label=q
 echo "engine: $label$engine_note"
 
 # ---- build the emulator command ----
+if [ -n "$disk" ]; then
+    rm -f "$logdir/disk.img" "$logdir/disk.img.lock"
+    cp "$disk" "$logdir/disk.img" || die "cannot copy $disk to $logdir"
+fi
 rm -f "$serial" "$logdir/bochs.log" "$logdir/bochs-console.log" "$logdir/qemu.log" "$logdir/debugcon.log"
 : > "$serial"
 if [ "$run_engine" = bochs ]; then
@@ -142,6 +159,7 @@ if [ "$run_engine" = bochs ]; then
         echo "pci: enabled=1, chipset=i440fx"
         echo "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14"
         echo "ata0-master: type=cdrom, path=\"$iso\", status=inserted"
+        [ -z "$disk" ] || echo "ata0-slave: type=disk, path=\"$logdir/disk.img\", mode=flat, cylinders=$disk_cyl, heads=16, spt=63"
         echo "boot: cdrom"
         echo "com1: enabled=1, mode=file, dev=\"$serial\""
         echo "port_e9_hack: enabled=1"
@@ -172,6 +190,7 @@ else
     if [ "$run_engine" = kvm ]; then accel=(-accel kvm -cpu "host,+vmx"); else accel=(-accel tcg -cpu "max"); fi
     iso_args=()
     [ -z "$iso" ] || iso_args=(-cdrom "$iso" -boot d)
+    [ -z "$disk" ] || iso_args+=(-drive "file=$logdir/disk.img,format=raw,if=ide,index=1")
     emu_cmd=(qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$cpus"
              "${iso_args[@]}" -serial "file:$serial"
              -debugcon "file:$logdir/debugcon.log" -global isa-debugcon.iobase=0xe9

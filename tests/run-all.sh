@@ -20,6 +20,7 @@
 #   BOCHSRC_EXTRA=tests/scenarios/net.bochsrc   # optional lines added to the bochsrc
 #   QEMU_ARGS=(-nic user,model=e1000)           # optional extra QEMU arguments
 #   HOST_CMD='tests/host/stream_peer.py 17001'  # optional host-side peer, run during the scenario
+#   DISK=build/disk/data.img          # optional raw IDE disk (a fresh copy each run)
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
@@ -44,7 +45,7 @@ secs() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1e6 }'; }
 # Print NUL-separated fields of one scenario file (sourced in a subshell), or fail.
 read_scenario() {
     (
-        unset NAME ENGINE ISO TIMEOUT UNTIL EXPECT CPUS MEM BOCHSRC_EXTRA QEMU_ARGS HOST_CMD
+        unset NAME ENGINE ISO TIMEOUT UNTIL EXPECT CPUS MEM BOCHSRC_EXTRA QEMU_ARGS HOST_CMD DISK
         QEMU_ARGS=()
         # shellcheck disable=SC1090
         . "$1" || exit 1
@@ -52,7 +53,7 @@ read_scenario() {
             [ -n "${!v:-}" ] || { echo "$v is not set" >&2; exit 1; }
         done
         printf '%s\0' "$NAME" "$ENGINE" "$ISO" "$TIMEOUT" "$UNTIL" "$EXPECT" \
-            "${CPUS:-}" "${MEM:-}" "${BOCHSRC_EXTRA:-}" "${HOST_CMD:-}" "${QEMU_ARGS[@]}"
+            "${CPUS:-}" "${MEM:-}" "${BOCHSRC_EXTRA:-}" "${HOST_CMD:-}" "${DISK:-}" "${QEMU_ARGS[@]}"
     )
 }
 
@@ -69,7 +70,7 @@ for f in "${files[@]}"; do
     if read_scenario "$f" >"$tmp/fields" 2>"$tmp/err"; then
         mapfile -d '' -t fields < "$tmp/fields"
     fi
-    if [ ${#fields[@]} -lt 9 ]; then
+    if [ ${#fields[@]} -lt 11 ]; then
         [ -z "$only" ] || echo "$f" | grep -Eq -- "$only" || continue
         if [ "$list" -eq 1 ]; then echo "?  $f: bad scenario file"; continue; fi
         echo "FAIL $f: bad scenario file: $(head -c 300 "$tmp/err" | tr '\n' ' ')"
@@ -78,7 +79,7 @@ for f in "${files[@]}"; do
     fi
     name=${fields[0]} engine=${fields[1]} iso=${fields[2]} timeout=${fields[3]}
     until_re=${fields[4]} expect=${fields[5]} cpus=${fields[6]} mem=${fields[7]}
-    extra=${fields[8]} hostcmd=${fields[9]} qargs=("${fields[@]:10}")
+    extra=${fields[8]} hostcmd=${fields[9]} disk=${fields[10]} qargs=("${fields[@]:11}")
     [ -z "$only" ] || echo "$name" | grep -Eq -- "$only" || continue
     if [ "$list" -eq 1 ]; then
         printf '%-32s %-6s %5ss  %s\n' "$name" "$engine" "$timeout" "$f"
@@ -99,6 +100,7 @@ for f in "${files[@]}"; do
     [ -z "$extra" ] || args+=(--bochsrc-extra "$extra")
     for a in "${qargs[@]}"; do args+=(--qemu-arg "$a"); done
     [ -z "$hostcmd" ] || args+=(--host-cmd "$hostcmd")
+    [ -z "$disk" ] || args+=(--disk "$disk")
     t0=$(now)
     scripts/run-vm.sh "${args[@]}" 2>&1
     rc=$?
