@@ -5,6 +5,13 @@
 # Usage: scripts/mkiso.sh OUT.iso --hv HV.elf [--module FILE NAME]... \
 #            [--cmdline "..."] [--entry-title T]
 #        scripts/mkiso.sh OUT.iso --linux BZIMAGE --initrd INITRD [--cmdline "..."]
+#        scripts/mkiso.sh OUT.iso --menu --default native|odv --hv HV.elf \
+#            --linux BZIMAGE --initrd INITRD --cmdline "..."
+#
+# With --menu the ISO has the two-entry boot menu of odv: "Linux (native)" (the
+# --linux form below) and "Linux under odv-hv", made by boot/grub.d/42_odv --entry
+# (the snippet users install), both with the same command line; --default picks the
+# one GRUB boots.
 #
 # With --linux the entry is "linux /boot/vmlinuz <cmdline>; initrd /boot/initrd";
 # each word of the command line is single-quoted for GRUB, so '$' stays literal
@@ -18,12 +25,12 @@
 set -euo pipefail
 
 usage() {
-    sed -n 's/^# \{0,1\}//;4,5p' "$0" >&2
+    sed -n 's/^# \{0,1\}//;4,8p' "$0" >&2
     exit 2
 }
 die() { echo "mkiso.sh: $*" >&2; exit 2; }
 
-out="" hv="" cmdline="" title="odv" linux="" initrd=""
+out="" hv="" cmdline="" title="odv" linux="" initrd="" menu=0 default=""
 mod_files=() mod_names=()
 
 while [ $# -gt 0 ]; do
@@ -34,15 +41,24 @@ while [ $# -gt 0 ]; do
         --module) [ $# -ge 3 ] || usage; mod_files+=("$2"); mod_names+=("$3"); shift 3 ;;
         --cmdline) [ $# -ge 2 ] || usage; cmdline=$2; shift 2 ;;
         --entry-title) [ $# -ge 2 ] || usage; title=$2; shift 2 ;;
+        --menu) menu=1; shift ;;
+        --default) [ $# -ge 2 ] || usage; default=$2; shift 2 ;;
         -h|--help) usage ;;
         -*) die "unknown option $1" ;;
         *) [ -z "$out" ] || die "more than one output file given ($out, $1)"; out=$1; shift ;;
     esac
 done
 [ -n "$out" ] || usage
+if [ "$menu" -eq 1 ]; then
+    case "$default" in native) default_index=0 ;; odv) default_index=1 ;;
+        *) die "--menu needs --default native|odv" ;; esac
+    [ -n "$hv" ] && [ -f "$hv" ] || die "--menu needs --hv HV.elf (not found: $hv)"
+    [ ${#mod_files[@]} -eq 0 ] || die "--menu takes no --module"
+fi
 if [ -n "$linux" ]; then
     [ -f "$linux" ] || die "kernel not found: $linux (run scripts/setup.sh)"
     [ -n "$initrd" ] && [ -f "$initrd" ] || die "--linux needs --initrd FILE (not found: $initrd)"
+    [ "$menu" -eq 1 ] || [ -z "$hv" ] || die "--hv with --linux needs --menu"
 else
     [ -n "$hv" ] || die "--hv HV.elf is required"
     [ -f "$hv" ] || die "hypervisor image not found: $hv"
@@ -62,9 +78,10 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/boot/grub"
 [ -z "$hv" ] || cp "$hv" "$stage/boot/odv-hv.elf"
 
+[ "$menu" -eq 0 ] || title="Linux (native)"
 {
     echo "set timeout=0"
-    echo "set default=0"
+    echo "set default=${default_index:-0}"
     echo "serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1"
     echo "terminal_input serial console"
     echo "terminal_output serial"
@@ -74,6 +91,7 @@ mkdir -p "$stage/boot/grub"
         cp "$initrd" "$stage/boot/initrd"
         words=""
         for w in $cmdline; do words+=" $(gq "$w")"; done
+        [ "$menu" -eq 0 ] || echo "    echo 'Loading Linux natively ...'"
         echo "    linux /boot/vmlinuz$words"
         echo "    initrd /boot/initrd"
     elif [ -n "$cmdline" ]; then
@@ -92,9 +110,14 @@ mkdir -p "$stage/boot/grub"
     done
     echo "    boot"
     echo "}"
+    if [ "$menu" -eq 1 ]; then
+        sh "$(dirname "$0")/../boot/grub.d/42_odv" --entry "Linux under odv-hv" \
+            /boot/odv-hv.elf /boot/vmlinuz /boot/initrd "$cmdline"
+    fi
 } > "$stage/boot/grub/grub.cfg"
 
 mkdir -p "$(dirname "$out")"
+cp "$stage/boot/grub/grub.cfg" "$out.grub.cfg"
 log="$stage/grub-mkrescue.log"
 # Only the modules the config needs; no fonts, locales or themes (keeps the ISO ~5 MB).
 if ! grub-mkrescue -d "$GRUB_DIR" -o "$out" \
