@@ -71,7 +71,7 @@ int cmd_go_native(int argc, char **argv)
 	if (opt_json)
 		printf("{\"result\":\"native\",\"stop_ms\":%.3f,\"exits_before\":%llu}\n", stop_ms, (unsigned long long)exits);
 	else
-		printf("native: left odv-hv after %llu VM exits; the request took %.3f ms\n",
+		printf("native: left odv-hv after %llu VM exits; the request took %.3f ms; a fresh CPUID shows no hypervisor\n",
 		       (unsigned long long)exits, stop_ms);
 	return EXIT_OK;
 }

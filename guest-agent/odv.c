@@ -60,7 +60,9 @@ static void usage(FILE *f)
 		"            3 go-virtual came back natively (fail-safe), 4 precondition not met\n");
 }
 
-struct hv_probe { int virtual_odv, other_hypervisor; uint32_t abi; char sig[13]; };
+/* hv_bit: CPUID.1:ECX[31] from a CPUID executed now (not /proc/cpuinfo, which the
+ * kernel filled in at boot). */
+struct hv_probe { int hv_bit, virtual_odv, other_hypervisor; uint32_t abi; char sig[13]; };
 
 static void probe(struct hv_probe *p)
 {
@@ -69,6 +71,7 @@ static void probe(struct hv_probe *p)
 	__cpuid(1, a, b, c, d);
 	if (!(c & (1u << 31)))
 		return;
+	p->hv_bit = 1;
 	__cpuid(ODV_CPUID_LEAF_BASE, a, b, c, d);
 	memcpy(p->sig, &b, 4);
 	memcpy(p->sig + 4, &c, 4);
@@ -145,7 +148,7 @@ static int cmd_status(int argc, char **argv)
 		}
 	}
 	if (json) {
-		printf("{\"mode\":\"%s\"", mode);
+		printf("{\"mode\":\"%s\",\"cpuid_hypervisor_bit\":%s", mode, p.hv_bit ? "true" : "false");
 		if (p.virtual_odv)
 			printf(",\"abi_version\":\"%u.%u.%u\",\"vcpus\":1", p.abi >> 16, (p.abi >> 8) & 0xff, p.abi & 0xff);
 		if (have_exits) {
