@@ -30,6 +30,8 @@ GUEST_COMMON := $(B)/guests/start.o $(B)/guests/lib.o $(B)/guests/fmt.o
 
 UNIT_SRC := $(addprefix hypervisor/,fmt.c log_format.c vmcs_fields.c vmx_caps.c ept.c mb2.c memmap.c \
 	devirt_gdt.c handoff.c swsusp_image.c) guest-agent/plan.c guest-agent/sysfacts.c
+# Shell tests (one "PASS name" / "FAIL name: why" line per check).
+UNIT_SH := tests/unit/test_grubd.sh
 UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan
 
 .PHONY: all hv agent guests isos linux unit test demo clean bench-prereqs
@@ -120,29 +122,54 @@ $(B)/iso/linux-go-virtual.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | 
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE)'
 $(B)/iso/linux-roundtrip.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=roundtrip odv.net=1'
-# The boot-menu entry "Linux under odv-hv": odv-hv by multiboot2, the kernel and initrd as modules.
-$(B)/iso/linux-under-odv.iso: $(B)/odv-hv.elf $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
-	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --entry-title "Linux under odv-hv" \
-		--module $(B)/kernel/vmlinuz 'linux console=ttyS0 panic=-1 loglevel=4 nopku tsc_early_khz=50000 odv.test=bootvirt' \
-		--module $(B)/linux/go-virtual.cpio.gz initrd
-linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-roundtrip.iso $(B)/iso/linux-under-odv.iso
+linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-roundtrip.iso \
+	$(B)/iso/linux-menu-native.iso $(B)/iso/linux-menu-odv.iso $(B)/disk/data.img
+
+# ---- kernel modules the test systems load from /modules (insmod, in this order) ----
+# The IDE disk: SCSI disk + libata + ata_piix (and sd_mod's CRC helpers).
+DISK_MODS := crct10dif_common crct10dif_generic crc-t10dif crc64 crc64_rocksoft_generic crc64-rocksoft \
+	t10-pi scsi_common scsi_mod sd_mod libata ata_piix
+# ext4 on it (crc32c_generic first: ext4 and jbd2 ask the crypto API for crc32c).
+FS_MODS := crc16 crc32c_generic mbcache jbd2 ext4
+TEST_MODS := $(DISK_MODS) $(FS_MODS)
+$(B)/mods/modules.stamp: | $(B)/mods
+	@$(KERNEL_DEB); \
+	rm -rf $(B)/mods/lib && \
+	dpkg-deb --fsys-tarfile "$$deb" | tar -x -C $(B)/mods --wildcards $(foreach m,$(TEST_MODS),'./lib/modules/*/$(m).ko' './lib/modules/*/*/$(m).ko' './lib/modules/*/*/*/$(m).ko' './lib/modules/*/*/*/*/$(m).ko') 2>/dev/null; \
+	n=$$(find $(B)/mods -name '*.ko' | wc -l); test $$n -eq $(words $(TEST_MODS)) || { echo "modules: found $$n of $(words $(TEST_MODS))"; exit 1; }; \
+	touch $@
+# mkinitramfs.sh arguments that put each of the named modules at /modules/NAME.ko.
+mods_to_initrd = $(foreach m,$(1),$$(find $(B)/mods -name '$(m).ko'):/modules/$(m).ko)
+
+# The IDE data disk of the boot-menu scenarios: 16 MiB (32 cylinders of 16 heads x
+# 63 sectors, the geometry run-vm.sh gives Bochs), one ext4 filesystem, no partitions.
+$(B)/disk/data.img: | $(B)/disk
+	rm -f $@.tmp && truncate -s $$((32 * 16 * 63 * 512)) $@.tmp
+	PATH="$$PATH:/sbin:/usr/sbin" mkfs.ext4 -q -F -L odvdata $@.tmp
+	mv $@.tmp $@
+
+# ---- the boot menu: "Linux (native)" and "Linux under odv-hv" (boot/grub.d/42_odv) ----
+# One menu, two ISOs that differ only in the default entry. odv.test=menu: the init
+# finds out from CPUID which entry booted it.
+$(B)/linux/menu.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/mods/modules.stamp scripts/mkinitramfs.sh
+	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
+		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall \
+		$(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko $(B)/linux/tcpstream:/tcpstream \
+		$(call mods_to_initrd,$(TEST_MODS))
+MENU_CMDLINE := $(LINUX_CMDLINE) odv.test=menu odv.net=1 odv.disk=1
+$(B)/iso/linux-menu-%.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkiso.sh boot/grub.d/42_odv | $(B)/iso
+	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
+	scripts/mkiso.sh $@ --menu --default $* --hv $(B)/odv-hv.elf --linux $(B)/kernel/vmlinuz \
+		--initrd $(B)/linux/menu.cpio.gz --cmdline '$(MENU_CMDLINE)'
 
 # ---- downtime benchmark (scripts/bench-downtime.sh; not part of make test) ----
 # reboot=pci: reset through port 0xCF9, which Bochs treats as a hardware reset.
 # Its other resets keep IA32_FEATURE_CONTROL locked, and the BIOS then faults
 # writing it, in a loop.
-BENCH_MODS := crct10dif_common crct10dif_generic crc-t10dif crc64 crc64_rocksoft_generic crc64-rocksoft \
-	t10-pi scsi_common scsi_mod sd_mod libata ata_piix
-$(B)/bench/modules.stamp: | $(B)/bench
-	@$(KERNEL_DEB); \
-	rm -rf $(B)/bench/mods && mkdir -p $(B)/bench/mods && \
-	dpkg-deb --fsys-tarfile "$$deb" | tar -x -C $(B)/bench/mods --wildcards $(foreach m,$(BENCH_MODS),'./lib/modules/*/$(m).ko' './lib/modules/*/*/$(m).ko' './lib/modules/*/*/*/$(m).ko' './lib/modules/*/*/*/*/$(m).ko') 2>/dev/null; \
-	n=$$(find $(B)/bench/mods -name '*.ko' | wc -l); test $$n -eq $(words $(BENCH_MODS)) || { echo "bench: found $$n of $(words $(BENCH_MODS)) modules"; exit 1; }; \
-	touch $@
-$(B)/bench/bench.cpio.gz: tests/linux/init-bench $(B)/bench/modules.stamp $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/msr.ko scripts/mkinitramfs.sh
+$(B)/bench/bench.cpio.gz: tests/linux/init-bench $(B)/mods/modules.stamp $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/msr.ko scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $@ tests/linux/init-bench $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/msr.ko:/msr.ko \
-		$(foreach m,$(BENCH_MODS),$$(find $(B)/bench/mods -name '$(m).ko'):/modules/$(m).ko)
+		$(call mods_to_initrd,$(DISK_MODS))
 $(B)/bench/bench.iso: $(B)/bench/bench.cpio.gz scripts/mkiso.sh
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/bench/bench.cpio.gz --cmdline '$(LINUX_CMDLINE) reboot=pci'
 bench-prereqs: $(B)/bench/bench.iso
@@ -151,7 +178,7 @@ bench-prereqs: $(B)/bench/bench.iso
 # ---- host unit tests (cmocka) ----
 $(B)/unit/%: tests/unit/%.c $(UNIT_SRC) $(wildcard hypervisor/*.h include/*.h guest-agent/*.h tests/unit/*.h) | $(B)/unit
 	$(CC) $(HOST_CFLAGS) -Iguest-agent -Itests/unit $< $(UNIT_SRC) -lcmocka -o $@
-unit: $(UNIT_TESTS:%=$(B)/unit/%) | $(B)/unit
+unit: $(UNIT_TESTS:%=$(B)/unit/%) $(UNIT_SH) | $(B)/unit
 	@pass=0; fail=0; \
 	for t in $(UNIT_TESTS); do \
 		if $(B)/unit/$$t > $(B)/unit/$$t.log 2>&1; then r=ok; else r=FAILED; fi; \
@@ -162,6 +189,13 @@ unit: $(UNIT_TESTS:%=$(B)/unit/%) | $(B)/unit
 		pass=$$((pass + p)); fail=$$((fail + f)); \
 		echo "unit: $$t: $$p passed, $$f failed"; \
 		[ $$r = ok ] || grep -a -E '^\[  FAILED  \] [a-z_]|ERROR|error:' $(B)/unit/$$t.log | head -20; \
+	done; \
+	for t in $(UNIT_SH); do \
+		n=$$(basename $$t .sh); bash $$t > $(B)/unit/$$n.log 2>&1; \
+		p=$$(grep -c '^PASS ' $(B)/unit/$$n.log); f=$$(grep -c '^FAIL ' $(B)/unit/$$n.log); \
+		[ $$((p + f)) -gt 0 ] || f=1; \
+		pass=$$((pass + p)); fail=$$((fail + f)); \
+		echo "unit: $$n: $$p passed, $$f failed"; grep '^FAIL ' $(B)/unit/$$n.log | head -20; \
 	done; \
 	echo "$$pass $$fail" > $(B)/unit/summary; \
 	echo "unit tests: $$pass passed, $$fail failed"; \
@@ -178,8 +212,8 @@ demo: all $(B)/iso/guest-a.iso
 		--mem 256 --until '^guest-a: (DONE|FAIL)|halted' --expect tests/scenarios/guest-a.expect
 	@echo "== serial log of the demo: =="; tr -d '\r' < $(B)/test-logs/demo-guest-a/serial.log | grep -a -E '^(odv-hv|guest-a)'
 
-$(B) $(B)/hv $(B)/guests $(B)/unit $(B)/iso $(B)/linux $(B)/bench:
+$(B) $(B)/hv $(B)/guests $(B)/unit $(B)/iso $(B)/linux $(B)/bench $(B)/mods $(B)/disk:
 	mkdir -p $@
 
 clean:
-	rm -rf $(B)/hv $(B)/guests $(B)/unit $(B)/iso $(B)/linux $(B)/odv $(B)/odv-hv.elf $(B)/odv-hv.bin $(B)/test-logs
+	rm -rf $(B)/hv $(B)/guests $(B)/unit $(B)/iso $(B)/linux $(B)/mods $(B)/disk $(B)/odv $(B)/odv-hv.elf $(B)/odv-hv.bin $(B)/test-logs

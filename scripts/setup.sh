@@ -45,7 +45,7 @@ PACKAGES=(
     bochs bochsbios vgabios bochs-term
     qemu-system-x86
     grub-pc-bin grub-common xorriso mtools
-    busybox-static cpio
+    busybox-static cpio e2fsprogs
     libcmocka-dev gnu-efi
 )
 
