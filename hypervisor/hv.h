@@ -25,7 +25,7 @@ extern struct hv hv;
 void *page_alloc(uint64_t *phys);
 
 /* host descriptor tables (idt.c) */
-void host_tables_init(void);
+void host_tables_init(unsigned cpu);          /* on each CPU; cpu 0 first */
 uint16_t host_tr_selector(void);
 uint64_t host_tss_base(void);
 

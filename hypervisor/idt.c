@@ -5,15 +5,7 @@
  */
 #include "hv.h"
 #include "arch.h"
-
-struct __packed tss64 {
-	uint32_t rsvd0;
-	uint64_t rsp[3];
-	uint64_t rsvd1;
-	uint64_t ist[7];
-	uint64_t rsvd2;
-	uint16_t rsvd3, iomap_base;
-};
+#include "percpu.h"
 
 struct __packed idt_gate {
 	uint16_t off_lo, sel;
@@ -29,30 +21,37 @@ struct exc_frame {
 
 #define SEL_CODE 0x08
 #define SEL_DATA 0x10
-#define SEL_TSS  0x18
+#define SEL_TSS0 0x18          /* CPU i's TSS at SEL_TSS0 + 16 * i (16-byte descriptors) */
+#define MSR_GS_BASE 0xc0000101
 
-static uint64_t gdt[5] __aligned(16);
-static struct tss64 tss __aligned(16);
+struct percpu percpus[MAX_CPUS] __aligned(4096);
+unsigned nr_cpus = 1;
+
+/* One GDT and IDT for every CPU; a TSS each (its IST stack for NMI and #DF). */
+static uint64_t gdt[3 + 2 * MAX_CPUS] __aligned(16);
 static struct idt_gate idt[32] __aligned(16);
-static uint8_t nmi_stack[4096] __aligned(16);
 extern char exception_stubs[];
 extern const uint64_t __fixup_start[], __fixup_end[];
 
-uint16_t host_tr_selector(void) { return SEL_TSS; }
-uint64_t host_tss_base(void) { return (uint64_t)&tss; }
+uint16_t host_tr_selector(void) { return (uint16_t)(SEL_TSS0 + 16 * this_cpu()->index); }
+uint64_t host_tss_base(void) { return (uint64_t)&this_cpu()->tss; }
 
-void host_tables_init(void)
+static void build_tables(void)
 {
 	gdt[0] = 0;
 	gdt[1] = 0x00AF9A000000FFFFull;            /* 64-bit code */
 	gdt[2] = 0x00CF92000000FFFFull;            /* data */
-	uint64_t b = (uint64_t)&tss, l = sizeof(tss) - 1;
-	gdt[3] = (l & 0xffff) | ((b & 0xffffff) << 16) | (0x89ull << 40) |
-		 (((l >> 16) & 0xf) << 48) | (((b >> 24) & 0xff) << 56);
-	gdt[4] = b >> 32;
-	tss.iomap_base = sizeof(tss);
-	tss.ist[0] = (uint64_t)(nmi_stack + sizeof(nmi_stack));
-
+	for (unsigned c = 0; c < MAX_CPUS; c++) {
+		struct tss64 *t = &percpus[c].tss;
+		uint64_t b = (uint64_t)t, l = sizeof(*t) - 1;
+		gdt[3 + 2 * c] = (l & 0xffff) | ((b & 0xffffff) << 16) | (0x89ull << 40) |
+				 (((l >> 16) & 0xf) << 48) | (((b >> 24) & 0xff) << 56);
+		gdt[4 + 2 * c] = b >> 32;
+		t->iomap_base = sizeof(*t);
+		t->ist[0] = (uint64_t)(percpus[c].nmi_stack + sizeof(percpus[c].nmi_stack));
+		percpus[c].self = &percpus[c];
+		percpus[c].index = c;
+	}
 	for (unsigned v = 0; v < 32; v++) {
 		uint64_t h = (uint64_t)(exception_stubs + 16 * v);
 		idt[v] = (struct idt_gate){
@@ -61,6 +60,13 @@ void host_tables_init(void)
 			.type = 0x8e, .off_mid = (uint16_t)(h >> 16), .off_hi = (uint32_t)(h >> 32),
 		};
 	}
+}
+
+/* Load the shared GDT/IDT, this CPU's TSS and its GS base (this_cpu()). */
+void host_tables_init(unsigned cpu)
+{
+	if (cpu == 0)
+		build_tables();
 	struct dtr g = { sizeof(gdt) - 1, (uint64_t)gdt }, i = { sizeof(idt) - 1, (uint64_t)idt };
 	__asm__ volatile(
 		"lgdt %0\n\t"
@@ -78,7 +84,8 @@ void host_tables_init(void)
 		"movw %%ax, %%fs\n\t"
 		"movw %%ax, %%gs\n\t"
 		"ltr %w4"
-		:: "m"(g), "m"(i), "i"((uint64_t)SEL_CODE), "r"(SEL_DATA), "r"(SEL_TSS) : "rax", "memory");
+		:: "m"(g), "m"(i), "i"((uint64_t)SEL_CODE), "r"(SEL_DATA), "r"(SEL_TSS0 + 16 * cpu) : "rax", "memory");
+	wrmsr(MSR_GS_BASE, (uint64_t)&percpus[cpu]);
 }
 
 void hv_exception(struct exc_frame *f)
@@ -93,8 +100,7 @@ void hv_exception(struct exc_frame *f)
 	}
 	if (f->vector == 2) {
 		/* An NMI in VMX root: the guest should see it; note it for the next entry. */
-		if (hv.bsp)
-			hv.bsp->nmi_pending = true;
+		this_cpu()->vcpu.nmi_pending = true;
 		return;
 	}
 	pr_err("odv-hv exception %lu error=0x%lx at rip=0x%lx cs=0x%lx rflags=0x%lx rsp=0x%lx",

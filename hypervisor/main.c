@@ -9,9 +9,9 @@
 #include "ept.h"
 #include "odv_abi.h"
 #include "odv_hvimage.h"
+#include "percpu.h"
 
 struct hv hv;
-static struct vcpu bsp_vcpu;
 extern char __hv_start[], __hv_end[];
 
 uint64_t hv_virt_to_phys(const void *p)
@@ -93,8 +93,8 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 	bool kexec = magic == ODV_ENTRY_KEXEC_MAGIC;
 	pr_info("odv-hv %s starting: %s entry, region 0x%lx-0x%lx", ODV_VERSION_STRING,
 		kexec ? "kexec" : "multiboot2", hv.load_base, hv.load_base + hv.size);
-	host_tables_init();
-	hv.bsp = &bsp_vcpu;
+	host_tables_init(0);
+	hv.bsp = &percpus[0].vcpu;
 	if (kexec)
 		restore_main();
 	if (magic != MB2_BOOTLOADER_MAGIC)

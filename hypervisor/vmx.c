@@ -6,23 +6,23 @@
 #include "hv.h"
 #include "arch.h"
 #include "ept.h"
+#include "percpu.h"
 
 extern char vmx_exit_stub[];
 
-static uint8_t vmxon_region[PAGE_SIZE] __aligned(4096);
-static uint8_t vmcs_region[PAGE_SIZE] __aligned(4096);
+/* Shared by every vCPU: the CPU only reads them. */
 static uint8_t msr_bitmap[PAGE_SIZE] __aligned(4096);
 static uint8_t io_bitmap[2][PAGE_SIZE] __aligned(4096);
-static uint8_t host_stack[16384] __aligned(16);
-static bool vmx_is_on;
+static bool caps_read;
 
 void vmx_off(void)
 {
-	if (!vmx_is_on)
+	struct percpu *c = this_cpu();
+	if (!c->vmx_on)
 		return;
 	vmxoff();
 	write_cr4(read_cr4() & ~CR4_VMXE);
-	vmx_is_on = false;
+	c->vmx_on = false;
 }
 
 uint64_t vmread(uint32_t field)
@@ -111,8 +111,11 @@ int vmx_init_cpu(struct vcpu *v)
 		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX);
 		pr_info("vmx: IA32_FEATURE_CONTROL was unlocked; locked with VMX enabled");
 	}
+	/* The boot CPU reads and reports the capabilities; the others have the same. */
 	struct vmx_caps *caps = &hv.caps;
-	read_caps(caps);
+	if (!caps_read)
+		read_caps(caps);
+	caps_read = true;
 
 	/* Everything odv-hv cannot run without, named one by one. */
 	const char *missing = NULL;
@@ -139,24 +142,25 @@ int vmx_init_cpu(struct vcpu *v)
 	if (c & BIT(26))      /* XSAVE: OSXSAVE lets odv-hv execute XSETBV for the guest */
 		write_cr4(read_cr4() | CR4_OSXSAVE);
 
-	*(uint32_t *)vmxon_region = caps->revision;
-	int rc = vmxon(hv_virt_to_phys(vmxon_region));
+	struct percpu *pc = this_cpu();
+	*(uint32_t *)pc->vmxon_region = caps->revision;
+	int rc = vmxon(hv_virt_to_phys(pc->vmxon_region));
 	if (rc) {
-		pr_err("fatal: VMXON failed (%d)", rc);
+		pr_err("fatal: VMXON failed (%d) on cpu %u", rc, v->id);
 		return -1;
 	}
-	vmx_is_on = true;
+	pc->vmx_on = true;
 	pr_info("vmx: VMXON ok on cpu %u", v->id);
 
-	*(uint32_t *)vmcs_region = caps->revision;
-	v->vmcs = vmcs_region;
-	v->vmcs_phys = hv_virt_to_phys(vmcs_region);
+	*(uint32_t *)pc->vmcs_region = caps->revision;
+	v->vmcs = pc->vmcs_region;
+	v->vmcs_phys = hv_virt_to_phys(pc->vmcs_region);
 	if (vmclear(v->vmcs_phys) || vmptrld(v->vmcs_phys)) {
 		pr_err("fatal: VMCLEAR/VMPTRLD failed");
 		vmx_off();
 		return -1;
 	}
-	v->host_stack_top = (uint64_t)(host_stack + sizeof(host_stack));
+	v->host_stack_top = (uint64_t)(pc->stack + sizeof(pc->stack));
 	return 0;
 }
 
@@ -274,7 +278,7 @@ int vmx_setup_vmcs(struct vcpu *v)
 	vmwrite(VMCS_HOST_GS_SEL, 0);
 	vmwrite(VMCS_HOST_TR_SEL, host_tr_selector());
 	vmwrite(VMCS_HOST_FS_BASE, 0);
-	vmwrite(VMCS_HOST_GS_BASE, 0);
+	vmwrite(VMCS_HOST_GS_BASE, (uint64_t)this_cpu());   /* this_cpu() after an exit */
 	vmwrite(VMCS_HOST_TR_BASE, host_tss_base());
 	struct dtr g, i;
 	sgdt(&g);
