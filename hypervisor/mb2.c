@@ -22,6 +22,7 @@ int mb2_parse(const void *mbi, uint64_t mbi_phys, struct boot_info *bi, const ch
 		return -1;
 	}
 	uint32_t off = 8;
+	bool rsdp_new = false;
 	while (off + 8 <= total) {
 		const struct tag *t = (const void *)(p + off);
 		if (t->size < 8 || (uint64_t)off + t->size > total) {
@@ -69,6 +70,18 @@ int mb2_parse(const void *mbi, uint64_t mbi_phys, struct boot_info *bi, const ch
 				r->len = *(const uint64_t *)(ent + 8);
 				r->type = *(const uint32_t *)(ent + 16);
 			}
+			break;
+		}
+		case 14:
+		case 15: {
+			/* The new RSDP carries the XSDT address: it wins whatever the tag order. */
+			if (t->type == 14 && rsdp_new)
+				break;
+			rsdp_new = t->type == 15;
+			uint32_t n = t->size - 8 < sizeof(bi->rsdp) ? t->size - 8 : sizeof(bi->rsdp);
+			for (uint32_t i = 0; i < n; i++)
+				bi->rsdp[i] = body[i];
+			bi->rsdp_len = n;
 			break;
 		}
 		default:

@@ -20,6 +20,14 @@ struct boot_info {
 	unsigned nr_mmap;
 	struct mem_range mmap[MB2_MAX_MMAP];
 	uint64_t mbi_start, mbi_end;
+	/*
+	 * Copy of the ACPI RSDP from tag 15 (new, ACPI 2.0+) or else tag 14
+	 * (old, ACPI 1.0); rsdp_len 0 if neither. Copied rather than pointed
+	 * to so it survives whatever later reuses the MBI's memory. Not
+	 * validated here: acpi_find_cpus checks it.
+	 */
+	uint8_t rsdp[36];
+	unsigned rsdp_len;
 };
 
 /*

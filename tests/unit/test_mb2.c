@@ -110,7 +110,7 @@ static void test_mb2_full(void **state)
 	mbi_module(&m, 0x200000, 0x201234, "guest-a");
 	mbi_module(&m, 0x300000, 0x300100, "second module args");
 	mbi_mmap(&m, bochs_map, ARRAY_SIZE(bochs_map), 24);
-	mbi_tag(&m, 14, "RSD PTR ", 8);                     /* ACPI old RSDP: ignored */
+	mbi_tag(&m, 14, "RSD PTR ", 8);                     /* ACPI old RSDP, short: copied as is */
 	mbi_end(&m);
 	uint32_t total = mbi_finish(&m);
 
@@ -136,6 +136,8 @@ static void test_mb2_full(void **state)
 	/* Strings point into the MBI itself. */
 	assert_true((const uint8_t *)bi.cmdline > mbi_bytes(&m));
 	assert_true((const uint8_t *)bi.cmdline < mbi_bytes(&m) + total);
+	assert_int_equal(bi.rsdp_len, 8);
+	assert_memory_equal(bi.rsdp, "RSD PTR ", 8);
 }
 
 static void test_mb2_minimal(void **state)
@@ -300,6 +302,56 @@ static void test_mb2_too_many_mmap_entries(void **state)
 	assert_int_equal(bi.mmap[MB2_MAX_MMAP - 1].base, (MB2_MAX_MMAP - 1) * 0x10000ull);
 }
 
+/* Tags 14/15 hold a copy of the RSDP; 15 (ACPI 2.0+) wins in either order. */
+static void test_mb2_rsdp(void **state)
+{
+	uint8_t v1[20], v2[40];
+	for (unsigned i = 0; i < sizeof(v1); i++)
+		v1[i] = (uint8_t)(0x10 + i);
+	for (unsigned i = 0; i < sizeof(v2); i++)
+		v2[i] = (uint8_t)(0x80 + i);
+	struct boot_info bi;
+	const char *err = NULL;
+	struct mbi m;
+
+	mbi_init(&m);                                       /* none */
+	mbi_end(&m);
+	mbi_finish(&m);
+	memset(&bi, 0xa5, sizeof(bi));
+	assert_int_equal(mb2_parse(m.store, 0, &bi, &err), 0);
+	assert_int_equal(bi.rsdp_len, 0);
+
+	mbi_init(&m);                                       /* old only */
+	mbi_tag(&m, 14, v1, sizeof(v1));
+	mbi_end(&m);
+	mbi_finish(&m);
+	assert_int_equal(mb2_parse(m.store, 0, &bi, &err), 0);
+	assert_int_equal(bi.rsdp_len, 20);
+	assert_memory_equal(bi.rsdp, v1, 20);
+
+	mbi_init(&m);                                       /* old, then new (36 bytes) */
+	mbi_tag(&m, 14, v1, sizeof(v1));
+	mbi_tag(&m, 15, v2, 36);
+	mbi_end(&m);
+	mbi_finish(&m);
+	assert_int_equal(mb2_parse(m.store, 0, &bi, &err), 0);
+	assert_int_equal(bi.rsdp_len, 36);
+	assert_memory_equal(bi.rsdp, v2, 36);
+
+	mbi_init(&m);                                       /* new, then old; new is longer than 36 */
+	mbi_tag(&m, 15, v2, sizeof(v2));
+	mbi_tag(&m, 14, v1, sizeof(v1));
+	mbi_cmdline(&m, "after");
+	mbi_end(&m);
+	mbi_finish(&m);
+	assert_int_equal(mb2_parse(m.store, 0, &bi, &err), 0);
+	assert_int_equal(bi.rsdp_len, 36);                  /* at most 36 bytes copied */
+	assert_memory_equal(bi.rsdp, v2, 36);
+	assert_string_equal(bi.cmdline, "after");
+	/* A copy, not a pointer into the MBI. */
+	assert_true((uint8_t *)bi.rsdp < mbi_bytes(&m) || (uint8_t *)bi.rsdp >= mbi_bytes(&m) + sizeof(m.store));
+}
+
 /* ---- malformed input ---- */
 
 static void expect_error(struct mbi *m)
@@ -453,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_mb2_mmap_partial_last_entry),
 		cmocka_unit_test(test_mb2_too_many_modules),
 		cmocka_unit_test(test_mb2_too_many_mmap_entries),
+		cmocka_unit_test(test_mb2_rsdp),
 		cmocka_unit_test(test_mb2_no_end_tag),
 		cmocka_unit_test(test_mb2_implausible_size),
 		cmocka_unit_test(test_mb2_tag_runs_past_end),
