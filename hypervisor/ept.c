@@ -51,7 +51,8 @@ static int fill(const struct ept_env *env, const struct ept_range *r, unsigned n
 		if (t == EPT_NOT_PRESENT)
 			continue;
 		if (t >= 0 && leaf_ok) {
-			table[i] = a | EPT_RWX | ((uint64_t)t << EPT_MT_SHIFT) | (level > 1 ? EPT_LARGE : 0);
+			uint64_t perms = (t & EPT_MT_READ_ONLY) ? (EPT_R | EPT_X) : EPT_RWX;
+			table[i] = a | perms | ((uint64_t)(t & 7) << EPT_MT_SHIFT) | (level > 1 ? EPT_LARGE : 0);
 			if (level == 1) st->leaves_4k++;
 			else if (level == 2) st->leaves_2m++;
 			else st->leaves_1g++;

@@ -16,6 +16,8 @@
 #define EPT_ADDR_MASK 0x000ffffffffff000ull
 
 enum ept_memtype { EPT_MT_UC = 0, EPT_MT_WB = 6, EPT_NOT_PRESENT = 0xff };
+/* Or'ed into a range's memtype: the guest may read and execute, not write (a trapped MMIO page). */
+#define EPT_MT_READ_ONLY 0x10
 
 /* A sorted, non-overlapping list of ranges; addresses in no range are EPT_NOT_PRESENT. */
 struct ept_range { uint64_t base, end; uint8_t memtype; };

@@ -363,6 +363,33 @@ static void test_ept_no_large_page_across_type_change(void **state)
 	assert_int_equal(st.leaves_4k, 512);
 }
 
+/* A trapped MMIO page (the local APIC): readable and executable, not writable, UC, one 4K leaf. */
+static void test_ept_read_only_page(void **state)
+{
+	const struct ept_range r[] = {
+		{ 0x0, 0xfee00000ull, EPT_MT_UC },
+		{ 0xfee00000ull, 0xfee01000ull, EPT_MT_UC | EPT_MT_READ_ONLY },
+		{ 0xfee01000ull, 4 * GiB, EPT_MT_UC },
+	};
+	struct fake_mem m;
+	struct ept_env e = make_env(&m, true, true);
+	uint64_t pml4;
+	struct ept_stats st;
+	assert_int_equal(ept_build_identity(&e, r, 3, 4 * GiB, &pml4, &st), 0);
+	uint64_t hpa, perms;
+	uint8_t mt;
+	assert_int_equal(ept_translate(&e, pml4, 0xfee00300ull, &hpa, &mt, &perms), 0);
+	assert_int_equal(hpa, 0xfee00300ull);
+	assert_int_equal(mt, EPT_MT_UC);
+	assert_int_equal(perms, EPT_R | EPT_X);
+	assert_int_equal(ept_translate(&e, pml4, 0xfee01000ull, &hpa, &mt, &perms), 0);
+	assert_int_equal(perms, EPT_RWX);
+	assert_int_equal(ept_translate(&e, pml4, 0xfedff000ull, &hpa, &mt, &perms), 0);
+	assert_int_equal(perms, EPT_RWX);
+	assert_int_equal(st.leaves_4k, 512);   /* only the 2 MiB around the page is split */
+	fake_free(&m);
+}
+
 static void test_ept_no_large_page_across_gap(void **state)
 {
 	const struct ept_range r[] = {
@@ -464,6 +491,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ept_bochs_1g_2m),
+		cmocka_unit_test(test_ept_read_only_page),
 		cmocka_unit_test(test_ept_bochs_2m_only),
 		cmocka_unit_test(test_ept_bochs_4k_only),
 		cmocka_unit_test(test_ept_bochs_1g_without_2m),
