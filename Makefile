@@ -22,17 +22,18 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Ihypervisor -Iinclude -fsanitize=addre
 
 HV_C   := main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c vmx.c vmx_caps.c \
 	  vmcs_fields.c ept.c exit.c dump.c devirt.c devirt_gdt.c mb2.c memmap.c guest_test.c \
-	  host_paging.c restore.c handoff.c swsusp_image.c linux_boot.c
-HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(HV_C:%.c=$(B)/hv/%.o)
+	  host_paging.c restore.c handoff.c swsusp_image.c linux_boot.c smp.c sipi.c delay.c acpi.c \
+	  insn_decode.c guest_mem.c lapic_trap.c
+HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(B)/hv/ap_blob.o $(HV_C:%.c=$(B)/hv/%.o)
 
 GUESTS := guest-a guest-b guest-c
 GUEST_COMMON := $(B)/guests/start.o $(B)/guests/lib.o $(B)/guests/fmt.o
 
 UNIT_SRC := $(addprefix hypervisor/,fmt.c log_format.c vmcs_fields.c vmx_caps.c ept.c mb2.c memmap.c \
-	devirt_gdt.c handoff.c swsusp_image.c) guest-agent/plan.c guest-agent/sysfacts.c
+	devirt_gdt.c handoff.c swsusp_image.c acpi.c insn_decode.c) guest-agent/plan.c guest-agent/sysfacts.c
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh
-UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan
+UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_acpi test_insn_decode
 
 .PHONY: all hv agent guests isos linux unit test demo clean bench-prereqs
 # Keep intermediate objects: no "rm ..." lines after the test summary.
@@ -47,6 +48,12 @@ $(B)/hv/%.o: hypervisor/%.c $(wildcard hypervisor/*.h include/*.h) | $(B)/hv
 	$(CC) $(HV_CFLAGS) -c $< -o $@
 $(B)/hv/mb2_entry.o: boot/mb2_entry.asm | $(B)/hv
 	$(NASM) -f elf64 $< -o $@
+# The AP start-up code runs at a fixed low address: assembled flat, then carried in
+# odv-hv's image as data (boot/ap_blob.asm) for smp.c to copy there.
+$(B)/hv/ap_trampoline.bin: boot/ap_trampoline.asm | $(B)/hv
+	$(NASM) -f bin $< -o $@
+$(B)/hv/ap_blob.o: boot/ap_blob.asm $(B)/hv/ap_trampoline.bin | $(B)/hv
+	$(NASM) -f elf64 -DAP_TRAMP_BIN='"$(B)/hv/ap_trampoline.bin"' $< -o $@
 $(B)/hv/stubs.o: hypervisor/stubs.asm | $(B)/hv
 	$(NASM) -f elf64 $< -o $@
 $(B)/odv-hv.elf: $(HV_OBJ) hypervisor/linker.ld
@@ -100,10 +107,12 @@ $(B)/linux/msr.ko: | $(B)/linux
 	@$(call kernel_module,arch/x86/kernel/msr.ko)
 $(B)/linux/e1000.ko: | $(B)/linux
 	@$(call kernel_module,drivers/net/ethernet/intel/e1000/e1000.ko)
+$(B)/linux/cpuburn: tests/linux/cpuburn.c | $(B)/linux
+	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
 $(B)/linux/tcpstream: tests/linux/tcpstream.c | $(B)/linux
 	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
 LINUX_TEST_FILES := $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/runas $(B)/linux/uservmcall \
-	$(B)/linux/msr.ko $(B)/linux/e1000.ko $(B)/linux/tcpstream
+	$(B)/linux/msr.ko $(B)/linux/e1000.ko $(B)/linux/tcpstream $(B)/linux/cpuburn
 $(B)/linux/go-virtual.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall \
@@ -123,7 +132,7 @@ $(B)/iso/linux-go-virtual.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | 
 $(B)/iso/linux-roundtrip.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=roundtrip odv.net=1'
 linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-roundtrip.iso \
-	$(B)/iso/linux-menu-native.iso $(B)/iso/linux-menu-odv.iso $(B)/disk/data.img
+	$(B)/iso/linux-menu-native.iso $(B)/iso/linux-menu-odv.iso $(B)/iso/linux-smp-odv.iso $(B)/disk/data.img
 
 # ---- kernel modules the test systems load from /modules (insmod, in this order) ----
 # The IDE disk: SCSI disk + libata + ata_piix (and sd_mod's CRC helpers).
@@ -155,12 +164,16 @@ $(B)/linux/menu.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/mo
 	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall \
 		$(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko $(B)/linux/tcpstream:/tcpstream \
-		$(call mods_to_initrd,$(TEST_MODS))
+		$(B)/linux/cpuburn:/cpuburn $(call mods_to_initrd,$(TEST_MODS))
 MENU_CMDLINE := $(LINUX_CMDLINE) odv.test=menu odv.net=1 odv.disk=1
 $(B)/iso/linux-menu-%.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkiso.sh boot/grub.d/42_odv | $(B)/iso
 	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
 	scripts/mkiso.sh $@ --menu --default $* --hv $(B)/odv-hv.elf --linux $(B)/kernel/vmlinuz \
 		--initrd $(B)/linux/menu.cpio.gz --cmdline '$(MENU_CMDLINE)'
+# The same menu for the SMP scenario (odv.test=smp: CPUs, hotplug).
+$(B)/iso/linux-smp-odv.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkiso.sh boot/grub.d/42_odv | $(B)/iso
+	scripts/mkiso.sh $@ --menu --default odv --hv $(B)/odv-hv.elf --linux $(B)/kernel/vmlinuz \
+		--initrd $(B)/linux/menu.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=smp'
 
 # ---- downtime benchmark (scripts/bench-downtime.sh; not part of make test) ----
 # reboot=pci: reset through port 0xCF9, which Bochs treats as a hardware reset.

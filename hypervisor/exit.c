@@ -7,6 +7,7 @@
 #include "hv.h"
 #include "arch.h"
 #include "odv_abi.h"
+#include "percpu.h"
 
 enum exit_result { HANDLED = 0 };
 typedef enum exit_result (*exit_handler)(struct vcpu *v, uint64_t qual);
@@ -61,6 +62,11 @@ static enum exit_result exit_exception_nmi(struct vcpu *v, uint64_t qual)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 	if ((info & 0x700) == INTR_TYPE_NMI && (info & 0xff) == VEC_NMI) {
+		/* The NMI that carries a guest INIT to this CPU (lapic_trap.c). */
+		if (vcpu_take_init_request()) {
+			vcpu_do_init(v);
+			return HANDLED;
+		}
 		/*
 		 * An NMI that arrived while the guest ran is the guest's: give it
 		 * back. Before the guest has an IDT (a resume in progress) it
@@ -168,9 +174,15 @@ static bool msr_hypercall(struct vcpu *v, uint32_t msr, uint64_t *val)
 		return false;
 	switch (msr) {
 	case ODV_MSR_INFO:
-		*val = ODV_ABI_VERSION | (1ull << 32);
+		*val = ODV_ABI_VERSION | ((uint64_t)nr_cpus << 32) | ((uint64_t)v->id << 48);
 		break;
 	case ODV_MSR_DEVIRT:
+		if (nr_cpus > 1) {
+			pr_info("devirtualize refused on cpu %u: %u CPUs run under odv-hv and "
+				"leaving VMX on several CPUs is not implemented yet", v->id, nr_cpus);
+			*val = ODV_HC_EUNSUPPORTED;
+			break;
+		}
 		skip_instruction();
 		pr_info("devirtualize requested through the msr driver at rip=0x%lx",
 			vmread(VMCS_GUEST_RIP));
@@ -245,6 +257,11 @@ static enum exit_result exit_wrmsr(struct vcpu *v, uint64_t qual)
 	(void)qual;
 	uint32_t msr = (uint32_t)v->regs.rcx;
 	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	if (msr == 0x830 && hv.trap_icr) {       /* x2APIC ICR: trapped on SMP (lapic_trap.c) */
+		lapic_icr_write(v, (uint32_t)val, (uint32_t)(val >> 32), true);
+		skip_instruction();
+		return HANDLED;
+	}
 	if (msr_is_vmx_cap(msr) || msr == MSR_IA32_FEATURE_CONTROL || wrmsr_safe(msr, val)) {
 		inject_gp();
 		return HANDLED;
@@ -378,6 +395,9 @@ static enum exit_result exit_io(struct vcpu *v, uint64_t qual)
 static enum exit_result exit_ept_violation(struct vcpu *v, uint64_t qual)
 {
 	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+	/* A store to the local APIC page, read-only in EPT on SMP (lapic_trap.c). */
+	if ((qual & BIT(1)) && lapic_trap_covers(gpa) && lapic_trap_write(v, gpa) == 0)
+		return HANDLED;
 	const char *access = qual & BIT(1) ? "write" : qual & BIT(2) ? "instruction fetch" : "read";
 	pr_err("EPT violation: gpa=0x%lx access=%s qualification=0x%lx rip=0x%lx%s",
 	       gpa, access, qual, vmread(VMCS_GUEST_RIP),
@@ -388,9 +408,31 @@ static enum exit_result exit_ept_violation(struct vcpu *v, uint64_t qual)
 	hv_halt("guest stopped after EPT violation");
 }
 
+/* INIT: the vCPU takes the state after INIT and waits for SIPI (sipi.c). */
+static enum exit_result exit_init(struct vcpu *v, uint64_t qual)
+{
+	(void)qual;
+	vcpu_do_init(v);
+	return HANDLED;
+}
+
+/*
+ * SIPI: exits only in the wait-for-SIPI activity state, which odv-hv never
+ * uses (sipi.c); handled as the CPU would, should a vCPU ever get there.
+ */
+static enum exit_result exit_sipi(struct vcpu *v, uint64_t qual)
+{
+	uint8_t vector = (uint8_t)qual;
+	vcpu_sipi(v, vector);
+	pr_info("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
+	return HANDLED;
+}
+
 static const exit_handler handlers[EXIT_REASON_MAX] = {
 	[EXIT_EXCEPTION_NMI] = exit_exception_nmi,
 	[EXIT_TRIPLE_FAULT]  = exit_triple_fault,
+	[EXIT_INIT]          = exit_init,
+	[EXIT_SIPI]          = exit_sipi,
 	[EXIT_CPUID]         = exit_cpuid,
 	[EXIT_VMCALL]        = exit_vmcall,
 	[EXIT_CR_ACCESS]     = exit_cr_access,
@@ -417,6 +459,9 @@ void vmx_handle_exit(struct vcpu *v)
 	}
 	exit_handler h = reason < EXIT_REASON_MAX && handlers[reason] ? handlers[reason] : exit_unexpected;
 	h(v, vmread(VMCS_EXIT_QUALIFICATION));
+	/* An INIT request whose NMI came while this CPU was in VMX root. */
+	if (vcpu_take_init_request())
+		vcpu_do_init(v);
 	if (v->nmi_pending && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
 	    vmread(VMCS_GUEST_IDTR_LIMIT) >= 2 * 16 + 15) {
 		v->nmi_pending = false;

@@ -7,6 +7,7 @@
 #include "vcpu.h"
 #include "log.h"
 void *memmove(void *d, const void *s, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
 
 #define HV_VIRT_BASE 0xFFFFFFFF80000000ull
 
@@ -18,6 +19,7 @@ struct hv {
 	struct vmx_caps caps;
 	uint64_t eptp;
 	struct vcpu *bsp;
+	bool trap_icr;                     /* SMP: the guest's IPIs pass through lapic_trap.c */
 };
 extern struct hv hv;
 
@@ -52,6 +54,30 @@ int linux_boot_prepare(struct vcpu *v);
 /* guest_test.c */
 int test_guest_prepare(struct vcpu *v);
 
+/* sipi.c: INIT and SIPI done to a vCPU (current VMCS) */
+void vcpu_init_state(struct vcpu *v);              /* after INIT: waits for SIPI */
+void vcpu_sipi(struct vcpu *v, uint8_t vector);     /* real mode at vector * 4 KiB */
+uint8_t vcpu_wait_for_sipi(struct vcpu *v);          /* in VMX root; returns the vector */
+void vcpu_do_init(struct vcpu *v);                  /* INIT, wait for SIPI, start */
+bool vcpu_take_init_request(void);                  /* lapic_trap.c asked for an INIT here */
+
+/* smp.c: find the CPUs (ACPI MADT), then wake the others into VMX */
+unsigned smp_discover(void);                        /* CPUs the MADT lists (1 if unknown) */
+unsigned smp_start_aps(void);                       /* how many CPUs run odv-hv */
+unsigned smp_cpus_not_run(void);                    /* listed CPUs odv-hv could not start */
+
+/* lapic_trap.c: the guest's local-APIC stores on SMP */
+void lapic_trap_init(uint64_t base);
+bool lapic_trap_covers(uint64_t gpa);
+int lapic_trap_write(struct vcpu *v, uint64_t gpa);
+void lapic_icr_write(struct vcpu *v, uint32_t lo, uint32_t dest, bool x2apic);
+
+/* guest_mem.c */
+unsigned guest_read_linear(uint64_t la, void *buf, unsigned len);
+
+/* delay.c */
+void udelay(uint32_t us);
+
 /* dump.c */
 void dump_guest(struct vcpu *v, const char *why);
 __noreturn void hv_halt(const char *why);
@@ -59,7 +85,7 @@ __noreturn void hv_halt(const char *why);
 /* devirt.c */
 int devirt(struct vcpu *v);                        /* returns only on failure */
 
-/* ept setup (main.c) */
-int ept_setup(void);
+/* ept setup (main.c); trap_lapic: the local APIC page read-only (SMP) */
+int ept_setup(bool trap_lapic);
 
 #endif

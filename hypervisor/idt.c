@@ -51,6 +51,7 @@ static void build_tables(void)
 		t->ist[0] = (uint64_t)(percpus[c].nmi_stack + sizeof(percpus[c].nmi_stack));
 		percpus[c].self = &percpus[c];
 		percpus[c].index = c;
+		percpus[c].sipi_vector = -1;
 	}
 	for (unsigned v = 0; v < 32; v++) {
 		uint64_t h = (uint64_t)(exception_stubs + 16 * v);

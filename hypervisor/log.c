@@ -6,6 +6,7 @@
 static char ring_buf[LOG_RING_SIZE];
 struct log_ring hv_log_ring = { ring_buf, LOG_RING_SIZE, 0 };
 static enum log_level threshold = LOG_INFO;
+static int busy;
 
 void log_init(enum log_level t)
 {
@@ -19,8 +20,15 @@ void hv_log(enum log_level l, const char *fmt, ...)
 	va_start(ap, fmt);
 	size_t n = log_format_line(line, sizeof(line), l, fmt, ap);
 	va_end(ap);
+	/*
+	 * One line at a time across CPUs. The wait is bounded: a CPU that died
+	 * holding the lock must not silence the others (lines may then interleave).
+	 */
+	for (unsigned spins = 0; __atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE) && spins < 50000000u; spins++)
+		__asm__ volatile("pause");
 	/* The ring keeps everything, the console only what passes the threshold. */
 	log_ring_write(&hv_log_ring, line, n);
 	if (l <= threshold)
 		serial_write(line, n);
+	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 }

@@ -32,9 +32,9 @@ static void *ept_ptr(void *ctx, uint64_t phys)
 }
 
 /* Identity EPT: RAM write-back, everything else uncached, odv-hv's region absent. */
-int ept_setup(void)
+int ept_setup(bool trap_lapic)
 {
-	enum { T_UC = 100, T_WB = 106, T_NONE = 200 };
+	enum { T_UC = 100, T_WB = 106, T_UC_RO = 110, T_NONE = 200 };
 	struct mem_range r[MB2_MAX_MMAP * 2];
 	uint64_t limit = 4 * SZ_1G;
 	for (unsigned i = 0; i < hv.boot.nr_mmap; i++) {
@@ -57,6 +57,11 @@ int ept_setup(void)
 	}
 	if (n > 0)
 		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), hv.load_base, hv.size, T_NONE);
+	uint64_t lapic = rdmsr(0x1b) & ~0xfffull;       /* IA32_APIC_BASE */
+	if (trap_lapic && n > 0) {
+		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), lapic, PAGE_SIZE, T_UC_RO);
+		lapic_trap_init(lapic);
+	}
 	if (n < 0) {
 		pr_err("EPT: memory map too fragmented");
 		return -1;
@@ -66,7 +71,8 @@ int ept_setup(void)
 	for (int i = 0; i < n; i++)
 		if (r[i].type != T_NONE)
 			er[k++] = (struct ept_range){ r[i].base, r[i].base + r[i].len,
-						      r[i].type == T_WB ? EPT_MT_WB : EPT_MT_UC };
+						      r[i].type == T_WB ? EPT_MT_WB :
+						      r[i].type == T_UC_RO ? (EPT_MT_UC | EPT_MT_READ_ONLY) : EPT_MT_UC };
 	struct ept_env env = { ept_alloc, ept_ptr, NULL, has_ept_1g(&hv.caps), has_ept_2m(&hv.caps) };
 	uint64_t pml4;
 	struct ept_stats st;
@@ -76,9 +82,10 @@ int ept_setup(void)
 	}
 	hv.eptp = ept_make_eptp(pml4);
 	pr_info("EPT: identity map of 0-0x%lx: %u tables, %u x 1G, %u x 2M, %u x 4K; "
-		"odv-hv region 0x%lx-0x%lx not mapped",
+		"odv-hv region 0x%lx-0x%lx not mapped%s",
 		limit, st.tables, st.leaves_1g, st.leaves_2m, st.leaves_4k,
-		hv.load_base, hv.load_base + hv.size);
+		hv.load_base, hv.load_base + hv.size,
+		trap_lapic ? "; local APIC page read-only (its stores are emulated)" : "");
 	return 0;
 }
 
@@ -120,8 +127,11 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 	struct vcpu *v = hv.bsp;
 	if (vmx_init_cpu(v))
 		hv_halt("VMX unusable");
-	if (ept_setup() || vmx_setup_vmcs(v))
+	unsigned cpus = smp_discover();
+	hv.trap_icr = cpus > 1;
+	if (ept_setup(cpus > 1) || vmx_setup_vmcs(v))
 		hv_halt("VMX setup failed");
+	smp_start_aps();
 	int lb = linux_boot_prepare(v);
 	if (lb < 0)
 		hv_halt("cannot boot the Linux guest");

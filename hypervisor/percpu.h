@@ -29,6 +29,9 @@ struct percpu {
 	uint32_t apic_id;
 	volatile uint32_t state;        /* enum cpu_state, written by the CPU itself */
 	bool vmx_on;
+	volatile int32_t sipi_vector;   /* SIPI held for this CPU's vCPU (lapic_trap.c), -1 none */
+	volatile uint32_t init_requested;  /* the guest sent this vCPU an INIT (lapic_trap.c) */
+	volatile uint32_t waiting_sipi;    /* its vCPU waits for SIPI in VMX root (sipi.c) */
 	struct vcpu vcpu;
 	struct tss64 tss __aligned(16);
 	uint8_t vmxon_region[PAGE_SIZE] __aligned(4096);

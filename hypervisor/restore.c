@@ -137,7 +137,7 @@ static __noreturn void resume_virtual(struct swsusp_header *img)
 	struct vcpu *v = hv.bsp;
 	if (vmx_init_cpu(v))
 		resume_native(img, "VMX setup failed (see odv-hv log)");
-	if (ept_setup() || vmx_setup_vmcs(v)) {
+	if (ept_setup(false) || vmx_setup_vmcs(v)) {
 		vmx_off();
 		resume_native(img, "VMX setup failed (see odv-hv log)");
 	}

@@ -193,6 +193,9 @@ const char *exit_reason_name(uint32_t reason);
 #define BIT32(n) (1u << (n))
 #define EXIT_REASON_ENTRY_FAIL BIT32(31)
 
+/* Guest activity states (SDM 25.4.2) */
+enum { ACTIVITY_ACTIVE = 0, ACTIVITY_HLT = 1, ACTIVITY_SHUTDOWN = 2, ACTIVITY_WAIT_SIPI = 3 };
+
 /* Pin-based controls */
 #define PIN_EXT_INTR_EXIT   BIT32(0)
 #define PIN_NMI_EXIT        BIT32(3)

@@ -235,6 +235,8 @@ int vmx_setup_vmcs(struct vcpu *v)
 	 * (the guest is told it has none).
 	 */
 	msr_bitmap_trap(MSR_IA32_FEATURE_CONTROL, true, true);
+	if (hv.trap_icr)
+		msr_bitmap_trap(0x830, false, true);    /* x2APIC ICR: INIT/SIPI (lapic_trap.c) */
 	for (uint32_t m = MSR_IA32_VMX_BASIC; m <= MSR_IA32_VMX_VMFUNC; m++)
 		msr_bitmap_trap(m, true, true);
 	vmwrite(VMCS_MSR_BITMAP, hv_virt_to_phys(msr_bitmap));

@@ -49,8 +49,10 @@ enum odv_hc {
 /* Synthetic MSRs (the "ODV" range). Values read: */
 #define ODV_MSR_BASE   0x4f445600u
 #define ODV_MSR_COUNT  0x100u
+#define ODV_EXIT_REASONS 65     /* exit reasons odv-hv counts (0..64) */
 enum odv_msr {
-	ODV_MSR_INFO      = ODV_MSR_BASE + 0x00,  /* ODV_ABI_VERSION | (nr vCPUs << 32) */
+	ODV_MSR_INFO      = ODV_MSR_BASE + 0x00,  /* ODV_ABI_VERSION | (nr vCPUs << 32)
+	                                             | (this CPU's vCPU number << 48) */
 	ODV_MSR_DEVIRT    = ODV_MSR_BASE + 0x01,  /* leave VMX on this CPU; low 32 bits = status
 						     (enum odv_hc_status), high 32 bits undefined */
 	ODV_MSR_EXITS     = ODV_MSR_BASE + 0x02,  /* total VM exits of this vCPU */

@@ -1,0 +1,142 @@
+/*
+ * The guest's writes to its local APIC, when odv-hv runs several CPUs.
+ *
+ * Why: the guest starts its other CPUs with INIT and SIPI IPIs, and neither
+ * may reach a CPU odv-hv runs: INIT is blocked in VMX root and becomes a VM
+ * exit in non-root (Bochs 2.7 then keeps it pending forever), and a SIPI only
+ * acts in the wait-for-SIPI activity state (where Bochs 2.7 raises the SIPI
+ * exit on the sender's behalf, and loses it). So odv-hv does INIT and SIPI
+ * itself. The APIC page is read-only in EPT: every store to it exits here, is
+ * decoded (insn_decode.c) and done on the real APIC, except the ICR writes
+ * that send INIT or SIPI to a CPU odv-hv runs. INIT sets the target's
+ * init_requested and sends it an NMI, which makes it leave the guest; its
+ * vCPU takes the state after INIT and waits in VMX root (sipi.c). SIPI leaves
+ * the vector in the target's mailbox. Reads of the page are not trapped.
+ */
+#include "hv.h"
+#include "arch.h"
+#include "insn_decode.h"
+#include "percpu.h"
+
+#define MSR_X2APIC_ICR 0x830
+#define APIC_ICR_LO 0x300
+#define APIC_ICR_HI 0x310
+#define ICR_MODE(lo)      (((lo) >> 8) & 7)
+#define ICR_MODE_INIT     5
+#define ICR_MODE_STARTUP  6
+#define ICR_LOGICAL       BIT32(11)
+#define ICR_ASSERT        BIT32(14)
+#define ICR_SHORTHAND(lo) (((lo) >> 18) & 3)
+#define ICR_NMI           (0x400u | ICR_ASSERT)
+
+static uint64_t lapic_phys;
+
+void lapic_trap_init(uint64_t base) { lapic_phys = base; }
+
+bool lapic_trap_covers(uint64_t gpa)
+{
+	return lapic_phys && gpa >= lapic_phys && gpa < lapic_phys + PAGE_SIZE;
+}
+
+static volatile uint32_t *apic_reg(unsigned off)
+{
+	return phys_to_virt(lapic_phys + off);
+}
+
+/* Does an IPI with this ICR reach CPU c (sent by CPU self)? Physical destinations only. */
+static bool targets(const struct percpu *c, const struct percpu *self, uint32_t lo, uint32_t dest,
+		    bool x2apic)
+{
+	switch (ICR_SHORTHAND(lo)) {
+	case 1: return c == self;
+	case 2: return true;
+	case 3: return c != self;
+	default: return dest == (x2apic ? 0xffffffffu : 0xffu) || c->apic_id == dest;
+	}
+}
+
+/* Send an IPI from this CPU's real APIC (physical destination dest). */
+static void icr_send(uint32_t lo, uint32_t dest, bool x2apic)
+{
+	if (x2apic) {
+		wrmsr(MSR_X2APIC_ICR, ((uint64_t)dest << 32) | lo);
+		return;
+	}
+	*apic_reg(APIC_ICR_HI) = dest << 24;
+	*apic_reg(APIC_ICR_LO) = lo;
+}
+
+/*
+ * The guest sends an IPI (ICR low dword lo, destination APIC ID dest). INIT and
+ * SIPI for CPUs odv-hv runs are handled as the file comment says; everything
+ * else goes out unchanged.
+ */
+void lapic_icr_write(struct vcpu *v, uint32_t lo, uint32_t dest, bool x2apic)
+{
+	unsigned mode = ICR_MODE(lo);
+	struct percpu *self = this_cpu();
+	if ((lo & ICR_LOGICAL) || (mode != ICR_MODE_INIT && mode != ICR_MODE_STARTUP)) {
+		icr_send(lo, dest, x2apic);
+		return;
+	}
+	if (mode == ICR_MODE_INIT && !(lo & ICR_ASSERT)) {
+		/*
+		 * "INIT level de-assert" only synchronised arbitration IDs on P6-era
+		 * APICs; every CPU with VMX ignores it (SDM). Bochs 2.7 takes it for
+		 * another INIT, which would reset a vCPU that just started: drop it.
+		 */
+		v->init_deasserts_dropped++;   /* (also never sent to CPUs odv-hv does not run) */
+		return;
+	}
+	bool matched = false;
+	for (unsigned i = 0; i < nr_cpus; i++) {
+		struct percpu *c = &percpus[i];
+		if (!targets(c, self, lo, dest, x2apic) || c->state != CPU_IN_VMX || c == self)
+			continue;
+		matched = true;
+		if (mode == ICR_MODE_INIT) {
+			/* A new start sequence: forget a SIPI the last one left behind. */
+			__atomic_store_n(&c->sipi_vector, -1, __ATOMIC_RELEASE);
+			v->inits_sent++;
+			/* A vCPU that already waits for SIPI is in the state INIT gives. */
+			if (__atomic_load_n(&c->waiting_sipi, __ATOMIC_ACQUIRE))
+				continue;
+			__atomic_store_n(&c->init_requested, 1, __ATOMIC_RELEASE);
+			icr_send(ICR_NMI, c->apic_id, x2apic);
+		} else {
+			__atomic_store_n(&c->sipi_vector, (int32_t)(lo & 0xff), __ATOMIC_RELEASE);
+			v->sipis_sent++;
+		}
+	}
+	/* Only CPUs odv-hv does not run get the real IPI. */
+	bool others = ICR_SHORTHAND(lo) ? smp_cpus_not_run() > 0 : !matched;
+	if (others)
+		icr_send(lo, dest, x2apic);
+}
+
+/* A guest store to the APIC page at gpa: emulate it. 0, or -1 with the reason logged. */
+int lapic_trap_write(struct vcpu *v, uint64_t gpa)
+{
+	uint8_t code[15];
+	uint64_t rip = vmread(VMCS_GUEST_RIP);
+	unsigned n = guest_read_linear(vmread(VMCS_GUEST_CS_BASE) + rip, code, sizeof(code));
+	bool long64 = (vmread(VMCS_GUEST_CS_AR) >> 13) & 1;      /* CS.L */
+	struct mmio_store st;
+	const char *err = "no instruction bytes readable";
+	if (!n || decode_mmio_store(code, n, long64, &st, &err)) {
+		pr_err("local APIC write at rip=0x%lx (gpa 0x%lx) not emulated: %s", rip, gpa, err);
+		return -1;
+	}
+	unsigned off = (unsigned)(gpa & (PAGE_SIZE - 1)) & ~3u;
+	uint32_t val = st.src == STORE_REG ? (uint32_t)vcpu_gpr(v, st.reg) : st.imm;
+	uint32_t old = st.xchg ? *apic_reg(off) : 0;
+	if (off == APIC_ICR_LO)
+		lapic_icr_write(v, val, *apic_reg(APIC_ICR_HI) >> 24, false);
+	else
+		*apic_reg(off) = val;
+	if (st.xchg)
+		vcpu_set_gpr(v, st.reg, old);      /* a 32-bit register write clears bits 63:32 */
+	vmwrite(VMCS_GUEST_RIP, rip + st.len);
+	v->apic_writes++;
+	return 0;
+}

@@ -1,0 +1,136 @@
+/*
+ * INIT and SIPI for vCPUs, as the hardware does them (SDM Vol. 3, "Processor
+ * state after INIT" and the MP start-up sequence). lapic_trap.c takes the
+ * guest's INIT and SIPI IPIs off the sender; the INIT reaches the target as an
+ * NMI plus init_requested (or, from elsewhere, as an INIT exit), and its vCPU
+ * takes the state after INIT and waits in VMX root for the SIPI vector that
+ * lapic_trap.c leaves in its mailbox (struct percpu). A vCPU never sits in
+ * the wait-for-SIPI activity state. Real mode after SIPI needs the
+ * unrestricted-guest control.
+ */
+#include "hv.h"
+#include "arch.h"
+#include "percpu.h"
+
+#define RESET_PAT 0x0007040600070406ull
+#define CR0_RESET (BIT(30) | BIT(29) | BIT(4))     /* CD, NW, ET */
+
+static void real_mode_seg(unsigned k, uint16_t sel, uint64_t base, uint32_t ar)
+{
+	vmwrite(VMCS_GUEST_ES_SEL + 2 * k, sel);
+	vmwrite(VMCS_GUEST_ES_BASE + 2 * k, base);
+	vmwrite(VMCS_GUEST_ES_LIMIT + 2 * k, 0xffff);
+	vmwrite(VMCS_GUEST_ES_AR + 2 * k, ar);
+}
+
+/* The state after INIT, vCPU waiting for SIPI. Acts on the current VMCS. */
+void vcpu_init_state(struct vcpu *v)
+{
+	struct vmx_caps *c = &hv.caps;
+	/* PE and PG may be 0 (unrestricted guest); the other fixed bits (NE) stay. */
+	uint64_t fixed0 = c->cr0_fixed0 & ~(uint64_t)(CR0_PE | CR0_PG);
+	vmwrite(VMCS_GUEST_CR0, (CR0_RESET | fixed0) & c->cr0_fixed1);
+	vmwrite(VMCS_CR0_SHADOW, CR0_RESET);
+	vmwrite(VMCS_GUEST_CR4, c->cr4_fixed0);
+	vmwrite(VMCS_CR4_SHADOW, 0);
+	vmwrite(VMCS_GUEST_CR3, 0);
+	vmwrite(VMCS_GUEST_EFER, 0);
+	vmwrite(VMCS_ENTRY_CONTROLS, vmread(VMCS_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_CTL_IA32E_GUEST);
+
+	/* ES CS SS DS FS GS LDTR TR, in VMCS field order. */
+	for (unsigned k = 0; k < 6; k++)
+		real_mode_seg(k, 0, 0, 0x93);
+	real_mode_seg(1, 0xf000, 0xffff0000, 0x9b);
+	real_mode_seg(6, 0, 0, 0x82);
+	real_mode_seg(7, 0, 0, 0x8b);
+	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_RIP, 0xfff0);
+	vmwrite(VMCS_GUEST_RSP, 0);
+	vmwrite(VMCS_GUEST_RFLAGS, 0x2);
+	vmwrite(VMCS_GUEST_DR7, 0x400);
+	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_GUEST_DEBUGCTL, 0);
+	if (vmread(VMCS_ENTRY_CONTROLS) & ENTRY_CTL_LOAD_PAT)
+		vmwrite(VMCS_GUEST_PAT, RESET_PAT);
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+	for (unsigned n = 0; n < 16; n++)
+		vcpu_set_gpr(v, n, 0);
+	uint32_t a, b, cc, d;
+	cpuid(1, 0, &a, &b, &cc, &d);
+	v->regs.rdx = a;                 /* EDX after INIT: family, model, stepping */
+	v->nmi_pending = false;
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+}
+
+/* SIPI: start in real mode at vector * 4 KiB (CS = vector << 8, IP = 0). */
+void vcpu_sipi(struct vcpu *v, uint8_t vector)
+{
+	v->sipi_base = (uint64_t)vector << 12;
+	real_mode_seg(1, (uint16_t)(vector << 8), (uint64_t)vector << 12, 0x9b);
+	vmwrite(VMCS_GUEST_RIP, 0);
+	/* A started CPU blocks nothing (after an INIT or SIPI exit Bochs reports
+	 * blocking by SMI, which VM entry then rejects outside SMM). */
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+}
+
+/*
+ * Wait in VMX root for the SIPI lapic_trap.c holds for this CPU, and take it.
+ * MONITOR/MWAIT sleeps until the sender's store to the mailbox (no wake-up
+ * can be lost between the check and the sleep); without them, spin.
+ */
+uint8_t vcpu_wait_for_sipi(struct vcpu *v)
+{
+	struct percpu *c = this_cpu();
+	uint32_t a, b, cc, d;
+	cpuid(1, 0, &a, &b, &cc, &d);
+	bool mwait = cc & BIT(3);
+	(void)v;
+	__atomic_store_n(&c->waiting_sipi, 1, __ATOMIC_RELEASE);
+	for (;;) {
+		int32_t vec = __atomic_exchange_n(&c->sipi_vector, -1, __ATOMIC_ACQUIRE);
+		if (vec >= 0) {
+			__atomic_store_n(&c->waiting_sipi, 0, __ATOMIC_RELEASE);
+			return (uint8_t)vec;
+		}
+		if (!mwait) {
+			cpu_relax();
+			continue;
+		}
+		__asm__ volatile("monitor" :: "a"(&c->sipi_vector), "c"(0), "d"(0));
+		if (__atomic_load_n(&c->sipi_vector, __ATOMIC_ACQUIRE) >= 0)
+			continue;
+		__asm__ volatile("mwait" :: "a"(0), "c"(0));
+	}
+}
+
+/*
+ * The guest's INIT reached this vCPU (an INIT exit, or lapic_trap.c's
+ * init_requested): take the state after INIT, wait in VMX root for the SIPI
+ * and start there. NMIs that arrive meanwhile are dropped, as a CPU waiting
+ * for SIPI drops them (one of them was lapic_trap.c's wake-up).
+ */
+void vcpu_do_init(struct vcpu *v)
+{
+	uint64_t at = vmread(VMCS_GUEST_CS_BASE) + vmread(VMCS_GUEST_RIP);
+	vcpu_init_state(v);
+	pr_info("cpu %u: INIT (guest was at 0x%lx); vCPU waits for SIPI", v->id, at);
+	uint8_t vector = vcpu_wait_for_sipi(v);
+	__atomic_store_n(&this_cpu()->init_requested, 0, __ATOMIC_RELEASE);
+	v->nmi_pending = false;
+	vcpu_sipi(v, vector);
+	pr_info("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
+}
+
+/* lapic_trap.c asked for an INIT on this CPU: consume the request. */
+bool vcpu_take_init_request(void)
+{
+	return __atomic_exchange_n(&this_cpu()->init_requested, 0, __ATOMIC_ACQ_REL) != 0;
+}

@@ -1,0 +1,190 @@
+/*
+ * Application processors: odv-hv finds every CPU in the ACPI MADT, wakes each
+ * one (INIT, SIPI, SIPI) into boot/ap_trampoline.asm, and the CPU enters VMX
+ * root mode with its own VMCS, stacks and TSS (struct percpu). Its vCPU then
+ * waits for the guest's SIPI (sipi.c, lapic_trap.c): the guest starts it with
+ * its own INIT/SIPI, as on bare metal.
+ * A CPU that fails to come up is parked with INIT and left out; odv-hv and
+ * the guest go on with the others.
+ */
+#include "hv.h"
+#include "arch.h"
+#include "acpi.h"
+#include "percpu.h"
+
+#define AP_TRAMP 0x8000ull            /* boot/ap_trampoline.asm's org; SIPI vector 0x08 */
+#define MSR_APIC_BASE 0x1b
+#define APIC_BASE_X2APIC BIT(10)
+#define MSR_X2APIC_ICR 0x830
+#define ICR_INIT  0x00004500u         /* INIT, level assert */
+#define ICR_SIPI  0x00004600u         /* start-up, vector in bits 7:0 */
+#define ICR_BUSY  BIT32(12)           /* xAPIC delivery status */
+
+struct ap_params { uint64_t cr3, cr4, efer, cr0, stack, percpu, entry; };
+
+extern const uint8_t ap_tramp_blob[], ap_tramp_blob_end[];
+static uint8_t saved_low_page[PAGE_SIZE];
+
+/* Physical memory for the ACPI parser: odv-hv identity-maps the low 4 GiB. */
+static const void *map_phys(void *ctx, uint64_t phys, uint64_t len)
+{
+	(void)ctx;
+	if (len > 4 * SZ_1G || phys > 4 * SZ_1G - len)
+		return NULL;
+	return phys_to_virt(phys);
+}
+
+static bool x2apic_mode(void) { return rdmsr(MSR_APIC_BASE) & APIC_BASE_X2APIC; }
+
+static volatile uint32_t *xapic(void)
+{
+	return phys_to_virt(rdmsr(MSR_APIC_BASE) & ~0xfffull);
+}
+
+static uint32_t my_apic_id(void)
+{
+	if (x2apic_mode())
+		return (uint32_t)rdmsr(0x802);
+	return xapic()[0x20 / 4] >> 24;
+}
+
+static int send_ipi(uint32_t apic_id, uint32_t icr)
+{
+	if (x2apic_mode()) {
+		wrmsr(MSR_X2APIC_ICR, ((uint64_t)apic_id << 32) | icr);
+		return 0;
+	}
+	volatile uint32_t *a = xapic();
+	a[0x310 / 4] = apic_id << 24;
+	a[0x300 / 4] = icr;
+	for (unsigned i = 0; i < 1000; i++) {
+		if (!(a[0x300 / 4] & ICR_BUSY))
+			return 0;
+		udelay(10);
+	}
+	return -1;
+}
+
+__noreturn void ap_entry(struct percpu *c);
+__noreturn void ap_entry(struct percpu *c)
+{
+	host_tables_init(c->index);
+	struct vcpu *v = &c->vcpu;
+	v->id = c->index;
+	if (vmx_init_cpu(v) || vmx_setup_vmcs(v)) {
+		vmx_off();
+		c->state = CPU_FAILED;
+		for (;;) {
+			cli();
+			hlt();
+		}
+	}
+	vcpu_init_state(v);
+	c->state = CPU_IN_VMX;
+	uint8_t vector = vcpu_wait_for_sipi(v);
+	vcpu_take_init_request();       /* the guest's INIT for this start; its NMI was dropped */
+	v->nmi_pending = false;
+	vcpu_sipi(v, vector);
+	pr_info("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
+	vmx_launch(v);                  /* exits come to vmx_handle_exit */
+	__builtin_unreachable();
+}
+
+static int start_one(struct percpu *c, struct ap_params *p)
+{
+	p->stack = (uint64_t)(c->stack + sizeof(c->stack) - 64);   /* HOST_RSP's slot stays above */
+	p->percpu = (uint64_t)c;
+	c->state = CPU_STARTING;
+	__asm__ volatile("" ::: "memory");
+	if (send_ipi(c->apic_id, ICR_INIT))
+		return -1;
+	udelay(10000);
+	for (unsigned k = 0; k < 2 && c->state == CPU_STARTING; k++) {
+		if (send_ipi(c->apic_id, ICR_SIPI | (uint32_t)(AP_TRAMP >> 12)))
+			return -1;
+		udelay(200);
+	}
+	/* Generous: emulators run a second CPU slowly. */
+	for (unsigned ms = 0; ms < 3000 && c->state == CPU_STARTING; ms++)
+		udelay(1000);
+	return c->state == CPU_IN_VMX ? 0 : -1;
+}
+
+static struct acpi_cpus cpus;
+static unsigned madt_cpus = 1;
+
+unsigned smp_cpus_not_run(void) { return madt_cpus > nr_cpus ? madt_cpus - nr_cpus : 0; }
+
+/* The CPUs of the MADT; 1 when there is no usable ACPI (odv-hv then runs the boot CPU only). */
+unsigned smp_discover(void)
+{
+	const char *err = NULL;
+	const void *rsdp = hv.boot.rsdp;
+	unsigned rsdp_len = hv.boot.rsdp_len;
+	uint64_t rsdp_phys;
+	if (!rsdp_len) {
+		if (acpi_scan_rsdp(map_phys, NULL, &rsdp_phys)) {
+			pr_info("smp: no ACPI tables found; odv-hv runs on the boot CPU only");
+			return madt_cpus = 1;
+		}
+		rsdp = phys_to_virt(rsdp_phys);
+		const uint8_t *r = rsdp;     /* revision 0: 20 bytes; later: the length field */
+		rsdp_len = r[15] < 2 ? 20 : 36;
+	}
+	if (acpi_find_cpus(map_phys, NULL, rsdp, rsdp_len, &cpus, &err)) {
+		pr_info("smp: ACPI: %s; odv-hv runs on the boot CPU only", err);
+		cpus.n = 0;
+		return madt_cpus = 1;
+	}
+	pr_info("smp: MADT lists %u CPUs (%u disabled, %u beyond odv-hv's table)",
+		cpus.n, cpus.disabled, cpus.dropped);
+	madt_cpus = cpus.n ? cpus.n : 1;
+	return madt_cpus;
+}
+
+/* Start every other CPU of the MADT into VMX; returns how many CPUs run odv-hv. */
+unsigned smp_start_aps(void)
+{
+	uint32_t me = my_apic_id();
+	percpus[0].apic_id = me;
+	if (cpus.n <= 1)
+		return 1;
+	if (read_cr3() >= 4 * SZ_1G) {
+		pr_warn("smp: odv-hv's page tables are above 4 GiB, out of the start-up code's reach; boot CPU only");
+		return 1;
+	}
+	size_t blob = (size_t)(ap_tramp_blob_end - ap_tramp_blob);
+	uint8_t *low = phys_to_virt(AP_TRAMP);
+	/* The page may hold the loader's data (the MBI, say): put it back afterwards. */
+	memcpy(saved_low_page, low, PAGE_SIZE);
+	memcpy(low, ap_tramp_blob, blob);
+	struct ap_params *p = (struct ap_params *)(low + blob - sizeof(*p));
+	*p = (struct ap_params){
+		.cr3 = read_cr3(), .cr4 = read_cr4() & (CR4_PAE | CR4_LA57 | CR4_PGE),
+		.efer = rdmsr(MSR_IA32_EFER) & (EFER_LME | EFER_NXE | EFER_SCE),
+		.cr0 = read_cr0() & ~(uint64_t)(BIT(29) | BIT(30)), .entry = (uint64_t)ap_entry,
+	};
+	pr_info("smp: boot CPU apic id %u; starting the others", me);
+	for (unsigned i = 0; i < cpus.n; i++) {
+		if (cpus.apic_id[i] == me)
+			continue;
+		if (nr_cpus >= MAX_CPUS) {
+			pr_warn("smp: more than %u CPUs; apic id %u and later stay parked", MAX_CPUS, cpus.apic_id[i]);
+			break;
+		}
+		struct percpu *c = &percpus[nr_cpus];
+		c->apic_id = cpus.apic_id[i];
+		if (start_one(c, p)) {
+			/* Park it again: it must not run the start-up code we are about to remove. */
+			send_ipi(c->apic_id, ICR_INIT);
+			pr_warn("smp: cpu with apic id %u did not come up (state %u); left parked",
+				c->apic_id, c->state);
+			c->state = CPU_ABSENT;
+			continue;
+		}
+		pr_info("smp: cpu %u (apic id %u) in VMX root, its vCPU waits for SIPI", nr_cpus, c->apic_id);
+		nr_cpus++;
+	}
+	memcpy(low, saved_low_page, PAGE_SIZE);
+	return nr_cpus;
+}
