@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* sched_setaffinity: CPUID on each CPU */
 /*
  * odv — the guest agent: command dispatch and `odv status` (native or
  * under odv-hv, read from CPUID leaf 1 bit 31 and odv-hv's leaf
@@ -9,6 +10,7 @@
 #include <stdarg.h>
 #include <time.h>
 #include <cpuid.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "odv_abi.h"
@@ -116,6 +118,81 @@ bool hv_present(void)
 	return p.virtual_odv;
 }
 
+/* One online CPU as status sees it: CPUID executed on it, and odv-hv's counters for its vCPU. */
+struct cpu_status {
+	int cpu;
+	struct hv_probe p;
+	bool have_exits;
+	uint64_t info, exits, by_reason[ODV_EXIT_REASONS];
+};
+
+/* Online CPUs from /sys/devices/system/cpu/online ("0-3,5"); at most max. */
+static int online_cpus(int *out, int max)
+{
+	char buf[1024];
+	if (read_file("/sys/devices/system/cpu/online", buf, sizeof(buf)) < 0) {
+		out[0] = 0;
+		return 1;
+	}
+	int n = 0;
+	for (char *t = strtok(buf, ",\n"); t && n < max; t = strtok(NULL, ",\n")) {
+		int lo, hi;
+		int k = sscanf(t, "%d-%d", &lo, &hi);
+		if (k < 1)
+			continue;
+		if (k == 1)
+			hi = lo;
+		for (int c = lo; c <= hi && n < max; c++)
+			out[n++] = c;
+	}
+	return n;
+}
+
+static void status_of_cpu(int cpu, struct cpu_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->cpu = cpu;
+	/* CPUID must run on that CPU: move there for the probe. */
+	cpu_set_t one, old;
+	bool moved = sched_getaffinity(0, sizeof(old), &old) == 0;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (moved)
+		moved = sched_setaffinity(0, sizeof(one), &one) == 0;
+	probe(&st->p);
+	if (moved)
+		sched_setaffinity(0, sizeof(old), &old);
+	/* Exit counters need the msr driver and root; without them status still answers. */
+	if (!st->p.virtual_odv)
+		return;
+	char why[256];
+	int fd = hv_open(cpu, why, sizeof(why));
+	if (fd < 0)
+		return;
+	st->have_exits = hv_read(fd, ODV_MSR_EXITS, &st->exits) == 0;
+	hv_read(fd, ODV_MSR_INFO, &st->info);
+	for (unsigned r = 0; st->have_exits && r < ODV_EXIT_REASONS; r++)
+		hv_read(fd, ODV_MSR_EXIT_REASON0 + r, &st->by_reason[r]);
+	close(fd);
+}
+
+static void print_reasons(const uint64_t *by_reason)
+{
+	printf("{");
+	bool first = true;
+	for (unsigned r = 0; r < ODV_EXIT_REASONS; r++)
+		if (by_reason[r]) {
+			printf("%s\"%u\":%llu", first ? "" : ",", r, (unsigned long long)by_reason[r]);
+			first = false;
+		}
+	printf("}");
+}
+
+static const char *mode_name(const struct hv_probe *p)
+{
+	return p->virtual_odv ? "virtual" : p->other_hypervisor ? "other-hypervisor" : "native";
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	int json = 0;
@@ -124,55 +201,74 @@ static int cmd_status(int argc, char **argv)
 			json = 1;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: odv status [--json]\n"
-			       "Prints 'native', 'virtual (odv-hv ABI x.y.z)' or 'under another hypervisor'.\n");
+			       "Prints 'native', 'virtual (odv-hv ABI x.y.z)' or 'under another hypervisor',\n"
+			       "from CPUID executed on each online CPU; when virtual and run as root (msr\n"
+			       "driver), also each vCPU's VM exits by reason.\n");
 			return EXIT_OK;
 		} else {
 			fprintf(stderr, "odv status: unknown option '%s' (try odv status --help)\n", argv[i]);
 			return EXIT_USAGE;
 		}
 	}
-	struct hv_probe p;
-	probe(&p);
-	const char *mode = p.virtual_odv ? "virtual" : p.other_hypervisor ? "other-hypervisor" : "native";
-	/* Exit counters need the msr driver and root; without them status still answers. */
-	uint64_t exits = 0, by_reason[128] = { 0 };
-	bool have_exits = false;
-	if (p.virtual_odv) {
-		char why[256];
-		int fd = hv_open(0, why, sizeof(why));
-		if (fd >= 0) {
-			have_exits = hv_read(fd, ODV_MSR_EXITS, &exits) == 0;
-			for (unsigned r = 0; have_exits && r < 65; r++)
-				hv_read(fd, ODV_MSR_EXIT_REASON0 + r, &by_reason[r]);
-			close(fd);
-		}
+	static int cpus[1024];
+	static struct cpu_status st[1024];
+	int n = online_cpus(cpus, 1024);
+	for (int i = 0; i < n; i++)
+		status_of_cpu(cpus[i], &st[i]);
+	/* The system's mode is the first CPU's; mixed modes are shown per CPU. */
+	struct hv_probe *p = &st[0].p;
+	bool mixed = false, have_exits = false;
+	uint64_t exits = 0, by_reason[ODV_EXIT_REASONS] = { 0 };
+	for (int i = 0; i < n; i++) {
+		mixed |= st[i].p.virtual_odv != p->virtual_odv;
+		if (!st[i].have_exits)
+			continue;
+		have_exits = true;
+		exits += st[i].exits;
+		for (unsigned r = 0; r < ODV_EXIT_REASONS; r++)
+			by_reason[r] += st[i].by_reason[r];
 	}
+	unsigned vcpus = (unsigned)(st[0].info >> 32) & 0xffff;
 	if (json) {
-		printf("{\"mode\":\"%s\",\"cpuid_hypervisor_bit\":%s", mode, p.hv_bit ? "true" : "false");
-		if (p.virtual_odv)
-			printf(",\"abi_version\":\"%u.%u.%u\",\"vcpus\":1", p.abi >> 16, (p.abi >> 8) & 0xff, p.abi & 0xff);
+		printf("{\"mode\":\"%s\",\"cpuid_hypervisor_bit\":%s", mixed ? "mixed" : mode_name(p),
+		       p->hv_bit ? "true" : "false");
+		if (p->virtual_odv)
+			printf(",\"abi_version\":\"%u.%u.%u\",\"vcpus\":%u", p->abi >> 16, (p->abi >> 8) & 0xff,
+			       p->abi & 0xff, vcpus ? vcpus : 1);
 		if (have_exits) {
-			printf(",\"exits\":%llu,\"exits_by_reason\":{", (unsigned long long)exits);
-			bool first = true;
-			for (unsigned r = 0; r < 65; r++)
-				if (by_reason[r]) {
-					printf("%s\"%u\":%llu", first ? "" : ",", r, (unsigned long long)by_reason[r]);
-					first = false;
-				}
+			printf(",\"exits\":%llu,\"exits_by_reason\":", (unsigned long long)exits);
+			print_reasons(by_reason);
+		}
+		if (p->other_hypervisor)
+			printf(",\"hypervisor_signature\":\"%s\"", p->sig);
+		printf(",\"cpus\":[");
+		for (int i = 0; i < n; i++) {
+			printf("%s{\"cpu\":%d,\"mode\":\"%s\",\"cpuid_hypervisor_bit\":%s", i ? "," : "",
+			       st[i].cpu, mode_name(&st[i].p), st[i].p.hv_bit ? "true" : "false");
+			if (st[i].have_exits) {
+				printf(",\"vcpu\":%u,\"exits\":%llu,\"exits_by_reason\":",
+				       (unsigned)(st[i].info >> 48) & 0xffff, (unsigned long long)st[i].exits);
+				print_reasons(st[i].by_reason);
+			}
 			printf("}");
 		}
-		if (p.other_hypervisor)
-			printf(",\"hypervisor_signature\":\"%s\"", p.sig);
-		printf("}\n");
-	} else if (p.virtual_odv) {
-		printf("virtual (odv-hv ABI %u.%u.%u)\n", p.abi >> 16, (p.abi >> 8) & 0xff, p.abi & 0xff);
-		if (have_exits)
-			printf("vcpu 0: %llu VM exits\n", (unsigned long long)exits);
-	} else if (p.other_hypervisor) {
-		printf("under another hypervisor (signature '%s'), not odv-hv\n", p.sig);
-	} else {
-		printf("native\n");
+		printf("]}\n");
+		return EXIT_OK;
 	}
+	if (mixed)
+		printf("mixed: some CPUs run under odv-hv, some natively\n");
+	else if (p->virtual_odv)
+		printf("virtual (odv-hv ABI %u.%u.%u)\n", p->abi >> 16, (p->abi >> 8) & 0xff, p->abi & 0xff);
+	else if (p->other_hypervisor)
+		printf("under another hypervisor (signature '%s'), not odv-hv\n", p->sig);
+	else
+		printf("native\n");
+	for (int i = 0; i < n; i++)
+		if (st[i].have_exits)
+			printf("cpu %d: vcpu %u, %llu VM exits\n", st[i].cpu, (unsigned)(st[i].info >> 48) & 0xffff,
+			       (unsigned long long)st[i].exits);
+		else if (mixed)
+			printf("cpu %d: %s\n", st[i].cpu, mode_name(&st[i].p));
 	return EXIT_OK;
 }
 
