@@ -424,7 +424,7 @@ static enum exit_result exit_sipi(struct vcpu *v, uint64_t qual)
 {
 	uint8_t vector = (uint8_t)qual;
 	vcpu_sipi(v, vector);
-	pr_info("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
+	pr_debug("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
 	return HANDLED;
 }
 

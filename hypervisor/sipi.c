@@ -119,14 +119,16 @@ uint8_t vcpu_wait_for_sipi(struct vcpu *v)
  */
 void vcpu_do_init(struct vcpu *v)
 {
+	/* Debug level: in the log ring (odv log), not on the console, where a
+	 * line from another CPU would cut into the guest's own output. */
 	uint64_t at = vmread(VMCS_GUEST_CS_BASE) + vmread(VMCS_GUEST_RIP);
 	vcpu_init_state(v);
-	pr_info("cpu %u: INIT (guest was at 0x%lx); vCPU waits for SIPI", v->id, at);
+	pr_debug("cpu %u: INIT (guest was at 0x%lx); vCPU waits for SIPI", v->id, at);
 	uint8_t vector = vcpu_wait_for_sipi(v);
 	__atomic_store_n(&this_cpu()->init_requested, 0, __ATOMIC_RELEASE);
 	v->nmi_pending = false;
 	vcpu_sipi(v, vector);
-	pr_info("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
+	pr_debug("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
 }
 
 /* lapic_trap.c asked for an INIT on this CPU: consume the request. */

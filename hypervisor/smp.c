@@ -85,7 +85,7 @@ __noreturn void ap_entry(struct percpu *c)
 	vcpu_take_init_request();       /* the guest's INIT for this start; its NMI was dropped */
 	v->nmi_pending = false;
 	vcpu_sipi(v, vector);
-	pr_info("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
+	pr_debug("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
 	vmx_launch(v);                  /* exits come to vmx_handle_exit */
 	__builtin_unreachable();
 }
