@@ -1,8 +1,10 @@
 /*
- * odv go-native (DESIGN.md "go-native"): ask odv-hv to hand the CPU back.
- * The request is a RDMSR of ODV_MSR_DEVIRT on the CPU, executed by the
- * kernel's msr driver at CPL 0; odv-hv loads the guest state into the real
- * CPU, leaves VMX and the RDMSR completes natively.
+ * odv go-native (DESIGN.md "go-native"): ask odv-hv to hand the CPUs back.
+ * The request is a RDMSR of ODV_MSR_DEVIRT, executed by the kernel's msr
+ * driver at CPL 0 on the CPU it names; odv-hv loads that CPU's guest state
+ * into the real CPU, leaves VMX there and the RDMSR completes natively. With
+ * several CPUs the agent asks each in turn, the boot CPU last, and checks
+ * with a CPUID run on it that each one really is native.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,14 +14,52 @@
 #include "odv.h"
 #include "odv_abi.h"
 
+struct cpu_result { int cpu; uint64_t exits; double stop_ms; };
+
+/* Devirtualize one CPU. 0, or -1 with a message printed (that CPU is still virtual). */
+static int devirt_cpu(int cpu, double hz, struct cpu_result *r)
+{
+	char why[256];
+	int fd = hv_open(cpu, why, sizeof(why));
+	if (fd < 0) {
+		fprintf(stderr, "odv go-native: %s\n", why);
+		return -1;
+	}
+	r->cpu = cpu;
+	r->exits = 0;
+	hv_read(fd, ODV_MSR_EXITS, &r->exits);
+	progress("asking odv-hv to devirtualize cpu %d (after %llu VM exits)", cpu, (unsigned long long)r->exits);
+	tcdrain(1);   /* finish the console lines before odv-hv writes to the same port */
+	tcdrain(2);
+	uint64_t t0 = rdtsc(), val = 0;
+	int rc = hv_read(fd, ODV_MSR_DEVIRT, &val);
+	uint64_t t1 = rdtsc();
+	close(fd);
+	if (rc) {
+		fprintf(stderr, "odv go-native: cpu %d: the devirtualize request failed (odv-hv did not answer)\n", cpu);
+		return -1;
+	}
+	if ((uint32_t)val != ODV_HC_OK) {
+		fprintf(stderr, "odv go-native: cpu %d: odv-hv refused (status %u, see 'odv log')\n", cpu, (uint32_t)val);
+		return -1;
+	}
+	r->stop_ms = (double)(t1 - t0) / hz * 1e3;
+	if (hv_present_on(cpu)) {
+		fprintf(stderr, "odv go-native: cpu %d: odv-hv said yes, but CPUID there still shows it\n", cpu);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_go_native(int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) opt_json = true;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: odv go-native [--json]\n"
-			       "Leave odv-hv: the running system continues on bare metal. Needs root and\n"
-			       "the msr driver (modprobe msr). Exit 1 if already native.\n");
+			       "Leave odv-hv: the running system continues on bare metal, every CPU. Needs\n"
+			       "root, the msr driver (modprobe msr) and every present CPU online. Exit 1 if\n"
+			       "already native.\n");
 			return EXIT_OK;
 		} else {
 			fprintf(stderr, "odv go-native: unknown option '%s' (try --help)\n", argv[i]);
@@ -34,44 +74,49 @@ int cmd_go_native(int argc, char **argv)
 		fprintf(stderr, "odv go-native: must run as root (the request goes through /dev/cpu/*/msr); nothing changed\n");
 		return EXIT_PRECONDITION;
 	}
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (cpus != 1) {
-		fprintf(stderr, "odv go-native: %ld CPUs online; this version devirtualizes uniprocessor systems only; nothing changed\n", cpus);
+	/* An offline CPU's vCPU waits for SIPI inside odv-hv, which cannot hand it back. */
+	char online[256] = "", present[256] = "";
+	read_file("/sys/devices/system/cpu/online", online, sizeof(online));
+	read_file("/sys/devices/system/cpu/present", present, sizeof(present));
+	online[strcspn(online, "\n")] = 0;
+	present[strcspn(present, "\n")] = 0;
+	if (strcmp(online, present)) {
+		fprintf(stderr, "odv go-native: CPUs %s are present but only %s online; bring the others online "
+				"first (echo 1 > /sys/devices/system/cpu/cpuN/online); nothing changed\n", present, online);
 		return EXIT_PRECONDITION;
 	}
-	char why[256];
-	int fd = hv_open(0, why, sizeof(why));
-	if (fd < 0) {
-		fprintf(stderr, "odv go-native: %s; nothing changed\n", why);
-		return EXIT_PRECONDITION;
-	}
-	uint64_t exits = 0;
-	hv_read(fd, ODV_MSR_EXITS, &exits);
+	static int cpus[1024];
+	int n = online_cpus(cpus, 1024);
 	double hz = tsc_hz();
-	progress("asking odv-hv to devirtualize cpu 0 (after %llu VM exits)", (unsigned long long)exits);
-	tcdrain(1);   /* finish the console lines before odv-hv writes to the same port */
-	tcdrain(2);
-	uint64_t t0 = rdtsc(), val = 0;
-	int rc = hv_read(fd, ODV_MSR_DEVIRT, &val);
-	uint64_t t1 = rdtsc();
-	close(fd);
-	if (rc) {
-		fprintf(stderr, "odv go-native: the devirtualize request failed (odv-hv did not answer); still virtual\n");
-		return EXIT_FAIL;
+	static struct cpu_result res[1024];
+	/* The other CPUs first, the boot CPU (the lowest number) last. */
+	int done = 0;
+	for (int i = 1; i <= n; i++) {
+		int cpu = cpus[i % n];
+		if (devirt_cpu(cpu, hz, &res[done])) {
+			if (done)
+				fprintf(stderr, "odv go-native: %d of %d CPUs are native already, the others still "
+						"virtual; run odv go-native again\n", done, n);
+			else
+				fprintf(stderr, "odv go-native: still virtual\n");
+			return EXIT_FAIL;
+		}
+		done++;
 	}
-	if ((uint32_t)val != ODV_HC_OK) {
-		fprintf(stderr, "odv go-native: odv-hv refused (status %u, see 'odv log'); still virtual\n", (uint32_t)val);
-		return EXIT_FAIL;
-	}
-	double stop_ms = (double)(t1 - t0) / hz * 1e3;
-	if (hv_present()) {
-		fprintf(stderr, "odv go-native: odv-hv said yes, but CPUID still shows it: still virtual\n");
-		return EXIT_FAIL;
-	}
-	if (opt_json)
-		printf("{\"result\":\"native\",\"stop_ms\":%.3f,\"exits_before\":%llu}\n", stop_ms, (unsigned long long)exits);
-	else
+	if (opt_json) {
+		printf("{\"result\":\"native\",\"cpus\":[");
+		for (int i = 0; i < done; i++)
+			printf("%s{\"cpu\":%d,\"stop_ms\":%.3f,\"exits_before\":%llu}", i ? "," : "", res[i].cpu,
+			       res[i].stop_ms, (unsigned long long)res[i].exits);
+		printf("]}\n");
+	} else if (done == 1) {
 		printf("native: left odv-hv after %llu VM exits; the request took %.3f ms; a fresh CPUID shows no hypervisor\n",
-		       (unsigned long long)exits, stop_ms);
+		       (unsigned long long)res[0].exits, res[0].stop_ms);
+	} else {
+		for (int i = 0; i < done; i++)
+			printf("native: cpu %d left odv-hv after %llu VM exits; the request took %.3f ms\n", res[i].cpu,
+			       (unsigned long long)res[i].exits, res[i].stop_ms);
+		printf("native: all %d CPUs left odv-hv; a fresh CPUID on each shows no hypervisor\n", done);
+	}
 	return EXIT_OK;
 }

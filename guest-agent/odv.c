@@ -111,6 +111,22 @@ double tsc_hz(void)
 	return hz;
 }
 
+/* CPUID on that CPU (the caller moves there and back). */
+bool hv_present_on(int cpu)
+{
+	cpu_set_t one, old;
+	bool moved = sched_getaffinity(0, sizeof(old), &old) == 0;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (moved)
+		moved = sched_setaffinity(0, sizeof(one), &one) == 0;
+	struct hv_probe p;
+	probe(&p);
+	if (moved)
+		sched_setaffinity(0, sizeof(old), &old);
+	return p.virtual_odv;
+}
+
 bool hv_present(void)
 {
 	struct hv_probe p;
@@ -127,7 +143,7 @@ struct cpu_status {
 };
 
 /* Online CPUs from /sys/devices/system/cpu/online ("0-3,5"); at most max. */
-static int online_cpus(int *out, int max)
+int online_cpus(int *out, int max)
 {
 	char buf[1024];
 	if (read_file("/sys/devices/system/cpu/online", buf, sizeof(buf)) < 0) {

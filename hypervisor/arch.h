@@ -120,6 +120,24 @@ READ_SEG(cs) READ_SEG(ss) READ_SEG(ds) READ_SEG(es) READ_SEG(fs) READ_SEG(gs)
 static inline void cli(void) { __asm__ volatile("cli"); }
 static inline void hlt(void) { __asm__ volatile("hlt"); }
 static inline void cpu_relax(void) { __asm__ volatile("pause"); }
+/*
+ * After a VM exit caused by an NMI, NMIs stay blocked until the next IRET
+ * (SDM, NMI blocking); odv-hv executes one, to the next instruction, with its
+ * own selectors (CS 0x08, SS 0x10).
+ */
+static inline void nmi_unblock(void)
+{
+	__asm__ volatile(
+		"movq %%rsp, %%rax\n\t"
+		"pushq $0x10\n\t"
+		"pushq %%rax\n\t"
+		"pushfq\n\t"
+		"pushq $0x08\n\t"
+		"leaq 1f(%%rip), %%rax\n\t"
+		"pushq %%rax\n\t"
+		"iretq\n"
+		"1:" ::: "rax", "memory", "cc");
+}
 
 /* ---- VMX instructions. Each returns 0 on success, -1 on VMfailInvalid, -2 on VMfailValid. */
 static inline int vmx_result(uint8_t cf, uint8_t zf) { return cf ? -1 : zf ? -2 : 0; }

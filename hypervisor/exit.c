@@ -62,6 +62,7 @@ static enum exit_result exit_exception_nmi(struct vcpu *v, uint64_t qual)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 	if ((info & 0x700) == INTR_TYPE_NMI && (info & 0xff) == VEC_NMI) {
+		nmi_unblock();   /* or this CPU never sees another NMI (nor INIT request) */
 		/* The NMI that carries a guest INIT to this CPU (lapic_trap.c). */
 		if (vcpu_take_init_request()) {
 			vcpu_do_init(v);
@@ -177,17 +178,22 @@ static bool msr_hypercall(struct vcpu *v, uint32_t msr, uint64_t *val)
 		*val = ODV_ABI_VERSION | ((uint64_t)nr_cpus << 32) | ((uint64_t)v->id << 48);
 		break;
 	case ODV_MSR_DEVIRT:
-		if (nr_cpus > 1) {
-			pr_info("devirtualize refused on cpu %u: %u CPUs run under odv-hv and "
-				"leaving VMX on several CPUs is not implemented yet", v->id, nr_cpus);
-			*val = ODV_HC_EUNSUPPORTED;
-			break;
-		}
+		/* A vCPU waiting for SIPI (offline in the guest) could not be handed back later. */
+		for (unsigned i = 0; i < nr_cpus; i++)
+			if (percpus[i].state == CPU_IN_VMX && percpus[i].waiting_sipi) {
+				pr_info("devirtualize refused on cpu %u: cpu %u waits for SIPI (offline in the guest)",
+					v->id, i);
+				*val = ODV_HC_EUNSUPPORTED;
+				return true;
+			}
+		/* From now on the guest's IPIs to this CPU go out for real (lapic_trap.c). */
+		this_cpu()->state = CPU_NATIVE;
 		skip_instruction();
-		pr_info("devirtualize requested through the msr driver at rip=0x%lx",
-			vmread(VMCS_GUEST_RIP));
+		pr_info("devirtualize requested through the msr driver at rip=0x%lx (cpu %u)",
+			vmread(VMCS_GUEST_RIP), v->id);
 		v->regs.rax = ODV_HC_OK;          /* EDX carries the CR3 switch (devirt.c) */
 		devirt(v);
+		this_cpu()->state = CPU_IN_VMX;
 		/* Refused: undo the skip so the common path below completes the RDMSR. */
 		vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) - vmread(VMCS_EXIT_INSTR_LEN));
 		*val = ODV_HC_EUNSUPPORTED;

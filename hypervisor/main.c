@@ -132,6 +132,7 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 	if (ept_setup(cpus > 1) || vmx_setup_vmcs(v))
 		hv_halt("VMX setup failed");
 	smp_start_aps();
+	percpus[0].state = CPU_IN_VMX;
 	int lb = linux_boot_prepare(v);
 	if (lb < 0)
 		hv_halt("cannot boot the Linux guest");

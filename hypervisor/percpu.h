@@ -21,7 +21,7 @@ struct __packed tss64 {
 };
 
 /* Life of an application processor, as the boot CPU sees it. */
-enum cpu_state { CPU_ABSENT, CPU_STARTING, CPU_IN_VMX, CPU_FAILED };
+enum cpu_state { CPU_ABSENT, CPU_STARTING, CPU_IN_VMX, CPU_FAILED, CPU_NATIVE };
 
 struct percpu {
 	struct percpu *self;            /* gs:0: must stay first */

@@ -8,6 +8,7 @@
  * for the agent to read.
  */
 #include "hv.h"
+#include "percpu.h"
 #include "arch.h"
 #include "serial.h"
 #include "odv_handoff.h"
@@ -147,6 +148,7 @@ static __noreturn void resume_virtual(struct swsusp_header *img)
 	set_result(ODV_RESULT_VIRTUAL, "resumed under odv-hv");
 	pr_info("restore: resuming the image as a VM: rip 0x%lx cr3 0x%lx", img->jump_address, img->cr3);
 	serial_flush();
+	percpus[0].state = CPU_IN_VMX;
 	vmx_launch(v);
 	__builtin_unreachable();
 }
