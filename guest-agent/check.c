@@ -94,10 +94,6 @@ int cmd_check(int argc, char **argv)
 	if (hv_ok)
 		hv_image_free(&hv);
 
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	add("cpus", ncpu == 1, "this version converts uniprocessor systems only: boot with nosmp (CPUs that are merely offline could be started later, outside odv-hv)",
-	    "%ld CPU%s", ncpu, ncpu == 1 ? "" : "s");
-
 	char lock[32];
 	const char *lk = lockdown_state(lock, sizeof(lock));
 	bool locked = lk && strcmp(lk, "none");

@@ -98,16 +98,6 @@ int cmd_go_virtual(int argc, char **argv)
 		fprintf(stderr, "odv go-virtual: must run as root (it freezes the system and loads a kernel)\n");
 		return EXIT_PRECONDITION;
 	}
-	/*
-	 * After the resume Linux starts its other CPUs itself; odv-hv's kexec path
-	 * does not yet run them, so they would come up outside its control.
-	 */
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	if (ncpu > 1) {
-		fprintf(stderr, "odv go-virtual: this system has %ld CPUs; this version converts uniprocessor "
-				"systems only (boot with nosmp); nothing changed\n", ncpu);
-		return EXIT_PRECONDITION;
-	}
 	struct reservation res;
 	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0 || !find_reservation(cmdline, &res)) {
 		fprintf(stderr, "odv go-virtual: no reserved region: boot with memmap=<size>$<addr> "

@@ -138,10 +138,18 @@ static __noreturn void resume_virtual(struct swsusp_header *img)
 	struct vcpu *v = hv.bsp;
 	if (vmx_init_cpu(v))
 		resume_native(img, "VMX setup failed (see odv-hv log)");
-	if (ept_setup(false) || vmx_setup_vmcs(v)) {
+	/*
+	 * The image's kernel starts its other CPUs itself once it runs again; they
+	 * must come up as vCPUs, so odv-hv brings them into VMX first (they wait
+	 * there for the guest's SIPI, as on the boot-menu path).
+	 */
+	unsigned cpus = smp_discover();
+	hv.trap_icr = cpus > 1;
+	if (ept_setup(cpus > 1) || vmx_setup_vmcs(v)) {
 		vmx_off();
 		resume_native(img, "VMX setup failed (see odv-hv log)");
 	}
+	smp_start_aps();
 	vmx_guest_long_mode(img->cr3, img->jump_address, rdmsr(MSR_IA32_EFER));
 	v->regs = (struct guest_regs){ 0 };
 	v->regs.r9 = img->cr3;
