@@ -74,7 +74,10 @@ done
 gq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/odv-mkiso.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
+# The log must live outside the tree going into the ISO: xorriso fails the
+# build when a file changes size while it is being packed.
+log=$(mktemp "${TMPDIR:-/tmp}/odv-mkiso-log.XXXXXX")
+trap 'rm -rf "$stage" "$log"' EXIT
 mkdir -p "$stage/boot/grub"
 [ -z "$hv" ] || cp "$hv" "$stage/boot/odv-hv.elf"
 
@@ -118,7 +121,6 @@ mkdir -p "$stage/boot/grub"
 
 mkdir -p "$(dirname "$out")"
 cp "$stage/boot/grub/grub.cfg" "$out.grub.cfg"
-log="$stage/grub-mkrescue.log"
 # Only the modules the config needs; no fonts, locales or themes (keeps the ISO ~5 MB).
 if ! grub-mkrescue -d "$GRUB_DIR" -o "$out" \
         --install-modules="multiboot2 linux normal serial terminal boot configfile echo test iso9660 biosdisk part_msdos" \
