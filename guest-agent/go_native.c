@@ -44,8 +44,10 @@ static int devirt_cpu(int cpu, double hz, struct cpu_result *r)
 		return -1;
 	}
 	r->stop_ms = (double)(t1 - t0) / hz * 1e3;
-	if (hv_present_on(cpu)) {
-		fprintf(stderr, "odv go-native: cpu %d: odv-hv said yes, but CPUID there still shows it\n", cpu);
+	int still = hv_present_on(cpu);
+	if (still) {
+		fprintf(stderr, "odv go-native: cpu %d: odv-hv said yes, but %s\n", cpu,
+			still > 0 ? "CPUID there still shows it" : "odv cannot run CPUID there to check");
 		return -1;
 	}
 	return 0;
@@ -85,18 +87,31 @@ int cmd_go_native(int argc, char **argv)
 				"first (echo 1 > /sys/devices/system/cpu/cpuN/online); nothing changed\n", present, online);
 		return EXIT_PRECONDITION;
 	}
-	static int cpus[1024];
-	int n = online_cpus(cpus, 1024);
+	static int cpus[1024], todo[1024];
+	int n = online_cpus(cpus, 1024), nt = 0;
+	/* The other CPUs first, the boot CPU (the lowest number) last; CPUs a
+	 * previous, interrupted go-native already handed back are skipped. */
+	for (int i = 1; i <= n; i++) {
+		int cpu = cpus[i % n], where = hv_present_on(cpu);
+		if (where < 0) {
+			fprintf(stderr, "odv go-native: cannot run on cpu %d to ask it (affinity); nothing changed\n", cpu);
+			return EXIT_FAIL;
+		}
+		if (where)
+			todo[nt++] = cpu;
+	}
+	if (nt == 0) {
+		fprintf(stderr, "odv go-native: already native (no odv-hv below any CPU); nothing to do\n");
+		return EXIT_FAIL;
+	}
 	double hz = tsc_hz();
 	static struct cpu_result res[1024];
-	/* The other CPUs first, the boot CPU (the lowest number) last. */
 	int done = 0;
-	for (int i = 1; i <= n; i++) {
-		int cpu = cpus[i % n];
-		if (devirt_cpu(cpu, hz, &res[done])) {
+	for (int i = 0; i < nt; i++) {
+		if (devirt_cpu(todo[i], hz, &res[done])) {
 			if (done)
-				fprintf(stderr, "odv go-native: %d of %d CPUs are native already, the others still "
-						"virtual; run odv go-native again\n", done, n);
+				fprintf(stderr, "odv go-native: %d of %d CPUs are native now, the others still "
+						"virtual; run odv go-native again\n", done, nt);
 			else
 				fprintf(stderr, "odv go-native: still virtual\n");
 			return EXIT_FAIL;

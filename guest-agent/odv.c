@@ -111,19 +111,21 @@ double tsc_hz(void)
 	return hz;
 }
 
-/* CPUID on that CPU (the caller moves there and back). */
-bool hv_present_on(int cpu)
+/* CPUID run on that CPU: 1 odv-hv, 0 not, -1 cannot run there. */
+int hv_present_on(int cpu)
 {
 	cpu_set_t one, old;
-	bool moved = sched_getaffinity(0, sizeof(old), &old) == 0;
+	if (sched_getaffinity(0, sizeof(old), &old))
+		return -1;
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
-	if (moved)
-		moved = sched_setaffinity(0, sizeof(one), &one) == 0;
+	if (sched_setaffinity(0, sizeof(one), &one) || sched_getcpu() != cpu) {
+		sched_setaffinity(0, sizeof(old), &old);
+		return -1;
+	}
 	struct hv_probe p;
 	probe(&p);
-	if (moved)
-		sched_setaffinity(0, sizeof(old), &old);
+	sched_setaffinity(0, sizeof(old), &old);
 	return p.virtual_odv;
 }
 
@@ -137,6 +139,7 @@ bool hv_present(void)
 /* One online CPU as status sees it: CPUID executed on it, and odv-hv's counters for its vCPU. */
 struct cpu_status {
 	int cpu;
+	bool unknown;            /* could not run CPUID there */
 	struct hv_probe p;
 	bool have_exits;
 	uint64_t info, exits, by_reason[ODV_EXIT_REASONS];
@@ -173,9 +176,11 @@ static void status_of_cpu(int cpu, struct cpu_status *st)
 	bool moved = sched_getaffinity(0, sizeof(old), &old) == 0;
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
-	if (moved)
-		moved = sched_setaffinity(0, sizeof(one), &one) == 0;
-	probe(&st->p);
+	bool there = moved && sched_setaffinity(0, sizeof(one), &one) == 0 && sched_getcpu() == cpu;
+	if (there)
+		probe(&st->p);
+	else
+		st->unknown = true;
 	if (moved)
 		sched_setaffinity(0, sizeof(old), &old);
 	/* Exit counters need the msr driver and root; without them status still answers. */
@@ -260,7 +265,7 @@ static int cmd_status(int argc, char **argv)
 		printf(",\"cpus\":[");
 		for (int i = 0; i < n; i++) {
 			printf("%s{\"cpu\":%d,\"mode\":\"%s\",\"cpuid_hypervisor_bit\":%s", i ? "," : "",
-			       st[i].cpu, mode_name(&st[i].p), st[i].p.hv_bit ? "true" : "false");
+			       st[i].cpu, (st[i].unknown ? "unknown" : mode_name(&st[i].p)), st[i].p.hv_bit ? "true" : "false");
 			if (st[i].have_exits) {
 				printf(",\"vcpu\":%u,\"exits\":%llu,\"exits_by_reason\":",
 				       (unsigned)(st[i].info >> 48) & 0xffff, (unsigned long long)st[i].exits);
@@ -284,7 +289,7 @@ static int cmd_status(int argc, char **argv)
 			printf("cpu %d: vcpu %u, %llu VM exits\n", st[i].cpu, (unsigned)(st[i].info >> 48) & 0xffff,
 			       (unsigned long long)st[i].exits);
 		else if (mixed)
-			printf("cpu %d: %s\n", st[i].cpu, mode_name(&st[i].p));
+			printf("cpu %d: %s\n", st[i].cpu, (st[i].unknown ? "unknown" : mode_name(&st[i].p)));
 	return EXIT_OK;
 }
 

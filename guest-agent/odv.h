@@ -55,7 +55,7 @@ int plan_stream_segments(struct phys_run *runs, int nr_runs, uint64_t pages,
 int hv_open(int cpu, char *why, size_t wl);            /* fd, or -1 with why */
 int hv_read(int fd, uint32_t msr, uint64_t *val);      /* 0, or -1 (no odv-hv) */
 bool hv_present(void);                                 /* CPUID says odv-hv (odv.c) */
-bool hv_present_on(int cpu);                           /* ... when run on that CPU */
+int hv_present_on(int cpu);                            /* ... when run on that CPU; -1 cannot */
 int online_cpus(int *out, int max);                    /* /sys/devices/system/cpu/online */
 
 /* ---- commands ---- */

@@ -65,7 +65,7 @@ static enum exit_result exit_exception_nmi(struct vcpu *v, uint64_t qual)
 		nmi_unblock();   /* or this CPU never sees another NMI (nor INIT request) */
 		/* The NMI that carries a guest INIT to this CPU (lapic_trap.c). */
 		if (vcpu_take_init_request()) {
-			vcpu_do_init(v);
+			vcpu_do_init(v, "carried by NMI");
 			return HANDLED;
 		}
 		/*
@@ -122,6 +122,26 @@ static enum exit_result exit_cpuid(struct vcpu *v, uint64_t qual)
 	return HANDLED;
 }
 
+/*
+ * Hand this CPU back to the guest natively (devirt.c), the guest's RIP already
+ * past its request; returns only if refused, with nothing changed.
+ */
+static void devirt_this_cpu(struct vcpu *v, const char *how)
+{
+	/* A vCPU waiting for SIPI (offline in the guest) could not be handed back later. */
+	for (unsigned i = 0; i < nr_cpus; i++)
+		if (percpus[i].state == CPU_IN_VMX && percpus[i].waiting_sipi) {
+			pr_info("devirtualize refused on cpu %u: cpu %u waits for SIPI (offline in the guest)",
+				v->id, i);
+			return;
+		}
+	pr_info("devirtualize requested %s at rip=0x%lx (cpu %u)", how, vmread(VMCS_GUEST_RIP), v->id);
+	/* From now on the guest's IPIs to this CPU go out for real (lapic_trap.c). */
+	this_cpu()->state = CPU_NATIVE;
+	devirt(v);
+	this_cpu()->state = CPU_IN_VMX;
+}
+
 static enum exit_result exit_vmcall(struct vcpu *v, uint64_t qual)
 {
 	(void)qual;
@@ -146,9 +166,8 @@ static enum exit_result exit_vmcall(struct vcpu *v, uint64_t qual)
 	}
 	case ODV_HC_DEVIRT:
 		skip_instruction();
-		pr_info("devirtualize requested by the guest at rip=0x%lx", vmread(VMCS_GUEST_RIP));
 		v->regs.rax = ODV_HC_OK;
-		devirt(v);   /* returns only if the state cannot be handed back */
+		devirt_this_cpu(v, "by the guest");   /* returns only if refused */
 		v->regs.rax = ODV_HC_EUNSUPPORTED;
 		return HANDLED;
 	default:
@@ -175,25 +194,12 @@ static bool msr_hypercall(struct vcpu *v, uint32_t msr, uint64_t *val)
 		return false;
 	switch (msr) {
 	case ODV_MSR_INFO:
-		*val = ODV_ABI_VERSION | ((uint64_t)nr_cpus << 32) | ((uint64_t)v->id << 48);
+		*val = ODV_ABI_VERSION | ((uint64_t)smp_vcpus() << 32) | ((uint64_t)v->id << 48);
 		break;
 	case ODV_MSR_DEVIRT:
-		/* A vCPU waiting for SIPI (offline in the guest) could not be handed back later. */
-		for (unsigned i = 0; i < nr_cpus; i++)
-			if (percpus[i].state == CPU_IN_VMX && percpus[i].waiting_sipi) {
-				pr_info("devirtualize refused on cpu %u: cpu %u waits for SIPI (offline in the guest)",
-					v->id, i);
-				*val = ODV_HC_EUNSUPPORTED;
-				return true;
-			}
-		/* From now on the guest's IPIs to this CPU go out for real (lapic_trap.c). */
-		this_cpu()->state = CPU_NATIVE;
 		skip_instruction();
-		pr_info("devirtualize requested through the msr driver at rip=0x%lx (cpu %u)",
-			vmread(VMCS_GUEST_RIP), v->id);
 		v->regs.rax = ODV_HC_OK;          /* EDX carries the CR3 switch (devirt.c) */
-		devirt(v);
-		this_cpu()->state = CPU_IN_VMX;
+		devirt_this_cpu(v, "through the msr driver");
 		/* Refused: undo the skip so the common path below completes the RDMSR. */
 		vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) - vmread(VMCS_EXIT_INSTR_LEN));
 		*val = ODV_HC_EUNSUPPORTED;
@@ -418,7 +424,7 @@ static enum exit_result exit_ept_violation(struct vcpu *v, uint64_t qual)
 static enum exit_result exit_init(struct vcpu *v, uint64_t qual)
 {
 	(void)qual;
-	vcpu_do_init(v);
+	vcpu_do_init(v, "INIT exit");
 	return HANDLED;
 }
 
@@ -467,7 +473,7 @@ void vmx_handle_exit(struct vcpu *v)
 	h(v, vmread(VMCS_EXIT_QUALIFICATION));
 	/* An INIT request whose NMI came while this CPU was in VMX root. */
 	if (vcpu_take_init_request())
-		vcpu_do_init(v);
+		vcpu_do_init(v, "request seen in VMX root");
 	if (v->nmi_pending && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
 	    vmread(VMCS_GUEST_IDTR_LIMIT) >= 2 * 16 + 15) {
 		v->nmi_pending = false;

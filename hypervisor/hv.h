@@ -58,13 +58,16 @@ int test_guest_prepare(struct vcpu *v);
 void vcpu_init_state(struct vcpu *v);              /* after INIT: waits for SIPI */
 void vcpu_sipi(struct vcpu *v, uint8_t vector);     /* real mode at vector * 4 KiB */
 uint8_t vcpu_wait_for_sipi(struct vcpu *v);          /* in VMX root; returns the vector */
-void vcpu_do_init(struct vcpu *v);                  /* INIT, wait for SIPI, start */
+void vcpu_do_init(struct vcpu *v, const char *how);  /* INIT, wait for SIPI, start */
 bool vcpu_take_init_request(void);                  /* lapic_trap.c asked for an INIT here */
 
 /* smp.c: find the CPUs (ACPI MADT), then wake the others into VMX */
 unsigned smp_discover(void);                        /* CPUs the MADT lists (1 if unknown) */
 unsigned smp_start_aps(void);                       /* how many CPUs run odv-hv */
 unsigned smp_cpus_not_run(void);                    /* listed CPUs odv-hv could not start */
+unsigned smp_vcpus(void);                           /* CPUs running odv-hv */
+bool smp_apic_not_run(uint32_t apic_id);
+void smp_for_each_not_run(void (*f)(uint32_t apic_id, void *ctx), void *ctx);
 
 /* lapic_trap.c: the guest's local-APIC stores on SMP */
 void lapic_trap_init(uint64_t base);

@@ -66,6 +66,19 @@ static void icr_send(uint32_t lo, uint32_t dest, bool x2apic)
 	*apic_reg(APIC_ICR_LO) = lo;
 }
 
+struct fwd { uint32_t lo; bool x2apic; uint32_t dest; bool all; };
+
+static void forward_one(uint32_t apic_id, void *ctx)
+{
+	struct fwd *f = ctx;
+	bool bcast = f->dest == (f->x2apic ? 0xffffffffu : 0xffu);
+	if (f->all || bcast || f->dest == apic_id) {
+		pr_warn("guest IPI (icr 0x%x) to apic id %u, a CPU odv-hv does not run: it starts outside odv-hv",
+			f->lo, apic_id);
+		icr_send(f->lo, apic_id, f->x2apic);
+	}
+}
+
 /*
  * The guest sends an IPI (ICR low dword lo, destination APIC ID dest). INIT and
  * SIPI for CPUs odv-hv runs are handled as the file comment says; everything
@@ -88,30 +101,30 @@ void lapic_icr_write(struct vcpu *v, uint32_t lo, uint32_t dest, bool x2apic)
 		v->init_deasserts_dropped++;   /* (also never sent to CPUs odv-hv does not run) */
 		return;
 	}
-	bool matched = false;
 	for (unsigned i = 0; i < nr_cpus; i++) {
 		struct percpu *c = &percpus[i];
 		if (!targets(c, self, lo, dest, x2apic) || c->state != CPU_IN_VMX || c == self)
 			continue;
-		matched = true;
 		if (mode == ICR_MODE_INIT) {
 			/* A new start sequence: forget a SIPI the last one left behind. */
-			__atomic_store_n(&c->sipi_vector, -1, __ATOMIC_RELEASE);
+			__atomic_store_n(&c->sipi_vector, -1, __ATOMIC_SEQ_CST);
 			v->inits_sent++;
 			/* A vCPU that already waits for SIPI is in the state INIT gives. */
-			if (__atomic_load_n(&c->waiting_sipi, __ATOMIC_ACQUIRE))
+			if (__atomic_load_n(&c->waiting_sipi, __ATOMIC_SEQ_CST))
 				continue;
-			__atomic_store_n(&c->init_requested, 1, __ATOMIC_RELEASE);
+			__atomic_store_n(&c->init_requested, 1, __ATOMIC_SEQ_CST);
 			icr_send(ICR_NMI, c->apic_id, x2apic);
-		} else {
-			__atomic_store_n(&c->sipi_vector, (int32_t)(lo & 0xff), __ATOMIC_RELEASE);
+		} else if (__atomic_load_n(&c->waiting_sipi, __ATOMIC_SEQ_CST) ||
+			   __atomic_load_n(&c->init_requested, __ATOMIC_SEQ_CST)) {
+			/* Like a CPU, a vCPU takes a SIPI only while it waits for one (or is on
+			 * its way there); Linux's second SIPI must not linger in the mailbox. */
+			__atomic_store_n(&c->sipi_vector, (int32_t)(lo & 0xff), __ATOMIC_SEQ_CST);
 			v->sipis_sent++;
 		}
 	}
-	/* Only CPUs odv-hv does not run get the real IPI. */
-	bool others = ICR_SHORTHAND(lo) ? smp_cpus_not_run() > 0 : !matched;
-	if (others)
-		icr_send(lo, dest, x2apic);
+	/* CPUs odv-hv does not run get the real IPI, each by its APIC ID. */
+	struct fwd f = { lo & ~(3u << 18), x2apic, dest, ICR_SHORTHAND(lo) != 0 };
+	smp_for_each_not_run(forward_one, &f);
 }
 
 /* A guest store to the APIC page at gpa: emulate it. 0, or -1 with the reason logged. */
@@ -120,10 +133,13 @@ int lapic_trap_write(struct vcpu *v, uint64_t gpa)
 	uint8_t code[15];
 	uint64_t rip = vmread(VMCS_GUEST_RIP);
 	unsigned n = guest_read_linear(vmread(VMCS_GUEST_CS_BASE) + rip, code, sizeof(code));
-	bool long64 = (vmread(VMCS_GUEST_CS_AR) >> 13) & 1;      /* CS.L */
+	uint64_t cs_ar = vmread(VMCS_GUEST_CS_AR);
+	bool long64 = (cs_ar >> 13) & 1, def32 = (cs_ar >> 14) & 1;     /* CS.L, CS.D */
 	struct mmio_store st;
 	const char *err = "no instruction bytes readable";
-	if (!n || decode_mmio_store(code, n, long64, &st, &err)) {
+	if (!long64 && !def32)
+		err = "16-bit code segment (operand and address sizes differ)";
+	if (!n || (!long64 && !def32) || decode_mmio_store(code, n, long64, &st, &err)) {
 		pr_err("local APIC write at rip=0x%lx (gpa 0x%lx) not emulated: %s", rip, gpa, err);
 		return -1;
 	}
@@ -137,6 +153,10 @@ int lapic_trap_write(struct vcpu *v, uint64_t gpa)
 	if (st.xchg)
 		vcpu_set_gpr(v, st.reg, old);      /* a 32-bit register write clears bits 63:32 */
 	vmwrite(VMCS_GUEST_RIP, rip + st.len);
+	/* As after any completed instruction: no STI / MOV SS blocking any more. */
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS));
 	v->apic_writes++;
 	return 0;
 }

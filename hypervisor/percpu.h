@@ -21,7 +21,7 @@ struct __packed tss64 {
 };
 
 /* Life of an application processor, as the boot CPU sees it. */
-enum cpu_state { CPU_ABSENT, CPU_STARTING, CPU_IN_VMX, CPU_FAILED, CPU_NATIVE };
+enum cpu_state { CPU_ABSENT, CPU_STARTING, CPU_SETTING_UP, CPU_IN_VMX, CPU_FAILED, CPU_NATIVE };
 
 struct percpu {
 	struct percpu *self;            /* gs:0: must stay first */
@@ -41,7 +41,7 @@ struct percpu {
 };
 
 extern struct percpu percpus[MAX_CPUS];
-extern unsigned nr_cpus;            /* percpus[0..nr_cpus-1] are in use */
+extern unsigned nr_cpus;            /* percpus[0..nr_cpus-1] are in use (some may have FAILED) */
 
 static inline struct percpu *this_cpu(void)
 {

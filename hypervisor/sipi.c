@@ -6,14 +6,17 @@
  * takes the state after INIT and waits in VMX root for the SIPI vector that
  * lapic_trap.c leaves in its mailbox (struct percpu). A vCPU never sits in
  * the wait-for-SIPI activity state. Real mode after SIPI needs the
- * unrestricted-guest control.
+ * unrestricted-guest control. The real local APIC is the guest's and is not
+ * reset by these INITs (LVTs, TPR stay); Linux programs it anew on each start.
  */
 #include "hv.h"
 #include "arch.h"
 #include "percpu.h"
 
 #define RESET_PAT 0x0007040600070406ull
-#define CR0_RESET (BIT(30) | BIT(29) | BIT(4))     /* CD, NW, ET */
+/* CD, NW, ET: CR0 after RESET. After INIT a CPU keeps CD and NW; VM entry takes
+ * them from odv-hv's CR0 anyway (Bochs), and the guest's start-up code sets CR0. */
+#define CR0_RESET (BIT(30) | BIT(29) | BIT(4))
 
 static void real_mode_seg(unsigned k, uint16_t sel, uint64_t base, uint32_t ar)
 {
@@ -93,11 +96,11 @@ uint8_t vcpu_wait_for_sipi(struct vcpu *v)
 	cpuid(1, 0, &a, &b, &cc, &d);
 	bool mwait = cc & BIT(3);
 	(void)v;
-	__atomic_store_n(&c->waiting_sipi, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->waiting_sipi, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
-		int32_t vec = __atomic_exchange_n(&c->sipi_vector, -1, __ATOMIC_ACQUIRE);
+		int32_t vec = __atomic_exchange_n(&c->sipi_vector, -1, __ATOMIC_SEQ_CST);
 		if (vec >= 0) {
-			__atomic_store_n(&c->waiting_sipi, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&c->waiting_sipi, 0, __ATOMIC_SEQ_CST);
 			return (uint8_t)vec;
 		}
 		if (!mwait) {
@@ -117,22 +120,31 @@ uint8_t vcpu_wait_for_sipi(struct vcpu *v)
  * and start there. NMIs that arrive meanwhile are dropped, as a CPU waiting
  * for SIPI drops them (one of them was lapic_trap.c's wake-up).
  */
-void vcpu_do_init(struct vcpu *v)
+void vcpu_do_init(struct vcpu *v, const char *how)
 {
 	/* Debug level: in the log ring (odv log), not on the console, where a
 	 * line from another CPU would cut into the guest's own output. */
 	uint64_t at = vmread(VMCS_GUEST_CS_BASE) + vmread(VMCS_GUEST_RIP);
 	vcpu_init_state(v);
-	pr_debug("cpu %u: INIT (guest was at 0x%lx); vCPU waits for SIPI", v->id, at);
+	pr_debug("cpu %u: INIT (%s; guest was at 0x%lx); vCPU waits for SIPI", v->id, how, at);
 	uint8_t vector = vcpu_wait_for_sipi(v);
-	__atomic_store_n(&this_cpu()->init_requested, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&this_cpu()->init_requested, 0, __ATOMIC_SEQ_CST);
 	v->nmi_pending = false;
 	vcpu_sipi(v, vector);
 	pr_debug("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
 }
 
-/* lapic_trap.c asked for an INIT on this CPU: consume the request. */
+/*
+ * lapic_trap.c asked for an INIT on this CPU: consume the request. waiting_sipi
+ * goes up before init_requested goes down, so a SIPI sent meanwhile always
+ * finds one of them set (lapic_trap.c stores it only then).
+ */
 bool vcpu_take_init_request(void)
 {
-	return __atomic_exchange_n(&this_cpu()->init_requested, 0, __ATOMIC_ACQ_REL) != 0;
+	struct percpu *c = this_cpu();
+	if (!__atomic_load_n(&c->init_requested, __ATOMIC_SEQ_CST))
+		return false;
+	__atomic_store_n(&c->waiting_sipi, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&c->init_requested, 0, __ATOMIC_SEQ_CST);
+	return true;
 }

@@ -4,8 +4,9 @@
  * root mode with its own VMCS, stacks and TSS (struct percpu). Its vCPU then
  * waits for the guest's SIPI (sipi.c, lapic_trap.c): the guest starts it with
  * its own INIT/SIPI, as on bare metal.
- * A CPU that fails to come up is parked with INIT and left out; odv-hv and
- * the guest go on with the others.
+ * A CPU that fails to come up is parked with INIT and its slot is never used
+ * again; odv-hv and the guest go on with the others (the guest may then start
+ * that CPU natively: lapic_trap.c sends it the real IPIs, with a warning).
  */
 #include "hv.h"
 #include "arch.h"
@@ -68,6 +69,14 @@ static int send_ipi(uint32_t apic_id, uint32_t icr)
 __noreturn void ap_entry(struct percpu *c);
 __noreturn void ap_entry(struct percpu *c)
 {
+	/* Too late: the boot CPU gave up on us. Stay out of everything. */
+	uint32_t expect = CPU_STARTING;
+	if (!__atomic_compare_exchange_n(&c->state, &expect, CPU_SETTING_UP, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		for (;;) {
+			cli();
+			hlt();
+		}
 	host_tables_init(c->index);
 	struct vcpu *v = &c->vcpu;
 	v->id = c->index;
@@ -80,6 +89,7 @@ __noreturn void ap_entry(struct percpu *c)
 		}
 	}
 	vcpu_init_state(v);
+	__atomic_store_n(&c->waiting_sipi, 1, __ATOMIC_SEQ_CST);   /* before the guest can send SIPI */
 	c->state = CPU_IN_VMX;
 	uint8_t vector = vcpu_wait_for_sipi(v);
 	vcpu_take_init_request();       /* the guest's INIT for this start; its NMI was dropped */
@@ -105,15 +115,41 @@ static int start_one(struct percpu *c, struct ap_params *p)
 		udelay(200);
 	}
 	/* Generous: emulators run a second CPU slowly. */
-	for (unsigned ms = 0; ms < 3000 && c->state == CPU_STARTING; ms++)
+	for (unsigned ms = 0; ms < 6000 && (c->state == CPU_STARTING || c->state == CPU_SETTING_UP); ms++)
 		udelay(1000);
+	/* Not arrived: cancel (a late AP then halts in ap_entry). */
+	uint32_t expect = CPU_STARTING;
+	__atomic_compare_exchange_n(&c->state, &expect, CPU_FAILED, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	return c->state == CPU_IN_VMX ? 0 : -1;
 }
 
 static struct acpi_cpus cpus;
-static unsigned madt_cpus = 1;
+static unsigned madt_cpus = 1, running = 1;
 
-unsigned smp_cpus_not_run(void) { return madt_cpus > nr_cpus ? madt_cpus - nr_cpus : 0; }
+unsigned smp_cpus_not_run(void) { return madt_cpus > running ? madt_cpus - running : 0; }
+unsigned smp_vcpus(void) { return running; }
+
+/* Is this APIC ID one of the MADT's CPUs that odv-hv does not run? */
+bool smp_apic_not_run(uint32_t apic_id)
+{
+	for (unsigned i = 0; i < cpus.n; i++)
+		if (cpus.apic_id[i] == apic_id) {
+			for (unsigned k = 0; k < nr_cpus; k++)
+				if (percpus[k].apic_id == apic_id &&
+				    (percpus[k].state == CPU_IN_VMX || percpus[k].state == CPU_NATIVE))
+					return false;
+			return true;
+		}
+	return false;
+}
+
+/* Call f for each MADT CPU odv-hv does not run (the guest's IPIs to them go out for real). */
+void smp_for_each_not_run(void (*f)(uint32_t apic_id, void *ctx), void *ctx)
+{
+	for (unsigned i = 0; i < cpus.n; i++)
+		if (smp_apic_not_run(cpus.apic_id[i]))
+			f(cpus.apic_id[i], ctx);
+}
 
 /* The CPUs of the MADT; 1 when there is no usable ACPI (odv-hv then runs the boot CPU only). */
 unsigned smp_discover(void)
@@ -172,19 +208,21 @@ unsigned smp_start_aps(void)
 			pr_warn("smp: more than %u CPUs; apic id %u and later stay parked", MAX_CPUS, cpus.apic_id[i]);
 			break;
 		}
-		struct percpu *c = &percpus[nr_cpus];
+		/* A slot is never reused: a CPU that failed late may still write to it. */
+		unsigned slot = nr_cpus++;
+		struct percpu *c = &percpus[slot];
 		c->apic_id = cpus.apic_id[i];
 		if (start_one(c, p)) {
 			/* Park it again: it must not run the start-up code we are about to remove. */
-			send_ipi(c->apic_id, ICR_INIT);
-			pr_warn("smp: cpu with apic id %u did not come up (state %u); left parked",
-				c->apic_id, c->state);
-			c->state = CPU_ABSENT;
+			if (c->state != CPU_SETTING_UP)
+				send_ipi(c->apic_id, ICR_INIT);
+			pr_warn("smp: cpu with apic id %u did not come up (state %u); the guest would start "
+				"it outside odv-hv", c->apic_id, c->state);
 			continue;
 		}
-		pr_info("smp: cpu %u (apic id %u) in VMX root, its vCPU waits for SIPI", nr_cpus, c->apic_id);
-		nr_cpus++;
+		running++;
+		pr_info("smp: cpu %u (apic id %u) in VMX root, its vCPU waits for SIPI", slot, c->apic_id);
 	}
 	memcpy(low, saved_low_page, PAGE_SIZE);
-	return nr_cpus;
+	return running;
 }

@@ -1,5 +1,6 @@
 /*
- * cpuburn SECONDS MIB: a busy process for one CPU (start it with taskset).
+ * cpuburn SECONDS MIB [CPU]: a busy process for one CPU (start it with taskset;
+ * with CPU given, running anywhere else is a failure).
  * Fills MIB MiB with a pattern tied to the pass number and verifies all of it,
  * again and again for SECONDS, checking each pass that it still runs on the
  * CPU it started on; CPUID leaf 1 (executed there) tells whether that CPU is
@@ -25,13 +26,17 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: cpuburn SECONDS MIB\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: cpuburn SECONDS MIB [CPU]\n");
 		return 2;
 	}
 	double secs = atof(argv[1]);
 	uint64_t mib = strtoull(argv[2], NULL, 10), words = mib << 17;
 	int cpu = sched_getcpu();
+	if (argc == 4 && cpu != atoi(argv[3])) {
+		printf("cpuburn: FAIL cpu %d: runs on cpu %d, not the one it was pinned to\n", atoi(argv[3]), cpu);
+		return 1;
+	}
 	uint64_t *m = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED) {
 		printf("cpuburn: FAIL cpu %d: cannot map %llu MiB\n", cpu, (unsigned long long)mib);
