@@ -49,14 +49,8 @@ static int xfer(int fd, uint8_t *b, size_t n, int send_it)
 	size_t done = 0;
 	while (done < n) {
 		ssize_t k = send_it ? send(fd, b + done, n - done, MSG_NOSIGNAL) : recv(fd, b + done, n - done, 0);
-		if (k < 0 && errno == EINTR) {
-			if (want_report) {   /* report while waiting: a stall is what we want to see */
-				want_report = 0;
-				printf("tcpstream: waiting for record echo (%zu of %zu bytes so far)\n", done, n);
-				fflush(stdout);
-			}
-			continue;
-		}
+		if (k < 0 && errno == EINTR)
+			continue;   /* a report asked for now comes once this record is through */
 		if (k <= 0)
 			return -1;
 		done += (size_t)k;
