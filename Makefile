@@ -23,7 +23,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Ihypervisor -Iinclude -fsanitize=addre
 HV_C   := main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c vmx.c vmx_caps.c \
 	  vmcs_fields.c ept.c exit.c dump.c devirt.c devirt_gdt.c mb2.c memmap.c guest_test.c \
 	  host_paging.c restore.c handoff.c swsusp_image.c linux_boot.c smp.c sipi.c delay.c acpi.c \
-	  insn_decode.c guest_mem.c lapic_trap.c
+	  insn_decode.c guest_mem.c lapic.c lapic_trap.c
 HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(B)/hv/ap_blob.o $(HV_C:%.c=$(B)/hv/%.o)
 
 GUESTS := guest-a guest-b guest-c

@@ -111,22 +111,28 @@ double tsc_hz(void)
 	return hz;
 }
 
-/* CPUID run on that CPU: 1 odv-hv, 0 not, -1 cannot run there. */
-int hv_present_on(int cpu)
+/* Run probe() on that CPU (move there and back): 0, or -1 if odv cannot run there. */
+static int probe_on(int cpu, struct hv_probe *p)
 {
 	cpu_set_t one, old;
 	if (sched_getaffinity(0, sizeof(old), &old))
 		return -1;
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
-	if (sched_setaffinity(0, sizeof(one), &one) || sched_getcpu() != cpu) {
-		sched_setaffinity(0, sizeof(old), &old);
-		return -1;
+	int rc = -1;
+	if (sched_setaffinity(0, sizeof(one), &one) == 0 && sched_getcpu() == cpu) {
+		probe(p);
+		rc = 0;
 	}
-	struct hv_probe p;
-	probe(&p);
 	sched_setaffinity(0, sizeof(old), &old);
-	return p.virtual_odv;
+	return rc;
+}
+
+/* CPUID run on that CPU: 1 odv-hv, 0 not, -1 cannot run there. */
+int hv_present_on(int cpu)
+{
+	struct hv_probe p;
+	return probe_on(cpu, &p) ? -1 : p.virtual_odv;
 }
 
 bool hv_present(void)
@@ -171,18 +177,8 @@ static void status_of_cpu(int cpu, struct cpu_status *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->cpu = cpu;
-	/* CPUID must run on that CPU: move there for the probe. */
-	cpu_set_t one, old;
-	bool moved = sched_getaffinity(0, sizeof(old), &old) == 0;
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	bool there = moved && sched_setaffinity(0, sizeof(one), &one) == 0 && sched_getcpu() == cpu;
-	if (there)
-		probe(&st->p);
-	else
-		st->unknown = true;
-	if (moved)
-		sched_setaffinity(0, sizeof(old), &old);
+	/* CPUID must run on that CPU. */
+	st->unknown = probe_on(cpu, &st->p) != 0;
 	/* Exit counters need the msr driver and root; without them status still answers. */
 	if (!st->p.virtual_odv)
 		return;

@@ -270,7 +270,7 @@ static enum exit_result exit_wrmsr(struct vcpu *v, uint64_t qual)
 	uint32_t msr = (uint32_t)v->regs.rcx;
 	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
 	if (msr == 0x830 && hv.trap_icr) {       /* x2APIC ICR: trapped on SMP (lapic_trap.c) */
-		lapic_icr_write(v, (uint32_t)val, (uint32_t)(val >> 32), true);
+		lapic_icr_write((uint32_t)val, (uint32_t)(val >> 32), true);
 		skip_instruction();
 		return HANDLED;
 	}
@@ -434,9 +434,7 @@ static enum exit_result exit_init(struct vcpu *v, uint64_t qual)
  */
 static enum exit_result exit_sipi(struct vcpu *v, uint64_t qual)
 {
-	uint8_t vector = (uint8_t)qual;
-	vcpu_sipi(v, vector);
-	pr_debug("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
+	vcpu_sipi(v, (uint8_t)qual);
 	return HANDLED;
 }
 

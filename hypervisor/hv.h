@@ -57,7 +57,7 @@ int test_guest_prepare(struct vcpu *v);
 /* sipi.c: INIT and SIPI done to a vCPU (current VMCS) */
 void vcpu_init_state(struct vcpu *v);              /* after INIT: waits for SIPI */
 void vcpu_sipi(struct vcpu *v, uint8_t vector);     /* real mode at vector * 4 KiB */
-uint8_t vcpu_wait_for_sipi(struct vcpu *v);          /* in VMX root; returns the vector */
+void vcpu_start_on_sipi(struct vcpu *v);            /* wait in VMX root for SIPI, start */
 void vcpu_do_init(struct vcpu *v, const char *how);  /* INIT, wait for SIPI, start */
 bool vcpu_take_init_request(void);                  /* lapic_trap.c asked for an INIT here */
 
@@ -69,11 +69,19 @@ unsigned smp_vcpus(void);                           /* CPUs running odv-hv */
 bool smp_apic_not_run(uint32_t apic_id);
 void smp_for_each_not_run(void (*f)(uint32_t apic_id, void *ctx), void *ctx);
 
+/* lapic.c: this CPU's real local APIC (xAPIC or x2APIC) */
+bool lapic_x2apic(void);
+uint64_t lapic_base(void);
+volatile uint32_t *lapic_mmio(unsigned off);
+uint32_t lapic_id(void);
+void lapic_send(uint32_t lo, uint32_t dest);
+int lapic_wait_idle(void);
+
 /* lapic_trap.c: the guest's local-APIC stores on SMP */
 void lapic_trap_init(uint64_t base);
 bool lapic_trap_covers(uint64_t gpa);
 int lapic_trap_write(struct vcpu *v, uint64_t gpa);
-void lapic_icr_write(struct vcpu *v, uint32_t lo, uint32_t dest, bool x2apic);
+void lapic_icr_write(uint32_t lo, uint32_t dest, bool x2apic);
 
 /* guest_mem.c */
 unsigned guest_read_linear(uint64_t la, void *buf, unsigned len);

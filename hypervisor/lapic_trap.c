@@ -18,7 +18,6 @@
 #include "insn_decode.h"
 #include "percpu.h"
 
-#define MSR_X2APIC_ICR 0x830
 #define APIC_ICR_LO 0x300
 #define APIC_ICR_HI 0x310
 #define ICR_MODE(lo)      (((lo) >> 8) & 7)
@@ -38,10 +37,6 @@ bool lapic_trap_covers(uint64_t gpa)
 	return lapic_phys && gpa >= lapic_phys && gpa < lapic_phys + PAGE_SIZE;
 }
 
-static volatile uint32_t *apic_reg(unsigned off)
-{
-	return phys_to_virt(lapic_phys + off);
-}
 
 /* Does an IPI with this ICR reach CPU c (sent by CPU self)? Physical destinations only. */
 static bool targets(const struct percpu *c, const struct percpu *self, uint32_t lo, uint32_t dest,
@@ -55,17 +50,6 @@ static bool targets(const struct percpu *c, const struct percpu *self, uint32_t 
 	}
 }
 
-/* Send an IPI from this CPU's real APIC (physical destination dest). */
-static void icr_send(uint32_t lo, uint32_t dest, bool x2apic)
-{
-	if (x2apic) {
-		wrmsr(MSR_X2APIC_ICR, ((uint64_t)dest << 32) | lo);
-		return;
-	}
-	*apic_reg(APIC_ICR_HI) = dest << 24;
-	*apic_reg(APIC_ICR_LO) = lo;
-}
-
 struct fwd { uint32_t lo; bool x2apic; uint32_t dest; bool all; };
 
 static void forward_one(uint32_t apic_id, void *ctx)
@@ -75,7 +59,7 @@ static void forward_one(uint32_t apic_id, void *ctx)
 	if (f->all || bcast || f->dest == apic_id) {
 		pr_warn("guest IPI (icr 0x%x) to apic id %u, a CPU odv-hv does not run: it starts outside odv-hv",
 			f->lo, apic_id);
-		icr_send(f->lo, apic_id, f->x2apic);
+		lapic_send(f->lo, apic_id);
 	}
 }
 
@@ -84,21 +68,21 @@ static void forward_one(uint32_t apic_id, void *ctx)
  * SIPI for CPUs odv-hv runs are handled as the file comment says; everything
  * else goes out unchanged.
  */
-void lapic_icr_write(struct vcpu *v, uint32_t lo, uint32_t dest, bool x2apic)
+void lapic_icr_write(uint32_t lo, uint32_t dest, bool x2apic)
 {
 	unsigned mode = ICR_MODE(lo);
 	struct percpu *self = this_cpu();
 	if ((lo & ICR_LOGICAL) || (mode != ICR_MODE_INIT && mode != ICR_MODE_STARTUP)) {
-		icr_send(lo, dest, x2apic);
+		lapic_send(lo, dest);
 		return;
 	}
 	if (mode == ICR_MODE_INIT && !(lo & ICR_ASSERT)) {
 		/*
 		 * "INIT level de-assert" only synchronised arbitration IDs on P6-era
 		 * APICs; every CPU with VMX ignores it (SDM). Bochs 2.7 takes it for
-		 * another INIT, which would reset a vCPU that just started: drop it.
+		 * another INIT, which would reset a vCPU that just started: drop it
+		 * (for CPUs odv-hv does not run as well).
 		 */
-		v->init_deasserts_dropped++;   /* (also never sent to CPUs odv-hv does not run) */
 		return;
 	}
 	for (unsigned i = 0; i < nr_cpus; i++) {
@@ -108,18 +92,16 @@ void lapic_icr_write(struct vcpu *v, uint32_t lo, uint32_t dest, bool x2apic)
 		if (mode == ICR_MODE_INIT) {
 			/* A new start sequence: forget a SIPI the last one left behind. */
 			__atomic_store_n(&c->sipi_vector, -1, __ATOMIC_SEQ_CST);
-			v->inits_sent++;
 			/* A vCPU that already waits for SIPI is in the state INIT gives. */
 			if (__atomic_load_n(&c->waiting_sipi, __ATOMIC_SEQ_CST))
 				continue;
 			__atomic_store_n(&c->init_requested, 1, __ATOMIC_SEQ_CST);
-			icr_send(ICR_NMI, c->apic_id, x2apic);
+			lapic_send(ICR_NMI, c->apic_id);
 		} else if (__atomic_load_n(&c->waiting_sipi, __ATOMIC_SEQ_CST) ||
 			   __atomic_load_n(&c->init_requested, __ATOMIC_SEQ_CST)) {
 			/* Like a CPU, a vCPU takes a SIPI only while it waits for one (or is on
 			 * its way there); Linux's second SIPI must not linger in the mailbox. */
 			__atomic_store_n(&c->sipi_vector, (int32_t)(lo & 0xff), __ATOMIC_SEQ_CST);
-			v->sipis_sent++;
 		}
 	}
 	/* CPUs odv-hv does not run get the real IPI, each by its APIC ID. */
@@ -145,11 +127,11 @@ int lapic_trap_write(struct vcpu *v, uint64_t gpa)
 	}
 	unsigned off = (unsigned)(gpa & (PAGE_SIZE - 1)) & ~3u;
 	uint32_t val = st.src == STORE_REG ? (uint32_t)vcpu_gpr(v, st.reg) : st.imm;
-	uint32_t old = st.xchg ? *apic_reg(off) : 0;
+	uint32_t old = st.xchg ? *lapic_mmio(off) : 0;
 	if (off == APIC_ICR_LO)
-		lapic_icr_write(v, val, *apic_reg(APIC_ICR_HI) >> 24, false);
+		lapic_icr_write(val, *lapic_mmio(APIC_ICR_HI) >> 24, false);
 	else
-		*apic_reg(off) = val;
+		*lapic_mmio(off) = val;
 	if (st.xchg)
 		vcpu_set_gpr(v, st.reg, old);      /* a 32-bit register write clears bits 63:32 */
 	vmwrite(VMCS_GUEST_RIP, rip + st.len);
@@ -157,6 +139,5 @@ int lapic_trap_write(struct vcpu *v, uint64_t gpa)
 	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
 	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS))
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS));
-	v->apic_writes++;
 	return 0;
 }

@@ -57,7 +57,7 @@ int ept_setup(bool trap_lapic)
 	}
 	if (n > 0)
 		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), hv.load_base, hv.size, T_NONE);
-	uint64_t lapic = rdmsr(0x1b) & ~0xfffull;       /* IA32_APIC_BASE */
+	uint64_t lapic = lapic_base();
 	if (trap_lapic && n > 0) {
 		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), lapic, PAGE_SIZE, T_UC_RO);
 		lapic_trap_init(lapic);

@@ -80,10 +80,8 @@ static int copy_page(void *ctx, uint64_t pfn, uint64_t idx)
  */
 static void park_other_cpus(void)
 {
-	volatile uint32_t *apic = phys_to_virt(rdmsr(0x1b) & ~0xfffull);
-	apic[0x300 / 4] = 0x000c4500;   /* INIT, level assert, all excluding self */
-	for (int i = 0; i < 100000 && (apic[0x300 / 4] & BIT(12)); i++)
-		cpu_relax();
+	lapic_send(0x000c4500, 0);     /* INIT, level assert, all excluding self */
+	lapic_wait_idle();
 	pr_info("restore: other CPUs parked with INIT");
 }
 

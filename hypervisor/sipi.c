@@ -75,13 +75,13 @@ void vcpu_init_state(struct vcpu *v)
 /* SIPI: start in real mode at vector * 4 KiB (CS = vector << 8, IP = 0). */
 void vcpu_sipi(struct vcpu *v, uint8_t vector)
 {
-	v->sipi_base = (uint64_t)vector << 12;
 	real_mode_seg(1, (uint16_t)(vector << 8), (uint64_t)vector << 12, 0x9b);
 	vmwrite(VMCS_GUEST_RIP, 0);
 	/* A started CPU blocks nothing (after an INIT or SIPI exit Bochs reports
 	 * blocking by SMI, which VM entry then rejects outside SMM). */
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
 	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+	pr_debug("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
 }
 
 /*
@@ -89,13 +89,12 @@ void vcpu_sipi(struct vcpu *v, uint8_t vector)
  * MONITOR/MWAIT sleeps until the sender's store to the mailbox (no wake-up
  * can be lost between the check and the sleep); without them, spin.
  */
-uint8_t vcpu_wait_for_sipi(struct vcpu *v)
+static uint8_t wait_for_sipi(void)
 {
 	struct percpu *c = this_cpu();
 	uint32_t a, b, cc, d;
 	cpuid(1, 0, &a, &b, &cc, &d);
 	bool mwait = cc & BIT(3);
-	(void)v;
 	__atomic_store_n(&c->waiting_sipi, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
 		int32_t vec = __atomic_exchange_n(&c->sipi_vector, -1, __ATOMIC_SEQ_CST);
@@ -115,10 +114,21 @@ uint8_t vcpu_wait_for_sipi(struct vcpu *v)
 }
 
 /*
+ * Wait in VMX root for the SIPI and start the vCPU there. The guest's INIT
+ * that led here is done with, and NMIs that arrived meanwhile are dropped, as
+ * a CPU waiting for SIPI drops them (one of them was lapic_trap.c's wake-up).
+ */
+void vcpu_start_on_sipi(struct vcpu *v)
+{
+	uint8_t vector = wait_for_sipi();
+	__atomic_store_n(&this_cpu()->init_requested, 0, __ATOMIC_SEQ_CST);
+	v->nmi_pending = false;
+	vcpu_sipi(v, vector);
+}
+
+/*
  * The guest's INIT reached this vCPU (an INIT exit, or lapic_trap.c's
- * init_requested): take the state after INIT, wait in VMX root for the SIPI
- * and start there. NMIs that arrive meanwhile are dropped, as a CPU waiting
- * for SIPI drops them (one of them was lapic_trap.c's wake-up).
+ * init_requested): take the state after INIT, then wait for the SIPI.
  */
 void vcpu_do_init(struct vcpu *v, const char *how)
 {
@@ -127,11 +137,7 @@ void vcpu_do_init(struct vcpu *v, const char *how)
 	uint64_t at = vmread(VMCS_GUEST_CS_BASE) + vmread(VMCS_GUEST_RIP);
 	vcpu_init_state(v);
 	pr_debug("cpu %u: INIT (%s; guest was at 0x%lx); vCPU waits for SIPI", v->id, how, at);
-	uint8_t vector = vcpu_wait_for_sipi(v);
-	__atomic_store_n(&this_cpu()->init_requested, 0, __ATOMIC_SEQ_CST);
-	v->nmi_pending = false;
-	vcpu_sipi(v, vector);
-	pr_debug("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
+	vcpu_start_on_sipi(v);
 }
 
 /*

@@ -14,12 +14,8 @@
 #include "percpu.h"
 
 #define AP_TRAMP 0x8000ull            /* boot/ap_trampoline.asm's org; SIPI vector 0x08 */
-#define MSR_APIC_BASE 0x1b
-#define APIC_BASE_X2APIC BIT(10)
-#define MSR_X2APIC_ICR 0x830
 #define ICR_INIT  0x00004500u         /* INIT, level assert */
 #define ICR_SIPI  0x00004600u         /* start-up, vector in bits 7:0 */
-#define ICR_BUSY  BIT32(12)           /* xAPIC delivery status */
 
 struct ap_params { uint64_t cr3, cr4, efer, cr0, stack, percpu, entry; };
 
@@ -35,35 +31,11 @@ static const void *map_phys(void *ctx, uint64_t phys, uint64_t len)
 	return phys_to_virt(phys);
 }
 
-static bool x2apic_mode(void) { return rdmsr(MSR_APIC_BASE) & APIC_BASE_X2APIC; }
-
-static volatile uint32_t *xapic(void)
-{
-	return phys_to_virt(rdmsr(MSR_APIC_BASE) & ~0xfffull);
-}
-
-static uint32_t my_apic_id(void)
-{
-	if (x2apic_mode())
-		return (uint32_t)rdmsr(0x802);
-	return xapic()[0x20 / 4] >> 24;
-}
-
+/* An IPI from the boot CPU, delivered before the next one goes out. */
 static int send_ipi(uint32_t apic_id, uint32_t icr)
 {
-	if (x2apic_mode()) {
-		wrmsr(MSR_X2APIC_ICR, ((uint64_t)apic_id << 32) | icr);
-		return 0;
-	}
-	volatile uint32_t *a = xapic();
-	a[0x310 / 4] = apic_id << 24;
-	a[0x300 / 4] = icr;
-	for (unsigned i = 0; i < 1000; i++) {
-		if (!(a[0x300 / 4] & ICR_BUSY))
-			return 0;
-		udelay(10);
-	}
-	return -1;
+	lapic_send(icr, apic_id);
+	return lapic_wait_idle();
 }
 
 __noreturn void ap_entry(struct percpu *c);
@@ -91,11 +63,7 @@ __noreturn void ap_entry(struct percpu *c)
 	vcpu_init_state(v);
 	__atomic_store_n(&c->waiting_sipi, 1, __ATOMIC_SEQ_CST);   /* before the guest can send SIPI */
 	c->state = CPU_IN_VMX;
-	uint8_t vector = vcpu_wait_for_sipi(v);
-	vcpu_take_init_request();       /* the guest's INIT for this start; its NMI was dropped */
-	v->nmi_pending = false;
-	vcpu_sipi(v, vector);
-	pr_debug("cpu %u: SIPI vector 0x%x; vCPU starts in real mode at 0x%x", v->id, vector, vector << 12);
+	vcpu_start_on_sipi(v);
 	vmx_launch(v);                  /* exits come to vmx_handle_exit */
 	__builtin_unreachable();
 }
@@ -181,7 +149,7 @@ unsigned smp_discover(void)
 /* Start every other CPU of the MADT into VMX; returns how many CPUs run odv-hv. */
 unsigned smp_start_aps(void)
 {
-	uint32_t me = my_apic_id();
+	uint32_t me = lapic_id();
 	percpus[0].apic_id = me;
 	if (cpus.n <= 1)
 		return 1;

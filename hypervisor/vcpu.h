@@ -22,10 +22,6 @@ struct vcpu {
 	uint64_t user_vmcalls_refused;
 	uint64_t log_cursor;            /* ODV_MSR_LOG_READ position in the log ring */
 	bool nmi_pending;
-	uint64_t sipi_base;            /* where the last SIPI started this vCPU */
-	uint64_t inits_sent, sipis_sent;   /* INIT/SIPI this vCPU sent that odv-hv did itself */
-	uint64_t apic_writes;
-	uint64_t init_deasserts_dropped;          /* its local-APIC stores odv-hv emulated */
 	uint64_t cr4_dropped_logged;   /* CR4 bits VMX could not hold, last reported */
 };
 
