@@ -1,82 +1,216 @@
 /*
- * Decoder for the stores odv-hv emulates on the local APIC page (see
- * insn_decode.h). Linux writes APIC registers with one "movl %reg, addr"
- * (or xchgl on CPUs with the 11AP erratum); the only work is the length of
- * the ModRM/SIB/displacement part, so the guest's RIP can be moved past it.
+ * Decoders for the MMIO accesses odv-hv emulates (see insn_decode.h): the
+ * local APIC stores (decode_mmio_store) and plain MOV/MOVZX loads and stores to
+ * a virtual device's BAR (decode_mmio_access). Both share one decoder, written
+ * from the SDM Vol. 2 opcode map (Table A-2/A-3) and ModRM/SIB tables (2-2,
+ * 2-3): the VM exit already gives the address, so the only work on the
+ * ModRM/SIB/displacement part is its length, so the guest's RIP can be moved
+ * past the instruction.
  */
 #include "insn_decode.h"
 
-#define MAX_INSN 15
+#define MAX_INSN 15          /* SDM 2.3.11: a longer instruction raises #GP */
 
+/*
+ * Make sure code[i..i+n) may be read: inside what the caller has and inside
+ * the architectural limit. A byte wanted at offset 15 or later means the
+ * instruction is too long whatever avail is, so that is the reason given.
+ */
+static bool have(unsigned i, unsigned n, unsigned lim, const char **err)
+{
+	if (i + n <= lim)
+		return true;
+	*err = i + n > MAX_INSN ? "instruction longer than 15 bytes (#GP on a real CPU)"
+				: "instruction bytes missing (truncated)";
+	return false;
+}
+
+static bool is_legacy_prefix(uint8_t b)
+{
+	return b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65 ||
+	       b == 0x66 || b == 0x67 || b == 0xf0 || b == 0xf2 || b == 0xf3;
+}
+
+/*
+ * The shared decoder. With allow_xchg, 87 (XCHG r/m,r) is accepted too and
+ * reported through *xchg as a store of the register; only the APIC path wants
+ * it, since the old register value must then be returned to the guest.
+ */
+static int decode(const uint8_t *code, unsigned avail, bool long64, bool allow_xchg,
+		  struct mmio_access *out, bool *xchg, const char **err)
+{
+	unsigned lim = avail < MAX_INSN ? avail : MAX_INSN;
+	unsigned i = 0, rex = 0;
+	bool opsize16 = false;
+
+	/* Legacy prefixes, in any order and number (group 2 segment overrides only change
+	 * the address, which the VM exit already reports). */
+	for (;;) {
+		if (!have(i, 1, lim, err))
+			return -1;
+		uint8_t b = code[i];
+		if (b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65) {
+			i++;
+		} else if (b == 0x66) {
+			opsize16 = true;
+			i++;
+		} else if (b == 0x67) {
+			*err = "address-size prefix (67): not handled";
+			return -1;
+		} else if (b == 0xf0) {
+			*err = "LOCK prefix (F0): not a plain MOV";
+			return -1;
+		} else if (b == 0xf2 || b == 0xf3) {
+			*err = "REP/REPNE prefix (F2/F3): not a plain MOV";
+			return -1;
+		} else {
+			break;
+		}
+	}
+	/* 40..4F is REX only in 64-bit mode (inc/dec in 32-bit mode, refused below as an
+	 * opcode). The CPU honours a REX only directly before the opcode (SDM 2.2.1); one
+	 * followed by another prefix or REX is ignored, and rather than model that, refuse. */
+	if (long64 && (code[i] & 0xf0) == 0x40) {
+		rex = code[i++];
+		if (!have(i, 1, lim, err))
+			return -1;
+		if (is_legacy_prefix(code[i]) || (code[i] & 0xf0) == 0x40) {
+			*err = "REX not last prefix (the CPU ignores it)";
+			return -1;
+		}
+	}
+	bool rex_w = rex & 0x08;
+	/* Operand size of the 16/32/64-bit forms: REX.W beats 66 (SDM 2.2.1.2). */
+	unsigned osize = rex_w ? 8 : opsize16 ? 2 : 4;
+
+	struct mmio_access a = { .src = STORE_REG };
+	bool is_xchg = false, byte_reg = false, imm_form = false;
+	unsigned imm_len = 0;
+	uint8_t op = code[i++];
+	if (op == 0x0f) {
+		if (!have(i, 1, lim, err))
+			return -1;
+		op = code[i++];
+		if (op != 0xb6 && op != 0xb7) {
+			*err = "0F opcode other than MOVZX (0F B6 / 0F B7)";
+			return -1;
+		}
+		/* MOVZX: the memory operand is 8 or 16 bits whatever the operand size;
+		 * 66 / REX.W choose the destination width. */
+		a.size = op == 0xb6 ? 1 : 2;
+		a.zero_extend = true;
+		a.dest_size = osize;
+	} else if (op == 0x88 || op == 0x8a) {
+		/* Byte forms: 66 and REX.W do not change the width, but any REX changes
+		 * which byte registers reg 4..7 name. */
+		a.size = 1;
+		a.write = op == 0x88;
+		a.dest_size = a.write ? 0 : 1;
+		byte_reg = true;
+	} else if (op == 0x89 || op == 0x8b || (allow_xchg && op == 0x87)) {
+		a.size = osize;
+		a.write = op != 0x8b;
+		a.dest_size = a.write ? 0 : osize;
+		is_xchg = op == 0x87;
+	} else if (op == 0xc6 || op == 0xc7) {
+		a.size = op == 0xc6 ? 1 : osize;
+		a.write = true;
+		a.src = STORE_IMM;
+		/* imm8, imm16 with 66, else imm32 (also for REX.W: sign-extended, SDM MOV) */
+		imm_len = op == 0xc6 ? 1 : osize == 2 ? 2 : 4;
+		imm_form = true;
+	} else {
+		*err = op == 0x87 ? "XCHG: not a plain MOV load or store"
+				  : "opcode is not MOV (88/89/8A/8B/C6/C7) or MOVZX (0F B6/B7)";
+		return -1;
+	}
+
+	if (!have(i, 1, lim, err))
+		return -1;
+	uint8_t modrm = code[i++];
+	unsigned mod = modrm >> 6, reg = (modrm >> 3) & 7, rm = modrm & 7;
+	if (mod == 3) {
+		*err = "register operand (ModRM mod=3): not a memory access";
+		return -1;
+	}
+	if (imm_form && reg != 0) {
+		/* C6/C7 /1../7 are #UD or other instructions (XABORT/XBEGIN need mod=3). */
+		*err = "C6/C7 with ModRM.reg != 0: not MOV r/m,imm";
+		return -1;
+	}
+
+	/* Addressing (SDM Tables 2-2, 2-3; identical lengths for 32- and 64-bit addressing,
+	 * and REX.B/X do not change them): rm=4 brings a SIB; mod 1 is disp8, mod 2 disp32;
+	 * mod 0 has disp32 only for rm=5 (RIP-relative / absolute) or SIB base=5. */
+	unsigned disp = mod == 1 ? 1 : mod == 2 ? 4 : 0;
+	if (rm == 4) {
+		if (!have(i, 1, lim, err))
+			return -1;
+		if (mod == 0 && (code[i] & 7) == 5)
+			disp = 4;
+		i++;
+	} else if (mod == 0 && rm == 5) {
+		disp = 4;
+	}
+	if (!have(i, disp, lim, err))
+		return -1;
+	i += disp;
+
+	if (imm_form) {
+		if (!have(i, imm_len, lim, err))
+			return -1;
+		uint64_t v = 0;
+		for (unsigned k = 0; k < imm_len; k++)
+			v |= (uint64_t)code[i + k] << (8 * k);
+		if (rex_w && op == 0xc7)
+			v = (uint64_t)(int64_t)(int32_t)(uint32_t)v;
+		a.imm = v;
+		i += imm_len;
+	} else {
+		a.reg = reg | ((rex & 0x04) ? 8 : 0);
+		/* Without any REX, byte registers 4..7 are AH, CH, DH, BH: bits 15:8 of
+		 * registers 0..3 (SDM 3.4.1.1, Table 3-2). */
+		if (byte_reg && !rex && reg >= 4) {
+			a.high_byte = true;
+			a.reg = reg - 4;
+		}
+	}
+	a.len = i;
+	*out = a;
+	*xchg = is_xchg;
+	return 0;
+}
+
+int decode_mmio_access(const uint8_t *code, unsigned avail, bool long64, struct mmio_access *out,
+		       const char **err)
+{
+	bool xchg;
+	return decode(code, avail, long64, false, out, &xchg, err);
+}
+
+/*
+ * The APIC path: exactly the 32-bit register or immediate stores (89, C7 /0)
+ * and XCHG (87) of the shared decoder; 8/16/64-bit stores and loads refused.
+ */
 int decode_mmio_store(const uint8_t *code, unsigned avail, bool long64, struct mmio_store *out,
 		      const char **err)
 {
-	unsigned i = 0, rex = 0;
-	if (avail > MAX_INSN)
-		avail = MAX_INSN;
-	/* Legacy prefixes that leave a 32-bit store a 32-bit store. */
-	while (i < avail && (code[i] == 0x2e || code[i] == 0x3e || code[i] == 0x26 ||
-			     code[i] == 0x36 || code[i] == 0x64 || code[i] == 0x65))
-		i++;
-	if (i < avail && (code[i] == 0x66 || code[i] == 0x67 || code[i] == 0xf0 ||
-			  code[i] == 0xf2 || code[i] == 0xf3)) {
-		*err = "prefix changes operand or address size (or lock/rep): not a plain 32-bit store";
+	struct mmio_access a;
+	bool xchg;
+	if (decode(code, avail, long64, true, &a, &xchg, err))
+		return -1;
+	if (!a.write) {
+		*err = "load from the APIC page: only stores are emulated";
 		return -1;
 	}
-	if (long64 && i < avail && (code[i] & 0xf0) == 0x40)
-		rex = code[i++];
-	if (rex & 0x08) {
-		*err = "64-bit store (REX.W) to a 32-bit register";
+	if (a.size != 4) {
+		*err = "not a 32-bit store (8/16-bit, or 64-bit with REX.W)";
 		return -1;
 	}
-	if (i + 2 > avail) {
-		*err = "instruction bytes missing";
-		return -1;
-	}
-	uint8_t op = code[i++], modrm = code[i++];
-	unsigned mod = modrm >> 6, reg = (modrm >> 3) & 7, rm = modrm & 7;
-	if (mod == 3) {
-		*err = "register operand: not a memory store";
-		return -1;
-	}
-	if (op == 0x89 || op == 0x87) {
-		out->src = STORE_REG;
-		out->reg = reg | ((rex & 0x04) ? 8 : 0);
-		out->xchg = op == 0x87;
-	} else if (op == 0xc7 && reg == 0) {
-		out->src = STORE_IMM;
-		out->xchg = false;
-	} else {
-		*err = "not MOV r/m32,r32 / MOV r/m32,imm32 / XCHG r/m32,r32";
-		return -1;
-	}
-	/* Addressing: SIB, then the displacement (mod 0 with rm 5 / SIB base 5: disp32). */
-	unsigned disp = mod == 1 ? 1 : mod == 2 ? 4 : 0;
-	if (rm == 4) {
-		if (i >= avail) {
-			*err = "instruction bytes missing";
-			return -1;
-		}
-		uint8_t sib = code[i++];
-		if (mod == 0 && (sib & 7) == 5)
-			disp = 4;
-	} else if (mod == 0 && rm == 5) {
-		disp = 4;    /* RIP-relative in 64-bit mode, absolute disp32 otherwise */
-	}
-	i += disp;
-	if (out->src == STORE_IMM) {
-		if (i + 4 > avail) {
-			*err = "instruction bytes missing";
-			return -1;
-		}
-		out->imm = (uint32_t)code[i] | (uint32_t)code[i + 1] << 8 |
-			   (uint32_t)code[i + 2] << 16 | (uint32_t)code[i + 3] << 24;
-		i += 4;
-	}
-	if (i > avail) {
-		*err = "instruction bytes missing";
-		return -1;
-	}
-	out->len = i;
+	out->len = a.len;
+	out->src = a.src;
+	out->reg = a.reg;
+	out->imm = (uint32_t)a.imm;
+	out->xchg = xchg;
 	return 0;
 }
