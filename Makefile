@@ -14,7 +14,7 @@ WARN     := -Wall -Wextra -Werror=implicit-function-declaration -Wno-unused-para
 HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-stack-protector \
 	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
 	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer $(WARN) \
-	-Ihypervisor -Iinclude
+	-Ihypervisor -Iinclude -Idrivers
 GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-stack-protector \
 	-fno-pic -fno-pie -mcmodel=small -mno-red-zone -mgeneral-regs-only \
 	-fno-asynchronous-unwind-tables $(WARN) -Ihypervisor -Iinclude -Itests/guests
@@ -23,17 +23,21 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Ihypervisor -Iinclude -fsanitize=addre
 HV_C   := main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c vmx.c vmx_caps.c \
 	  vmcs_fields.c ept.c exit.c dump.c devirt.c devirt_gdt.c mb2.c memmap.c guest_test.c \
 	  host_paging.c restore.c handoff.c swsusp_image.c linux_boot.c smp.c sipi.c delay.c acpi.c \
-	  insn_decode.c guest_mem.c lapic.c lapic_trap.c
-HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(B)/hv/ap_blob.o $(HV_C:%.c=$(B)/hv/%.o)
+	  insn_decode.c guest_mem.c lapic.c lapic_trap.c vdev.c
+# Device logic (drivers/): pure C shared with the host unit tests.
+DRV_C  := pci_cfg.c virtq.c virtio_pci.c virtio_blk.c ata.c
+HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(B)/hv/ap_blob.o $(HV_C:%.c=$(B)/hv/%.o) $(DRV_C:%.c=$(B)/hv/drv_%.o)
 
-GUESTS := guest-a guest-b guest-c
+GUESTS := guest-a guest-b guest-c guest-d
 GUEST_COMMON := $(B)/guests/start.o $(B)/guests/lib.o $(B)/guests/fmt.o
 
 UNIT_SRC := $(addprefix hypervisor/,fmt.c log_format.c vmcs_fields.c vmx_caps.c ept.c mb2.c memmap.c \
-	devirt_gdt.c handoff.c swsusp_image.c acpi.c insn_decode.c) guest-agent/plan.c guest-agent/sysfacts.c
+	devirt_gdt.c handoff.c swsusp_image.c acpi.c insn_decode.c) guest-agent/plan.c guest-agent/sysfacts.c \
+	$(addprefix drivers/,$(DRV_C))
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh
-UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_acpi test_insn_decode
+UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_acpi test_insn_decode \
+	test_virtq test_pci_cfg test_ata test_virtio_blk
 
 .PHONY: all hv agent guests isos linux unit test demo clean bench-prereqs
 # Keep intermediate objects: no "rm ..." lines after the test summary.
@@ -44,7 +48,9 @@ hv: $(B)/odv-hv.elf $(B)/odv-hv.bin
 agent: $(B)/odv
 guests: $(GUESTS:%=$(B)/guests/%.bin)
 
-$(B)/hv/%.o: hypervisor/%.c $(wildcard hypervisor/*.h include/*.h) | $(B)/hv
+$(B)/hv/%.o: hypervisor/%.c $(wildcard hypervisor/*.h include/*.h drivers/*.h) | $(B)/hv
+	$(CC) $(HV_CFLAGS) -c $< -o $@
+$(B)/hv/drv_%.o: drivers/%.c $(wildcard hypervisor/*.h include/*.h drivers/*.h) | $(B)/hv
 	$(CC) $(HV_CFLAGS) -c $< -o $@
 $(B)/hv/mb2_entry.o: boot/mb2_entry.asm | $(B)/hv
 	$(NASM) -f elf64 $< -o $@
@@ -80,12 +86,15 @@ $(B)/guests/guest-%.bin: $(B)/guests/guest_%.elf
 	$(OBJCOPY) -O binary $< $@
 
 # ---- ISOs for the emulator scenarios ----
-ISOS := $(B)/iso/guest-a.iso $(B)/iso/guest-b.iso $(B)/iso/guest-c-invd.iso $(B)/iso/guest-c-triple.iso
+ISOS := $(B)/iso/guest-a.iso $(B)/iso/guest-b.iso $(B)/iso/guest-c-invd.iso $(B)/iso/guest-c-triple.iso $(B)/iso/guest-d.iso
 isos: $(ISOS)
 $(B)/iso/guest-a.iso: $(B)/odv-hv.elf $(B)/guests/guest-a.bin scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-a.bin "guest-a"
 $(B)/iso/guest-b.iso: $(B)/odv-hv.elf $(B)/guests/guest-b.bin scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-b.bin "guest-b"
+# Guest D drives the virtio-blk disk odv-hv makes of the IDE disk (ata0-slave).
+$(B)/iso/guest-d.iso: $(B)/odv-hv.elf $(B)/guests/guest-d.bin scripts/mkiso.sh | $(B)/iso
+	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --cmdline "disk=ata0-slave" --module $(B)/guests/guest-d.bin "guest-d"
 $(B)/iso/guest-c-%.iso: $(B)/odv-hv.elf $(B)/guests/guest-c.bin scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-c.bin "guest-c $*"
 
@@ -191,8 +200,8 @@ bench-prereqs: $(B)/bench/bench.iso
 	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
 
 # ---- host unit tests (cmocka) ----
-$(B)/unit/%: tests/unit/%.c $(UNIT_SRC) $(wildcard hypervisor/*.h include/*.h guest-agent/*.h tests/unit/*.h) | $(B)/unit
-	$(CC) $(HOST_CFLAGS) -Iguest-agent -Itests/unit $< $(UNIT_SRC) -lcmocka -o $@
+$(B)/unit/%: tests/unit/%.c $(UNIT_SRC) $(wildcard hypervisor/*.h include/*.h guest-agent/*.h tests/unit/*.h drivers/*.h) | $(B)/unit
+	$(CC) $(HOST_CFLAGS) -Idrivers -Iguest-agent -Itests/unit $< $(UNIT_SRC) -lcmocka -o $@
 unit: $(UNIT_TESTS:%=$(B)/unit/%) $(UNIT_SH) | $(B)/unit
 	@pass=0; fail=0; \
 	for t in $(UNIT_TESTS); do \

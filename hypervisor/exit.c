@@ -388,6 +388,15 @@ static enum exit_result exit_io(struct vcpu *v, uint64_t qual)
 	uint16_t port = (uint16_t)(qual >> 16);
 	if (string || (size != 1 && size != 2 && size != 4))
 		return exit_unexpected(v, qual);
+	uint32_t dv = (uint32_t)v->regs.rax;
+	if (vdev_io(port, size, in, &dv)) {      /* a port of odv-hv's devices (vdev.c) */
+		if (in) {
+			uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
+			v->regs.rax = size == 4 ? dv : (v->regs.rax & ~mask) | (dv & mask);
+		}
+		skip_instruction();
+		return HANDLED;
+	}
 	/* Forward to the real port: trapped ports are watched, not emulated (yet). */
 	if (in) {
 		uint64_t val = size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
@@ -409,6 +418,9 @@ static enum exit_result exit_ept_violation(struct vcpu *v, uint64_t qual)
 	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
 	/* A store to the local APIC page, read-only in EPT on SMP (lapic_trap.c). */
 	if ((qual & BIT(1)) && lapic_trap_covers(gpa) && lapic_trap_write(v, gpa) == 0)
+		return HANDLED;
+	/* A load or store to a virtual device's BAR (vdev.c). */
+	if (vdev_mmio_covers(gpa) && !(qual & BIT(2)) && vdev_mmio(v, gpa) == 0)
 		return HANDLED;
 	const char *access = qual & BIT(1) ? "write" : qual & BIT(2) ? "instruction fetch" : "read";
 	pr_err("EPT violation: gpa=0x%lx access=%s qualification=0x%lx rip=0x%lx%s",

@@ -38,7 +38,8 @@ int vmx_setup_vmcs(struct vcpu *v);
 void vmx_launch(struct vcpu *v);                   /* stubs.asm */
 void vmx_inject(uint32_t vector, uint32_t type, bool has_error, uint32_t error);
 void vmx_guest_long_mode(uint64_t cr3, uint64_t rip, uint64_t efer);
-void vmx_off(void);   /* leave VMX after a failed setup (no-op if VMXON never happened) */
+void vmx_off(void);
+void vmx_trap_port(uint16_t port);                 /* guest I/O to port exits */   /* leave VMX after a failed setup (no-op if VMXON never happened) */
 uint64_t vmread(uint32_t field);
 void vmwrite(uint32_t field, uint64_t value);
 
@@ -95,6 +96,13 @@ __noreturn void hv_halt(const char *why);
 
 /* devirt.c */
 int devirt(struct vcpu *v);                        /* returns only on failure */
+
+/* vdev.c: odv-hv's virtual devices (virtio-blk over the IDE disk it takes over) */
+int vdev_setup(const char *cmdline);                /* 0 (also: none asked for), -1 */
+bool vdev_mmio_window(uint64_t *base, uint64_t *size);
+bool vdev_mmio_covers(uint64_t gpa);
+int vdev_mmio(struct vcpu *v, uint64_t gpa);
+bool vdev_io(uint16_t port, unsigned size, bool in, uint32_t *val);
 
 /* ept setup (main.c); trap_lapic: the local APIC page read-only (SMP) */
 int ept_setup(bool trap_lapic);

@@ -57,6 +57,9 @@ int ept_setup(bool trap_lapic)
 	}
 	if (n > 0)
 		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), hv.load_base, hv.size, T_NONE);
+	uint64_t wbase, wsize;
+	if (n > 0 && vdev_mmio_window(&wbase, &wsize))   /* the virtual devices' BARs: every access exits */
+		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), wbase, wsize, T_NONE);
 	uint64_t lapic = lapic_base();
 	if (trap_lapic && n > 0) {
 		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), lapic, PAGE_SIZE, T_UC_RO);
@@ -129,6 +132,8 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 		hv_halt("VMX unusable");
 	unsigned cpus = smp_discover();
 	hv.trap_icr = cpus > 1;
+	if (vdev_setup(hv.boot.cmdline))
+		pr_warn("continuing without virtual devices");
 	if (ept_setup(cpus > 1) || vmx_setup_vmcs(v))
 		hv_halt("VMX setup failed");
 	smp_start_aps();

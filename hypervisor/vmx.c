@@ -180,7 +180,8 @@ static void msr_bitmap_trap(uint32_t msr, bool read, bool write)
 		msr_bitmap[2048 + base + msr / 8] |= (uint8_t)(1u << (msr % 8));
 }
 
-static void io_bitmap_trap(uint16_t port)
+/* Make the guest's accesses to `port` exit (the bitmap is shared by every vCPU's VMCS). */
+void vmx_trap_port(uint16_t port)
 {
 	io_bitmap[port >> 15][(port & 0x7fff) / 8] |= (uint8_t)(1u << (port % 8));
 }
@@ -244,7 +245,7 @@ int vmx_setup_vmcs(struct vcpu *v)
 	 * Ports pass through. Port 0x80 (POST diagnostics, harmless) is
 	 * trapped and forwarded, so the I/O-exit path is exercised by tests.
 	 */
-	io_bitmap_trap(0x80);
+	vmx_trap_port(0x80);
 	vmwrite(VMCS_IO_BITMAP_A, hv_virt_to_phys(io_bitmap[0]));
 	vmwrite(VMCS_IO_BITMAP_B, hv_virt_to_phys(io_bitmap[1]));
 

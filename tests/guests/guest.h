@@ -14,6 +14,7 @@ void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool check(bool ok, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void guest_done(void) __attribute__((noreturn));
 int guest_main(struct odv_tg_info *info);
+void set_irq_gate(unsigned vector, void (*entry)(void));
 
 struct regs_frame {
 	uint64_t rax, rcx, rdx, rbx, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15;
@@ -43,6 +44,8 @@ static inline uint64_t g_read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr
 static inline uint64_t g_read_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
 static inline void g_outb(uint16_t p, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(p)); }
 static inline uint8_t g_inb(uint16_t p) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(p)); return v; }
+static inline void g_outl(uint16_t p, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(p)); }
+static inline uint32_t g_inl(uint16_t p) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(p)); return v; }
 static inline void g_wrmsr(uint32_t m, uint64_t v)
 {
 	__asm__ volatile("wrmsr" :: "c"(m), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));

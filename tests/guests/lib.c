@@ -79,7 +79,7 @@ struct __attribute__((packed)) tss64 {
 struct __attribute__((packed)) gate { uint16_t lo, sel; uint8_t ist, type; uint16_t mid; uint32_t hi, r; };
 static uint64_t gdt[8] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
-static struct gate idt[32] __attribute__((aligned(16)));
+static struct gate idt[256] __attribute__((aligned(16)));
 struct __attribute__((packed)) gdtr_t { uint16_t limit; uint64_t base; };
 
 static void tables_init(void)
@@ -104,6 +104,13 @@ static void tables_init(void)
 		"movw $0x18, %%ax\n\tmovw %%ax, %%ds\n\tmovw %%ax, %%es\n\tmovw %%ax, %%ss\n\t"
 		"movw $0x30, %%ax\n\tltr %%ax"
 		:: "m"(g), "m"(i) : "rax", "memory");
+}
+
+/* An interrupt gate for `vector` (32..255), to an entry stub of the guest's own. */
+void set_irq_gate(unsigned vector, void (*entry)(void))
+{
+	uint64_t h = (uint64_t)entry;
+	idt[vector & 255] = (struct gate){ (uint16_t)h, 0x10, 0, 0x8e, (uint16_t)(h >> 16), (uint32_t)(h >> 32), 0 };
 }
 
 void guest_exception(struct regs_frame *f)
