@@ -6,12 +6,13 @@
 #            [--cmdline "..."] [--entry-title T]
 #        scripts/mkiso.sh OUT.iso --linux BZIMAGE --initrd INITRD [--cmdline "..."]
 #        scripts/mkiso.sh OUT.iso --menu --default native|odv --hv HV.elf \
-#            --linux BZIMAGE --initrd INITRD --cmdline "..."
+#            --linux BZIMAGE --initrd INITRD --cmdline "..." [--hv-args "..."]
 #
 # With --menu the ISO has the two-entry boot menu of odv: "Linux (native)" (the
 # --linux form below) and "Linux under odv-hv", made by boot/grub.d/42_odv --entry
 # (the snippet users install), both with the same command line; --default picks the
-# one GRUB boots.
+# one GRUB boots; --hv-args is odv-hv's own command line in that entry (ODV_HV_ARGS
+# of 42_odv).
 #
 # With --linux the entry is "linux /boot/vmlinuz <cmdline>; initrd /boot/initrd";
 # each word of the command line is single-quoted for GRUB, so '$' stays literal
@@ -30,7 +31,7 @@ usage() {
 }
 die() { echo "mkiso.sh: $*" >&2; exit 2; }
 
-out="" hv="" cmdline="" title="odv" linux="" initrd="" menu=0 default=""
+out="" hv="" hv_args="" cmdline="" title="odv" linux="" initrd="" menu=0 default=""
 mod_files=() mod_names=()
 
 while [ $# -gt 0 ]; do
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
         --initrd) [ $# -ge 2 ] || usage; initrd=$2; shift 2 ;;
         --module) [ $# -ge 3 ] || usage; mod_files+=("$2"); mod_names+=("$3"); shift 3 ;;
         --cmdline) [ $# -ge 2 ] || usage; cmdline=$2; shift 2 ;;
+        --hv-args) [ $# -ge 2 ] || usage; hv_args=$2; shift 2 ;;
         --entry-title) [ $# -ge 2 ] || usage; title=$2; shift 2 ;;
         --menu) menu=1; shift ;;
         --default) [ $# -ge 2 ] || usage; default=$2; shift 2 ;;
@@ -114,7 +116,7 @@ mkdir -p "$stage/boot/grub"
     echo "    boot"
     echo "}"
     if [ "$menu" -eq 1 ]; then
-        sh "$(dirname "$0")/../boot/grub.d/42_odv" --entry "Linux under odv-hv" \
+        ODV_HV_ARGS="$hv_args" sh "$(dirname "$0")/../boot/grub.d/42_odv" --entry "Linux under odv-hv" \
             /boot/odv-hv.elf /boot/vmlinuz /boot/initrd "$cmdline"
     fi
 } > "$stage/boot/grub/grub.cfg"

@@ -20,7 +20,7 @@ mkdir -p "$boot"
 : > "$boot/vmlinuz-6.1.0-9-amd64";  : > "$boot/initrd.img-6.1.0-9-amd64"
 : > "$boot/vmlinuz-5.10.0-old"      # no initrd: must be skipped
 
-run() { env -i PATH="$PATH" ODV_BOOT_DIR="$boot" GRUB_DISTRIBUTOR=Debian \
+run() { env -i PATH="$PATH" ODV_BOOT_DIR="$boot" ODV_DEFAULTS="$tmp/no-defaults" GRUB_DISTRIBUTOR=Debian \
         GRUB_DEVICE_UUID=1234-abcd GRUB_CMDLINE_LINUX='memmap=64M$0x30000000 it'"'"'s' \
         GRUB_CMDLINE_LINUX_DEFAULT=quiet "$@" sh "$snippet"; }
 run > "$tmp/out" 2> "$tmp/err"
@@ -40,6 +40,11 @@ if command -v grub-script-check >/dev/null; then
 else
     echo "FAIL grub-script-check accepts the entries: grub-script-check not installed (scripts/setup.sh installs grub-common)"
 fi
+
+echo 'ODV_HV_ARGS="disk=ata0-slave log=debug"' > "$tmp/defaults"
+run ODV_DEFAULTS="$tmp/defaults" > "$tmp/out4" 2>&1
+check "odv-hv's arguments from /etc/default/odv, quoted" \
+    grep -qxF "    multiboot2 /boot/odv-hv.elf 'disk=ata0-slave' 'log=debug'" "$tmp/out4"
 
 run GRUB_DISABLE_ODV=true > "$tmp/out2" 2>&1
 [ ! -s "$tmp/out2" ] && echo "PASS GRUB_DISABLE_ODV=true prints nothing" || echo "FAIL GRUB_DISABLE_ODV=true prints nothing: $(head -c 200 "$tmp/out2")"
