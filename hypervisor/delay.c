@@ -32,3 +32,12 @@ void udelay(uint32_t us)
 		us -= chunk;
 	}
 }
+
+/* TSC ticks in a millisecond, measured against the PIT (at least 1). */
+uint64_t tsc_per_ms(void)
+{
+	uint64_t t0 = rdtsc();
+	udelay(10000);
+	uint64_t t = (rdtsc() - t0) / 10;
+	return t ? t : 1;
+}

@@ -138,6 +138,8 @@ static void devirt_this_cpu(struct vcpu *v, const char *how)
 	pr_info("devirtualize requested %s at rip=0x%lx (cpu %u)", how, vmread(VMCS_GUEST_RIP), v->id);
 	/* From now on the guest's IPIs to this CPU go out for real (lapic_trap.c). */
 	this_cpu()->state = CPU_NATIVE;
+	if (v->id == 0)
+		vdev_release();      /* the physical devices go back to the guest's drivers, quiet */
 	devirt(v);
 	this_cpu()->state = CPU_IN_VMX;
 }
@@ -450,6 +452,14 @@ static enum exit_result exit_sipi(struct vcpu *v, uint64_t qual)
 	return HANDLED;
 }
 
+/* The preemption timer ran out: time to poll odv-hv's NIC (vdev.c). */
+static enum exit_result exit_preemption_timer(struct vcpu *v, uint64_t qual)
+{
+	(void)qual;
+	vdev_poll(true);
+	return HANDLED;
+}
+
 static const exit_handler handlers[EXIT_REASON_MAX] = {
 	[EXIT_EXCEPTION_NMI] = exit_exception_nmi,
 	[EXIT_TRIPLE_FAULT]  = exit_triple_fault,
@@ -463,6 +473,7 @@ static const exit_handler handlers[EXIT_REASON_MAX] = {
 	[EXIT_WRMSR]         = exit_wrmsr,
 	[EXIT_EPT_VIOLATION] = exit_ept_violation,
 	[EXIT_XSETBV]        = exit_xsetbv,
+	[EXIT_PREEMPTION_TIMER] = exit_preemption_timer,
 };
 
 /* Called from vmx_exit_stub with the guest GPRs saved in v->regs. */
@@ -481,6 +492,8 @@ void vmx_handle_exit(struct vcpu *v)
 	}
 	exit_handler h = reason < EXIT_REASON_MAX && handlers[reason] ? handlers[reason] : exit_unexpected;
 	h(v, vmread(VMCS_EXIT_QUALIFICATION));
+	if (v->id == 0)
+		vdev_poll(false);
 	/* An INIT request whose NMI came while this CPU was in VMX root. */
 	if (vcpu_take_init_request())
 		vcpu_do_init(v, "request seen in VMX root");

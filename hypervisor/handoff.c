@@ -1,6 +1,7 @@
 /* Handoff block codec (include/odv_handoff.h). Pure; built into odv-hv, the agent and the unit tests. */
 #include "odv_handoff.h"
 #include <stddef.h>
+#include <stdbool.h>
 
 _Static_assert(sizeof(struct odv_handoff_mem) == 24, "wire format");
 _Static_assert(sizeof(struct odv_handoff_seg) == 16, "wire format");
@@ -54,6 +55,11 @@ int odv_handoff_check(const struct odv_handoff *h)
 	if (h->nr_mem > ODV_HANDOFF_MAX_MEM || h->nr_segs > ODV_HANDOFF_MAX_SEGS ||
 	    h->hv_size > h->region_size || (h->region_base & 0xfff))
 		return ODV_HANDOFF_ERANGE;
+	bool terminated = false;
+	for (unsigned i = 0; i < sizeof(h->hv_args); i++)
+		terminated = terminated || !h->hv_args[i];
+	if (!terminated)
+		return ODV_HANDOFF_ERANGE;
 	uint64_t pages = 0;
 	for (uint32_t i = 0; i < h->nr_segs; i++) {
 		if ((h->seg[i].phys & 0xfff) || h->seg[i].pages > h->stream_pages - pages)
@@ -73,7 +79,7 @@ const char *odv_handoff_strerror(int err)
 	case ODV_HANDOFF_EVERSION: return "handoff block version not supported";
 	case ODV_HANDOFF_ESIZE: return "handoff block size mismatch";
 	case ODV_HANDOFF_ECRC: return "handoff block corrupted (CRC mismatch)";
-	case ODV_HANDOFF_ERANGE: return "handoff block inconsistent (counts or alignment)";
+	case ODV_HANDOFF_ERANGE: return "handoff block inconsistent (counts, alignment or an unterminated string)";
 	default: return "unknown handoff error";
 	}
 }

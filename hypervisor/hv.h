@@ -89,6 +89,7 @@ unsigned guest_read_linear(uint64_t la, void *buf, unsigned len);
 
 /* delay.c */
 void udelay(uint32_t us);
+uint64_t tsc_per_ms(void);                          /* calibrated against the PIT */
 
 /* dump.c */
 void dump_guest(struct vcpu *v, const char *why);
@@ -99,7 +100,10 @@ int devirt(struct vcpu *v);                        /* returns only on failure */
 
 /* vdev.c: odv-hv's virtual devices (virtio-blk over the IDE disk it takes over) */
 int vdev_setup(const char *cmdline);                /* 0 (also: none asked for), -1 */
-bool vdev_mmio_window(uint64_t *base, uint64_t *size);
+bool vdev_ept_hole(unsigned i, uint64_t *base, uint64_t *size);   /* i = 0.. until false */
+void vdev_poll(bool force);                         /* frames from the wire (CPU 0, VM exits) */
+uint64_t vdev_poll_period(void);                    /* TSC ticks; 0 = nothing to poll */
+void vdev_release(void);                            /* before go-native: devices quiet */
 bool vdev_mmio_covers(uint64_t gpa);
 int vdev_mmio(struct vcpu *v, uint64_t gpa);
 bool vdev_io(uint16_t port, unsigned size, bool in, uint32_t *val);

@@ -57,9 +57,10 @@ int ept_setup(bool trap_lapic)
 	}
 	if (n > 0)
 		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), hv.load_base, hv.size, T_NONE);
-	uint64_t wbase, wsize;
-	if (n > 0 && vdev_mmio_window(&wbase, &wsize))   /* the virtual devices' BARs: every access exits */
-		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), wbase, wsize, T_NONE);
+	/* The BARs of odv-hv's devices, virtual and taken over: every access exits (vdev.c). */
+	uint64_t hbase, hsize;
+	for (unsigned i = 0; n > 0 && vdev_ept_hole(i, &hbase, &hsize); i++)
+		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), hbase, hsize, T_NONE);
 	uint64_t lapic = lapic_base();
 	if (trap_lapic && n > 0) {
 		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), lapic, PAGE_SIZE, T_UC_RO);

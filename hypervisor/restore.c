@@ -143,6 +143,9 @@ static __noreturn void resume_virtual(struct swsusp_header *img)
 	 */
 	unsigned cpus = smp_discover();
 	hv.trap_icr = cpus > 1;
+	/* The devices the agent detached from the kernel before the snapshot (hv_args). */
+	if (vdev_setup(handoff->hv_args))
+		pr_warn("restore: continuing without (some) virtual devices");
 	if (ept_setup(cpus > 1) || vmx_setup_vmcs(v)) {
 		vmx_off();
 		resume_native(img, "VMX setup failed (see odv-hv log)");

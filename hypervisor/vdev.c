@@ -12,6 +12,16 @@
  * every guest access to it is an EPT violation decoded and emulated here.
  * Interrupts go out as the MSI-X messages the guest programmed, sent as IPIs
  * from the real local APIC.
+ *
+ * With "nic=BB:DD.F" odv-hv takes that e1000 over the same way (drivers/
+ * e1000.c, polled) and shows a virtio-net function with the NIC's MAC
+ * (drivers/virtio_net.c). Frames from the guest go out when it notifies the
+ * transmit queue; frames from the wire are polled for on VM exits, and the
+ * VMX-preemption timer makes sure there is an exit at least every
+ * VDEV_POLL_US while the guest computes or halts.
+ *
+ * The BARs of taken-over devices are left out of EPT too: a guest that
+ * still pokes them reads all ones, as from an absent device.
  */
 #include "hv.h"
 #include "arch.h"
@@ -19,18 +29,33 @@
 #include "pci_cfg.h"
 #include "ata.h"
 #include "virtio_blk.h"
+#include "virtio_net.h"
+#include "e1000.h"
 
 #define CF8 0xcf8
 #define IDE0_CMD 0x1f0
 #define IDE0_CTL 0x3f6
 #define PCI_CLASS_IDE 0x0101
 
+#define VDEV_WINDOW (2 * VPCI_BAR_SIZE)   /* one BAR per virtual device */
+#define MAX_HIDDEN_BARS 8
+
 static struct pci_cfg pcicfg;
 static struct ata_dev ata;
 static struct vblk vblk;
+static struct e1000_dev nic;
+static struct vnet vnet;
 static bool active;
 static uint32_t window;             /* guest-physical base of the virtual BAR window */
-static bool broken_logged;
+
+/* The virtual functions: where each one's BAR is trapped. */
+static struct vslot { struct vpci_dev *dev; uint32_t bar; bool broken_logged; } slots[2];
+static unsigned nr_slots;
+/* BARs of the devices odv-hv took over: out of EPT, absent to the guest. */
+static struct { uint64_t base, size; } hidden_bars[MAX_HIDDEN_BARS];
+static unsigned nr_hidden_bars;
+static uint64_t poll_period_tsc, last_poll_tsc;
+static uint8_t rx_frame[E1000_BUF_SIZE];
 
 /* ---- the real configuration space (mechanism #1) ---- */
 static uint32_t hw_cfg_read(void *ctx, uint16_t bdf, unsigned off, unsigned size)
@@ -162,38 +187,91 @@ static int find_ide(uint16_t *bdf)
 	return -1;
 }
 
-static void trap_ide_ports(void)
+/* The value of option `key` (e.g. "disk=") in odv-hv's command line, or NULL; it ends at a space. */
+static const char *opt(const char *cmdline, const char *key)
 {
-	for (uint16_t p = IDE0_CMD; p < IDE0_CMD + 8; p++)
-		vmx_trap_port(p);
-	vmx_trap_port(IDE0_CTL);
+	for (const char *p = cmdline; *p; p++) {
+		if (p != cmdline && p[-1] != ' ')
+			continue;
+		unsigned i = 0;
+		while (key[i] && p[i] == key[i])
+			i++;
+		if (!key[i])
+			return p + i;
+	}
+	return NULL;
 }
 
-int vdev_setup(const char *cmdline)
+static bool word_is(const char *v, const char *w)
 {
-	const char *opt = cmdline ? cmdline : "";
+	unsigned i = 0;
+	while (w[i] && v[i] == w[i])
+		i++;
+	return !w[i] && (v[i] == ' ' || !v[i]);
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "BB:DD.F" or "0000:BB:DD.F" -> bdf; -1 if malformed. */
+static int parse_bdf(const char *v)
+{
+	if (hexval(v[0]) >= 0 && hexval(v[1]) >= 0 && hexval(v[2]) >= 0 && hexval(v[3]) >= 0 && v[4] == ':')
+		v += 5;                        /* PCI segment 0000 */
+	int b1 = hexval(v[0]), b0 = hexval(v[1]), d1 = hexval(v[3]), d0 = hexval(v[4]), f = hexval(v[6]);
+	if (b1 < 0 || b0 < 0 || v[2] != ':' || d1 < 0 || d0 < 0 || v[5] != '.' || f < 0 || f > 7 ||
+	    (v[7] && v[7] != ' '))
+		return -1;
+	unsigned dev = (unsigned)(d1 * 16 + d0);
+	if (dev > 31)
+		return -1;
+	return PCI_BDF(b1 * 16 + b0, dev, f);
+}
+
+/* Note a hidden device's memory BARs: odv-hv keeps the guest out of them. Returns BAR0's address. */
+static uint64_t hide_bars(uint16_t bdf)
+{
+	uint64_t bar0 = 0;
+	uint32_t cmd = hw_cfg_read(NULL, bdf, PCI_COMMAND, 2);
+	for (unsigned b = 0; b < 6; b++) {
+		uint32_t bar = hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * b, 4);
+		if ((bar & 1) || (bar & ~0xfu) == 0)
+			continue;
+		hw_cfg_write(NULL, bdf, PCI_COMMAND, 2, cmd & ~3u);
+		hw_cfg_write(NULL, bdf, PCI_BAR0 + 4 * b, 4, 0xffffffffu);
+		uint32_t mask = hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * b, 4) & ~0xfu;
+		hw_cfg_write(NULL, bdf, PCI_BAR0 + 4 * b, 4, bar);
+		hw_cfg_write(NULL, bdf, PCI_COMMAND, 2, cmd);
+		if (b == 0)
+			bar0 = bar & ~0xfu;
+		if (nr_hidden_bars < MAX_HIDDEN_BARS)
+			hidden_bars[nr_hidden_bars++] = (typeof(hidden_bars[0])){ bar & ~0xfu, (uint64_t)~mask + 1 };
+		if (((bar >> 1) & 3) == 2)
+			b++;
+	}
+	return bar0;
+}
+
+static void add_slot(struct vpci_dev *d)
+{
+	d->msi = send_msi;
+	pci_cfg_add_vdev(&pcicfg, &d->pci);
+	slots[nr_slots++] = (struct vslot){ d, vpci_bar(d), false };
+}
+
+static int setup_disk(const char *v)
+{
 	bool slave;
-	const char *d = opt;
-	for (; *d; d++)
-		if ((d == opt || d[-1] == ' ') && d[0] == 'd' && d[1] == 'i' && d[2] == 's' && d[3] == 'k' && d[4] == '=')
-			break;
-	if (!*d)
-		return 0;      /* no virtual devices asked for */
-	d += 5;
-	const char *master = "ata0-master", *slv = "ata0-slave";
-	unsigned i;
-	for (i = 0; slv[i] && d[i] == slv[i]; i++)
-		;
-	if (!slv[i] && (d[i] == ' ' || !d[i])) {
+	if (word_is(v, "ata0-slave")) {
 		slave = true;
-	} else {
-		for (i = 0; master[i] && d[i] == master[i]; i++)
-			;
-		if (master[i] || (d[i] != ' ' && d[i])) {
-			pr_err("disk=: expected ata0-master or ata0-slave; no virtual disk");
-			return -1;
-		}
+	} else if (word_is(v, "ata0-master")) {
 		slave = false;
+	} else {
+		pr_err("disk=: expected ata0-master or ata0-slave; no virtual disk");
+		return -1;
 	}
 	uint16_t ide;
 	if (find_ide(&ide)) {
@@ -204,37 +282,141 @@ int vdev_setup(const char *cmdline)
 		pr_err("disk=: ata0-%s: %s; no virtual disk", slave ? "slave" : "master", ata.last_error);
 		return -1;
 	}
-	struct pci_hw hw = { hw_cfg_read, hw_cfg_write, NULL };
-	pci_cfg_init(&pcicfg, &hw);
 	pci_cfg_hide(&pcicfg, ide);
+	hide_bars(ide);
 	int slot = pci_cfg_free_slot(&pcicfg);
 	if (slot < 0) {
 		pr_err("disk=: no free PCI slot on bus 0 for the virtio disk");
 		return -1;
 	}
-	window = pick_window();
 	struct blk_backend be = { ata.sectors, be_read, be_write, be_flush, be_error, NULL };
-	vblk_init(&vblk, PCI_BDF(0, slot, 0), window, &be, "odv-ata0", &guest_ram);
-	vblk.dev.msi = send_msi;
-	pci_cfg_add_vdev(&pcicfg, &vblk.dev.pci);
-	for (uint16_t p = CF8; p < CF8 + 8; p++)
+	vblk_init(&vblk, PCI_BDF(0, slot, 0), window + nr_slots * VPCI_BAR_SIZE, &be, "odv-ata0", &guest_ram);
+	add_slot(&vblk.dev);
+	for (uint16_t p = IDE0_CMD; p < IDE0_CMD + 8; p++)
 		vmx_trap_port(p);
-	trap_ide_ports();
-	active = true;
+	vmx_trap_port(IDE0_CTL);
 	pr_info("disk: ata0-%s \"%s\", %lu sectors, driven by odv-hv; IDE controller %02x:%02x.%x hidden",
 		slave ? "slave" : "master", ata.model, ata.sectors, ide >> 8, (ide >> 3) & 31, ide & 7);
 	pr_info("disk: the guest sees virtio-blk at 00:%02x.0, BAR 0x%x-0x%x (trapped)",
-		slot, window, window + VPCI_BAR_SIZE);
+		slot, vpci_bar(&vblk.dev), vpci_bar(&vblk.dev) + VPCI_BAR_SIZE);
 	return 0;
 }
 
-bool vdev_mmio_window(uint64_t *base, uint64_t *size)
+/* ---- the e1000 odv-hv drives ---- */
+static uint64_t nic_mmio;
+static uint32_t nic_rd32(void *c, uint32_t reg) { return *(volatile uint32_t *)phys_to_virt(nic_mmio + reg); }
+static void nic_wr32(void *c, uint32_t reg, uint32_t v) { *(volatile uint32_t *)phys_to_virt(nic_mmio + reg) = v; }
+static void *nic_dma_alloc(void *c, uint64_t size, uint64_t *phys)
+{
+	/* The pool hands out consecutive pages: a multi-page block is contiguous. */
+	void *first = NULL;
+	for (uint64_t done = 0; done < size; done += PAGE_SIZE) {
+		uint64_t pa;
+		void *p = page_alloc(&pa);
+		if (!p)
+			return NULL;
+		if (!first) {
+			first = p;
+			*phys = pa;
+		} else if (pa != *phys + done) {
+			return NULL;
+		}
+	}
+	return first;
+}
+static uint64_t tsc_ms;
+/* Short waits spin on the TSC: the PIT (udelay) is the guest's once it runs. */
+static void nic_delay(void *c, unsigned us)
+{
+	uint64_t end = rdtsc() + tsc_ms * us / 1000 + 1;
+	while (rdtsc() < end)
+		cpu_relax();
+}
+static const struct e1000_env nic_env = { nic_rd32, nic_wr32, nic_dma_alloc, nic_delay, NULL };
+static int nic_send(void *c, const void *frame, unsigned len) { return e1000_send(&nic, frame, len); }
+
+static int setup_nic(const char *v)
+{
+	int bdf = parse_bdf(v);
+	if (bdf < 0) {
+		pr_err("nic=: expected a PCI address BB:DD.F; no virtual NIC");
+		return -1;
+	}
+	uint32_t id = hw_cfg_read(NULL, (uint16_t)bdf, 0, 4), class = hw_cfg_read(NULL, (uint16_t)bdf, 8, 4) >> 8;
+	if ((id & 0xffff) != 0x8086 || class != 0x020000) {
+		pr_err("nic=%02x:%02x.%x: %04x:%04x class %06x is not an Intel Ethernet controller; no virtual NIC",
+		       bdf >> 8, (bdf >> 3) & 31, bdf & 7, id & 0xffff, id >> 16, class);
+		return -1;
+	}
+	tsc_ms = tsc_per_ms();
+	nic_mmio = hide_bars((uint16_t)bdf);
+	if (!nic_mmio) {
+		pr_err("nic=: the NIC has no memory BAR; no virtual NIC");
+		return -1;
+	}
+	/* Memory decoding and bus mastering on: odv-hv is the driver now. */
+	hw_cfg_write(NULL, (uint16_t)bdf, PCI_COMMAND, 2, hw_cfg_read(NULL, (uint16_t)bdf, PCI_COMMAND, 2) | 0x6);
+	if (e1000_init(&nic, &nic_env)) {
+		pr_err("nic=: e1000 %04x: %s; no virtual NIC", id >> 16, nic.last_error);
+		return -1;
+	}
+	pci_cfg_hide(&pcicfg, (uint16_t)bdf);
+	int slot = pci_cfg_free_slot(&pcicfg);
+	if (slot < 0) {
+		pr_err("nic=: no free PCI slot on bus 0 for the virtio NIC");
+		return -1;
+	}
+	struct net_backend be = { nic_send, NULL };
+	vnet_init(&vnet, PCI_BDF(0, slot, 0), window + nr_slots * VPCI_BAR_SIZE, nic.mac, &be, &guest_ram);
+	add_slot(&vnet.dev);
+	/* Poll the wire at least every millisecond. */
+	poll_period_tsc = tsc_ms;
+	const uint8_t *m = nic.mac;
+	pr_info("nic: e1000 %04x at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x, driven by odv-hv (link %s); hidden",
+		id >> 16, bdf >> 8, (bdf >> 3) & 31, bdf & 7, m[0], m[1], m[2], m[3], m[4], m[5],
+		e1000_link_up(&nic) ? "up" : "down");
+	pr_info("nic: the guest sees virtio-net at 00:%02x.0 with that MAC, BAR 0x%x-0x%x (trapped)",
+		slot, vpci_bar(&vnet.dev), vpci_bar(&vnet.dev) + VPCI_BAR_SIZE);
+	return 0;
+}
+
+int vdev_setup(const char *cmdline)
+{
+	const char *disk = opt(cmdline ? cmdline : "", "disk="), *nicv = opt(cmdline ? cmdline : "", "nic=");
+	if (!disk && !nicv)
+		return 0;      /* no virtual devices asked for */
+	struct pci_hw hw = { hw_cfg_read, hw_cfg_write, NULL };
+	pci_cfg_init(&pcicfg, &hw);
+	window = pick_window();
+	int err = 0;
+	if (disk && setup_disk(disk))
+		err = -1;
+	if (nicv && setup_nic(nicv))
+		err = -1;
+	if (nr_slots || pcicfg.nr_hidden) {
+		for (uint16_t p = CF8; p < CF8 + 8; p++)
+			vmx_trap_port(p);
+		active = true;
+	}
+	return err;
+}
+
+/* Guest-physical ranges odv-hv leaves out of EPT for its devices: i = 0, 1, ... until false. */
+bool vdev_ept_hole(unsigned i, uint64_t *base, uint64_t *size)
 {
 	if (!active)
 		return false;
-	*base = window;
-	*size = VPCI_BAR_SIZE;
-	return true;
+	if (i == 0) {
+		*base = window;
+		*size = VDEV_WINDOW;
+		return true;
+	}
+	if (i - 1 < nr_hidden_bars) {
+		*base = hidden_bars[i - 1].base;
+		*size = hidden_bars[i - 1].size;
+		return true;
+	}
+	return false;
 }
 
 /* Port I/O the devices own: true if handled (*val holds an IN's result). */
@@ -249,7 +431,7 @@ bool vdev_io(uint16_t port, unsigned size, bool in, uint32_t *val)
 			pci_cfg_port_out(&pcicfg, port, size, *val, raw_out);
 		return true;
 	}
-	if ((port >= IDE0_CMD && port < IDE0_CMD + 8) || port == IDE0_CTL) {
+	if (ata.sectors && ((port >= IDE0_CMD && port < IDE0_CMD + 8) || port == IDE0_CTL)) {
 		/* The controller is odv-hv's now: to the guest, nothing answers there. */
 		if (in)
 			*val = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
@@ -258,25 +440,32 @@ bool vdev_io(uint16_t port, unsigned size, bool in, uint32_t *val)
 	return false;
 }
 
-static void check_broken(void)
+static void check_broken(struct vslot *s)
 {
-	struct vpci_dev *d = &vblk.dev;
-	if (d->broken && !broken_logged) {
+	struct vpci_dev *d = s->dev;
+	if (d->broken && !s->broken_logged) {
 		uint16_t bdf = d->pci.bdf;
 		pr_err("%s 00:%02x.%x: broken: %s (queue %u); it does nothing more until the guest resets it",
 		       d->name, (bdf >> 3) & 31, bdf & 7, d->broken_why, d->broken_queue);
-		broken_logged = true;
+		s->broken_logged = true;
 	} else if (!d->broken) {
-		broken_logged = false;
+		s->broken_logged = false;
 	}
 }
 
 bool vdev_mmio_covers(uint64_t gpa)
 {
-	return active && gpa >= window && gpa < (uint64_t)window + VPCI_BAR_SIZE;
+	if (!active)
+		return false;
+	if (gpa >= window && gpa < (uint64_t)window + VDEV_WINDOW)
+		return true;
+	for (unsigned i = 0; i < nr_hidden_bars; i++)
+		if (gpa >= hidden_bars[i].base && gpa < hidden_bars[i].base + hidden_bars[i].size)
+			return true;
+	return false;
 }
 
-/* A guest load or store in the virtual BAR window: emulate it. 0, or -1 with the reason logged. */
+/* A guest load or store in a trapped BAR: emulate it. 0, or -1 with the reason logged. */
 int vdev_mmio(struct vcpu *v, uint64_t gpa)
 {
 	uint8_t code[15];
@@ -289,23 +478,28 @@ int vdev_mmio(struct vcpu *v, uint64_t gpa)
 	if (!long64 && !def32)
 		err = "16-bit code segment";
 	if (!n || (!long64 && !def32) || decode_mmio_access(code, n, long64, &a, &err)) {
-		pr_err("virtio BAR access at rip=0x%lx (gpa 0x%lx) not emulated: %s", rip, gpa, err);
+		pr_err("device BAR access at rip=0x%lx (gpa 0x%lx) not emulated: %s", rip, gpa, err);
 		return -1;
 	}
-	uint32_t bar = vpci_bar(&vblk.dev);
-	/* Moved by the guest (or decoding off): odv-hv traps only `window`, where nothing answers now. */
-	bool here = bar == window && vpci_mem_enabled(&vblk.dev);
+	/* Which virtual function's BAR, where the guest has it now (a moved BAR is no longer trapped here). */
+	struct vslot *s = NULL;
+	for (unsigned i = 0; i < nr_slots; i++) {
+		uint32_t bar = vpci_bar(slots[i].dev);
+		if (bar == slots[i].bar && vpci_mem_enabled(slots[i].dev) && gpa >= bar && gpa < (uint64_t)bar + VPCI_BAR_SIZE)
+			s = &slots[i];
+	}
 	uint64_t size_mask = a.size == 8 ? ~0ull : (1ull << (8 * a.size)) - 1;
 	if (a.write) {
 		uint64_t val = a.src == STORE_IMM ? a.imm : vcpu_gpr(v, a.reg);
 		if (a.src == STORE_REG && a.high_byte)
 			val >>= 8;
-		if (here) {
-			vpci_mmio_write(&vblk.dev, (uint32_t)(gpa - window), a.size, val & size_mask);
-			check_broken();
+		if (s) {
+			vpci_mmio_write(s->dev, (uint32_t)(gpa - s->bar), a.size, val & size_mask);
+			check_broken(s);
 		}
 	} else {
-		uint64_t val = here ? vpci_mmio_read(&vblk.dev, (uint32_t)(gpa - window), a.size) : ~0ull;
+		/* Nothing answers outside a live BAR: all ones, as on the bus. */
+		uint64_t val = s ? vpci_mmio_read(s->dev, (uint32_t)(gpa - s->bar), a.size) : ~0ull;
 		val &= size_mask;          /* MOVZX: the zero extension */
 		uint64_t old = vcpu_gpr(v, a.reg);
 		if (a.high_byte)
@@ -322,4 +516,40 @@ int vdev_mmio(struct vcpu *v, uint64_t gpa)
 	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS))
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS));
 	return 0;
+}
+
+/*
+ * Frames from the wire into the guest's receive queue. Called at the end of
+ * VM exits on CPU 0; does the work at most once per poll period.
+ */
+void vdev_poll(bool force)
+{
+	if (!poll_period_tsc)
+		return;
+	uint64_t now = rdtsc();
+	if (!force && now - last_poll_tsc < poll_period_tsc)
+		return;
+	last_poll_tsc = now;
+	/* A bounded batch: the guest must get the CPU back. */
+	for (unsigned i = 0; i < E1000_RX_DESCS; i++) {
+		unsigned len = e1000_recv(&nic, rx_frame, sizeof(rx_frame));
+		if (!len)
+			break;
+		vnet_receive(&vnet, rx_frame, len);
+	}
+	for (unsigned i = 0; i < nr_slots; i++)
+		check_broken(&slots[i]);
+}
+
+/* TSC ticks between polls, 0 when nothing needs polling. */
+uint64_t vdev_poll_period(void) { return poll_period_tsc; }
+
+/* Before go-native: leave the devices quiet for the guest's own drivers. */
+void vdev_release(void)
+{
+	if (!active)
+		return;
+	if (poll_period_tsc)
+		e1000_stop(&nic);
+	poll_period_tsc = 0;
 }

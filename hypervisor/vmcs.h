@@ -200,6 +200,7 @@ enum { ACTIVITY_ACTIVE = 0, ACTIVITY_HLT = 1, ACTIVITY_SHUTDOWN = 2, ACTIVITY_WA
 #define PIN_EXT_INTR_EXIT   BIT32(0)
 #define PIN_NMI_EXIT        BIT32(3)
 #define PIN_VIRTUAL_NMIS    BIT32(5)
+#define PIN_PREEMPT_TIMER   BIT32(6)
 /* Primary processor-based controls */
 #define PROC_INTR_WINDOW    BIT32(2)
 #define PROC_HLT_EXIT       BIT32(7)

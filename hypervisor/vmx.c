@@ -203,7 +203,10 @@ int vmx_setup_vmcs(struct vcpu *v)
 	struct vmx_caps *c = &hv.caps;
 	uint32_t pin, proc, proc2, exit, entry;
 
-	if (set_ctl("pin-based", VMCS_PIN_CONTROLS, &c->pin, PIN_NMI_EXIT, PIN_VIRTUAL_NMIS, &pin) ||
+	/* CPU 0 polls odv-hv's NIC (vdev.c): the preemption timer bounds the time between exits. */
+	bool poll = v->id == 0 && vdev_poll_period();
+	if (set_ctl("pin-based", VMCS_PIN_CONTROLS, &c->pin, PIN_NMI_EXIT,
+		    PIN_VIRTUAL_NMIS | (poll ? PIN_PREEMPT_TIMER : 0), &pin) ||
 	    set_ctl("processor-based", VMCS_PROC_CONTROLS, &c->proc,
 		    PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_SECONDARY, 0, &proc) ||
 	    set_ctl("secondary", VMCS_PROC_CONTROLS2, &c->proc2, PROC2_EPT,
@@ -218,6 +221,13 @@ int vmx_setup_vmcs(struct vcpu *v)
 		return -1;
 	pr_info("vmx: controls pin=0x%x proc=0x%x proc2=0x%x exit=0x%x entry=0x%x",
 		pin, proc, proc2, exit, entry);
+	if (poll && (pin & PIN_PREEMPT_TIMER)) {
+		/* Reloaded on every VM entry; it counts TSC >> IA32_VMX_MISC[4:0]. */
+		uint64_t t = vdev_poll_period() >> (c->misc & 0x1f);
+		vmwrite(VMCS_PREEMPTION_TIMER, t > 0xffffffffull ? 0xffffffffull : t);
+	} else if (poll) {
+		pr_warn("vmx: no preemption timer: the NIC is polled only when the guest exits anyway");
+	}
 
 	/* Exceptions stay with the guest; NMIs exit (pin control) and are re-injected. */
 	vmwrite(VMCS_EXCEPTION_BITMAP, 0);

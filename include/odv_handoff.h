@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define ODV_HANDOFF_MAGIC    0x31464f4844564f44ull   /* "DOVDHOF1" */
-#define ODV_HANDOFF_VERSION  1
+#define ODV_HANDOFF_VERSION  2    /* 2: hv_args */
 #define ODV_HANDOFF_MAX_MEM  64
 #define ODV_HANDOFF_MAX_SEGS 16
 
@@ -51,6 +51,9 @@ struct odv_handoff {
 	uint64_t serial_port;
 	uint64_t log_level;
 	uint64_t test_flags;      /* ODV_TEST_*: test-only behaviour switches */
+	/* odv-hv's command line (NUL-terminated), as on the multiboot2 path: e.g.
+	   "disk=ata0-slave nic=00:02.0", the devices it takes over (hypervisor/vdev.c). */
+	char     hv_args[128];
 	/* ---- result: written by odv-hv, not covered by the CRC ---- */
 	uint32_t result_mode;     /* enum odv_result_mode */
 	uint32_t result_pad;

@@ -129,7 +129,7 @@ static void test_every_byte_flip_detected(void **state)
 	static const uint8_t masks[] = { 0x01, 0x80, 0x5a, 0xff };
 	fill_block(&sealed);
 	odv_handoff_seal(&sealed);
-	assert_int_equal(COVERED, 1912);   /* wire format: result starts here */
+	assert_int_equal(COVERED, 2040);   /* wire format v2 (v1: 1912, before hv_args): result starts here */
 	for (size_t off = 0; off < COVERED; off++) {
 		for (unsigned m = 0; m < sizeof(masks); m++) {
 			h = sealed;
@@ -202,6 +202,15 @@ static void test_range_region(void **state)
 	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.region_base = 0x30000800);
 	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.region_base = 0x30000fff);
 	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.region_base = 0x30001000);
+}
+
+/* odv-hv's command line must be a terminated string: odv-hv parses it before anything else. */
+static void test_hv_args_terminated(void **state)
+{
+	static struct odv_handoff h;
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, memcpy(h.hv_args, "disk=ata0-slave nic=00:02.0", 28));
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, memset(h.hv_args, 'x', sizeof(h.hv_args)));
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, (memset(h.hv_args, 'x', sizeof(h.hv_args)), h.hv_args[sizeof(h.hv_args) - 1] = 0));
 }
 
 static void test_range_segments(void **state)
@@ -302,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_result_fields_not_covered),
 		cmocka_unit_test(test_range_counts),
 		cmocka_unit_test(test_range_region),
+		cmocka_unit_test(test_hv_args_terminated),
 		cmocka_unit_test(test_range_segments),
 		cmocka_unit_test(test_range_segment_pages_wrap),
 		cmocka_unit_test(test_check_order),
