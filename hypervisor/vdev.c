@@ -55,6 +55,18 @@ static unsigned nr_slots;
 static struct { uint64_t base, size; } hidden_bars[MAX_HIDDEN_BARS];
 static unsigned nr_hidden_bars;
 static uint64_t poll_period_tsc, last_poll_tsc;
+/*
+ * One lock for all device state: a guest on one CPU may kick a queue while
+ * CPU 0 polls the wire. Held only in VMX root with interrupts off; never
+ * held while waiting for the guest.
+ */
+static volatile int dev_lock;
+static void lock(void)
+{
+	while (__atomic_exchange_n(&dev_lock, 1, __ATOMIC_ACQUIRE))
+		cpu_relax();
+}
+static void unlock(void) { __atomic_store_n(&dev_lock, 0, __ATOMIC_RELEASE); }
 static uint8_t rx_frame[E1000_BUF_SIZE];
 
 /* ---- the real configuration space (mechanism #1) ---- */
@@ -425,10 +437,12 @@ bool vdev_io(uint16_t port, unsigned size, bool in, uint32_t *val)
 	if (!active)
 		return false;
 	if (port >= CF8 && port < CF8 + 8) {
+		lock();
 		if (in)
 			*val = pci_cfg_port_in(&pcicfg, port, size, raw_in);
 		else
 			pci_cfg_port_out(&pcicfg, port, size, *val, raw_out);
+		unlock();
 		return true;
 	}
 	if (ata.sectors && ((port >= IDE0_CMD && port < IDE0_CMD + 8) || port == IDE0_CTL)) {
@@ -482,6 +496,7 @@ int vdev_mmio(struct vcpu *v, uint64_t gpa)
 		return -1;
 	}
 	/* Which virtual function's BAR, where the guest has it now (a moved BAR is no longer trapped here). */
+	lock();
 	struct vslot *s = NULL;
 	for (unsigned i = 0; i < nr_slots; i++) {
 		uint32_t bar = vpci_bar(slots[i].dev);
@@ -511,6 +526,7 @@ int vdev_mmio(struct vcpu *v, uint64_t gpa)
 		/* 4- and 8-byte destinations: the whole register (a 32-bit write clears bits 63:32). */
 		vcpu_set_gpr(v, a.reg, val);
 	}
+	unlock();
 	vmwrite(VMCS_GUEST_RIP, rip + a.len);
 	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
 	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS))
@@ -530,6 +546,7 @@ void vdev_poll(bool force)
 	if (!force && now - last_poll_tsc < poll_period_tsc)
 		return;
 	last_poll_tsc = now;
+	lock();
 	/* A bounded batch: the guest must get the CPU back. */
 	for (unsigned i = 0; i < E1000_RX_DESCS; i++) {
 		unsigned len = e1000_recv(&nic, rx_frame, sizeof(rx_frame));
@@ -539,6 +556,7 @@ void vdev_poll(bool force)
 	}
 	for (unsigned i = 0; i < nr_slots; i++)
 		check_broken(&slots[i]);
+	unlock();
 }
 
 /* TSC ticks between polls, 0 when nothing needs polling. */
@@ -549,7 +567,9 @@ void vdev_release(void)
 {
 	if (!active)
 		return;
+	lock();
 	if (poll_period_tsc)
 		e1000_stop(&nic);
 	poll_period_tsc = 0;
+	unlock();
 }
