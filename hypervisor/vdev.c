@@ -290,6 +290,8 @@ static int setup_disk(const char *v)
 		pr_err("disk=: no IDE controller on PCI bus 0; no virtual disk");
 		return -1;
 	}
+	/* I/O decoding on: on the kexec path Linux has just removed (and disabled) the function. */
+	hw_cfg_write(NULL, ide, PCI_COMMAND, 2, hw_cfg_read(NULL, ide, PCI_COMMAND, 2) | 1);
 	if (ata_probe(&ata, &ata_ports, IDE0_CMD, IDE0_CTL, slave)) {
 		pr_err("disk=: ata0-%s: %s; no virtual disk", slave ? "slave" : "master", ata.last_error);
 		return -1;
