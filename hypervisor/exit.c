@@ -135,6 +135,12 @@ static void devirt_this_cpu(struct vcpu *v, const char *how)
 				v->id, i);
 			return;
 		}
+	const char *busy = vdev_busy();
+	if (busy) {
+		pr_info("devirtualize refused on cpu %u: the guest still drives %s (remove the function first; "
+			"odv go-native does)", v->id, busy);
+		return;
+	}
 	pr_info("devirtualize requested %s at rip=0x%lx (cpu %u)", how, vmread(VMCS_GUEST_RIP), v->id);
 	/* From now on the guest's IPIs to this CPU go out for real (lapic_trap.c). */
 	this_cpu()->state = CPU_NATIVE;

@@ -104,6 +104,7 @@ bool vdev_ept_hole(unsigned i, uint64_t *base, uint64_t *size);   /* i = 0.. unt
 void vdev_poll(bool force);                         /* frames from the wire (CPU 0, VM exits) */
 uint64_t vdev_poll_period(void);                    /* TSC ticks; 0 = nothing to poll */
 void vdev_release(void);                            /* before go-native: devices quiet */
+const char *vdev_busy(void);                        /* a virtual device in use, or NULL */
 bool vdev_mmio_covers(uint64_t gpa);
 int vdev_mmio(struct vcpu *v, uint64_t gpa);
 bool vdev_io(uint16_t port, unsigned size, bool in, uint32_t *val);

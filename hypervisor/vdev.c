@@ -564,6 +564,22 @@ void vdev_poll(bool force)
 /* TSC ticks between polls, 0 when nothing needs polling. */
 uint64_t vdev_poll_period(void) { return poll_period_tsc; }
 
+/*
+ * A virtual device the guest still drives (status not reset), or NULL. Leaving
+ * VMX under it would pull the disk or NIC away from a live driver: the agent
+ * removes the functions first (Linux's virtio_pci resets them on removal).
+ */
+const char *vdev_busy(void)
+{
+	const char *busy = NULL;
+	lock();
+	for (unsigned i = 0; i < nr_slots && !busy; i++)
+		if (slots[i].dev->status)
+			busy = slots[i].dev->name;
+	unlock();
+	return busy;
+}
+
 /* Before go-native: leave the devices quiet for the guest's own drivers. */
 void vdev_release(void)
 {
