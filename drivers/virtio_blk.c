@@ -16,10 +16,11 @@ static uint32_t cfg_read(struct vpci_dev *d, unsigned off, unsigned size)
 	/* Configuration layout (virtio 1.x 5.2.4): capacity, size_max, seg_max, geometry, blk_size. */
 	uint8_t cfg[24] = { 0 };
 	uint64_t cap = b->be.sectors;
-	uint32_t seg_max = VIRTQ_MAX_CHAIN - 2, blk_size = VBLK_SECTOR;
+	uint32_t seg_max = VIRTQ_MAX_CHAIN - 2, blk_size = VBLK_SECTOR, size_max = VBLK_SIZE_MAX;
 	for (int i = 0; i < 8; i++)
 		cfg[i] = (uint8_t)(cap >> (8 * i));
 	for (int i = 0; i < 4; i++) {
+		cfg[8 + i] = (uint8_t)(size_max >> (8 * i));
 		cfg[12 + i] = (uint8_t)(seg_max >> (8 * i));
 		cfg[20 + i] = (uint8_t)(blk_size >> (8 * i));
 	}
@@ -35,7 +36,7 @@ static uint8_t transfer(struct vblk *b, const struct virtq_chain *c, bool in, ui
 {
 	const struct guest_ram *m = b->dev.ram;
 	uint64_t count = bytes / VBLK_SECTOR;
-	if (sector > b->be.sectors || count > b->be.sectors - sector)
+	if (bytes > VBLK_MAX_REQUEST || sector > b->be.sectors || count > b->be.sectors - sector)
 		return VIRTIO_BLK_S_IOERR;
 	for (uint64_t done = 0; done < count;) {
 		unsigned n = count - done > VBLK_CHUNK_SECTORS ? VBLK_CHUNK_SECTORS : (unsigned)(count - done);
@@ -150,5 +151,6 @@ void vblk_init(struct vblk *b, uint16_t bdf, uint32_t bar_addr, const struct blk
 	b->dev.priv = b;
 	/* Class 01/80/00: mass storage, other. */
 	vpci_init(&b->dev, "virtio-blk", bdf, VIRTIO_ID_BLK, 0x018000, bar_addr, 1, VBLK_QUEUE_SIZE,
-		  VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH, &vblk_ops, ram);
+		  VIRTIO_BLK_F_SIZE_MAX | VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH,
+		  &vblk_ops, ram);
 }

@@ -22,7 +22,15 @@
 #define VIRTIO_BLK_S_IOERR  1
 #define VIRTIO_BLK_S_UNSUPP 2
 
+/*
+ * Largest segment and request: requests are done synchronously (polled PIO)
+ * in a VM exit, so their size is bounded; bigger ones get IOERR.
+ */
+#define VBLK_SIZE_MAX (64u * 1024)
+#define VBLK_MAX_REQUEST ((VIRTQ_MAX_CHAIN - 2) * VBLK_SIZE_MAX)
+
 /* Feature bits offered. */
+#define VIRTIO_BLK_F_SIZE_MAX BIT(1)
 #define VIRTIO_BLK_F_SEG_MAX  BIT(2)
 #define VIRTIO_BLK_F_BLK_SIZE BIT(6)
 #define VIRTIO_BLK_F_FLUSH    BIT(9)

@@ -132,6 +132,8 @@ void vpci_init(struct vpci_dev *d, const char *name, uint16_t bdf, uint16_t virt
 	pci_vdev_init(p, bdf, VIRTIO_PCI_VENDOR, (uint16_t)(VIRTIO_PCI_DEVICE_BASE + virtio_id),
 		      class_code, 1, VIRTIO_PCI_VENDOR, (uint16_t)(VIRTIO_PCI_DEVICE_BASE + virtio_id));
 	pci_vdev_bar(p, 0, false, VPCI_BAR_SIZE, bar_addr);
+	/* No INTx: interrupts are MSI-X only, so no pin is claimed (a driver then never waits on one). */
+	p->cfg[PCI_INT_PIN] = 0;
 	p->owner = d;
 	p->written = config_written;
 	add_virtio_cap(d, VIRTIO_PCI_CAP_COMMON, VPCI_COMMON_OFF, VPCI_COMMON_LEN, false);

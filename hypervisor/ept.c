@@ -108,3 +108,51 @@ int ept_translate(const struct ept_env *env, uint64_t pml4_phys, uint64_t gpa,
 	}
 	return -1;
 }
+
+/*
+ * Make [base, base + size) not present, splitting larger leaves on the way
+ * (the split table repeats the leaf's translation and attributes, so nothing
+ * else changes). Page aligned. The caller invalidates cached translations.
+ */
+static int unmap(const struct ept_env *env, uint64_t *table, int level, uint64_t tbase,
+		 uint64_t base, uint64_t end)
+{
+	uint64_t esize = 1ull << (12 + 9 * (level - 1));
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t a = tbase + i * esize;
+		if (a + esize <= base || a >= end)
+			continue;
+		uint64_t e = table[i];
+		if (!(e & EPT_RWX))
+			continue;                                  /* already a hole */
+		if (a >= base && a + esize <= end) {
+			table[i] = 0;                              /* wholly inside: drop it */
+			continue;
+		}
+		if (level == 1)
+			continue;                                  /* cannot happen: page aligned */
+		uint64_t *sub;
+		if (e & EPT_LARGE) {
+			uint64_t phys;
+			sub = env->alloc_page(env->ctx, &phys);
+			if (!sub)
+				return -1;
+			uint64_t ssize = esize / 512, attrs = e & ~EPT_ADDR_MASK & ~EPT_LARGE;
+			for (unsigned k = 0; k < 512; k++)
+				sub[k] = ((e & EPT_ADDR_MASK) + k * ssize) | attrs | (level - 1 > 1 ? EPT_LARGE : 0);
+			table[i] = phys | EPT_RWX;
+		} else {
+			sub = env->phys_to_ptr(env->ctx, e & EPT_ADDR_MASK);
+		}
+		if (unmap(env, sub, level - 1, a, base, end))
+			return -1;
+	}
+	return 0;
+}
+
+int ept_unmap_range(const struct ept_env *env, uint64_t pml4_phys, uint64_t base, uint64_t size)
+{
+	if ((base | size) & (PAGE_SIZE - 1) || base + size < base)
+		return -1;
+	return unmap(env, env->phys_to_ptr(env->ctx, pml4_phys), 4, 0, base, base + size);
+}

@@ -39,6 +39,13 @@ int ept_build_identity(const struct ept_env *env, const struct ept_range *ranges
 int ept_translate(const struct ept_env *env, uint64_t pml4_phys, uint64_t gpa,
 		  uint64_t *hpa, uint8_t *memtype, uint64_t *perms);
 
+/*
+ * Make [base, base + size) (page aligned) an EPT hole in a live structure,
+ * splitting large pages where the range cuts through them. 0, or -1 (out of
+ * pages: the part done stays done, all of it holes). Invalidate afterwards.
+ */
+int ept_unmap_range(const struct ept_env *env, uint64_t pml4_phys, uint64_t base, uint64_t size);
+
 /* EPTP for a 4-level, write-back-walk structure. */
 static inline uint64_t ept_make_eptp(uint64_t pml4_phys) { return pml4_phys | (3u << 3) | EPT_MT_WB; }
 

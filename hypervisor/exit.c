@@ -394,6 +394,15 @@ static enum exit_result exit_io(struct vcpu *v, uint64_t qual)
 	unsigned size = (qual & 7) + 1;
 	bool in = qual & BIT(3), string = qual & BIT(4);
 	uint16_t port = (uint16_t)(qual >> 16);
+	if (string && vdev_port_owned(port, size)) {
+		/* INS/OUTS on a port of odv-hv's devices: not emulated; refused like a faulting access. */
+		static unsigned logged;
+		if (logged++ < 4)
+			pr_err("string I/O on port 0x%x (odv-hv's device) at rip=0x%lx: #GP to the guest",
+			       port, vmread(VMCS_GUEST_RIP));
+		inject_gp();
+		return HANDLED;
+	}
 	if (string || (size != 1 && size != 2 && size != 4))
 		return exit_unexpected(v, qual);
 	uint32_t dv = (uint32_t)v->regs.rax;
@@ -427,9 +436,16 @@ static enum exit_result exit_ept_violation(struct vcpu *v, uint64_t qual)
 	/* A store to the local APIC page, read-only in EPT on SMP (lapic_trap.c). */
 	if ((qual & BIT(1)) && lapic_trap_covers(gpa) && lapic_trap_write(v, gpa) == 0)
 		return HANDLED;
-	/* A load or store to a virtual device's BAR (vdev.c). */
-	if (vdev_mmio_covers(gpa) && !(qual & BIT(2)) && vdev_mmio(v, gpa) == 0)
+	/*
+	 * A load or store to a BAR of odv-hv's devices (vdev.c): emulated, or #GP
+	 * if it is no plain MOV. Not a fetch, and not the guest's page walk
+	 * (qualification bit 7 set with bit 8 clear): those stop the guest below.
+	 */
+	if (vdev_mmio_covers(gpa) && !(qual & BIT(2)) && !((qual & BIT(7)) && !(qual & BIT(8)))) {
+		if (vdev_mmio(v, gpa))
+			inject_gp();
 		return HANDLED;
+	}
 	const char *access = qual & BIT(1) ? "write" : qual & BIT(2) ? "instruction fetch" : "read";
 	pr_err("EPT violation: gpa=0x%lx access=%s qualification=0x%lx rip=0x%lx%s",
 	       gpa, access, qual, vmread(VMCS_GUEST_RIP),
@@ -498,6 +514,7 @@ void vmx_handle_exit(struct vcpu *v)
 	}
 	exit_handler h = reason < EXIT_REASON_MAX && handlers[reason] ? handlers[reason] : exit_unexpected;
 	h(v, vmread(VMCS_EXIT_QUALIFICATION));
+	ept_sync();
 	if (v->id == 0)
 		vdev_poll(false);
 	/* An INIT request whose NMI came while this CPU was in VMX root. */

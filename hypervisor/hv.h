@@ -108,8 +108,11 @@ const char *vdev_busy(void);                        /* a virtual device in use, 
 bool vdev_mmio_covers(uint64_t gpa);
 int vdev_mmio(struct vcpu *v, uint64_t gpa);
 bool vdev_io(uint16_t port, unsigned size, bool in, uint32_t *val);
+bool vdev_port_owned(uint16_t port, unsigned size);
 
 /* ept setup (main.c); trap_lapic: the local APIC page read-only (SMP) */
 int ept_setup(bool trap_lapic);
+int ept_trap_range(uint64_t base, uint64_t size);   /* a new EPT hole, live; 0 or -1 */
+void ept_sync(void);                                /* this CPU catches up with EPT changes */
 
 #endif

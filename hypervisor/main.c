@@ -93,6 +93,34 @@ int ept_setup(bool trap_lapic)
 	return 0;
 }
 
+/*
+ * Make a guest-physical range trap in the live EPT (a virtual BAR the guest
+ * moved). This CPU invalidates at once; every other CPU does so at its next
+ * VM exit (ept_sync), before which it may still reach the old mapping of
+ * that range (nothing of odv-hv's lies there: the range was checked).
+ */
+static volatile uint32_t ept_gen;
+
+int ept_trap_range(uint64_t base, uint64_t size)
+{
+	struct ept_env env = { ept_alloc, ept_ptr, NULL, has_ept_1g(&hv.caps), has_ept_2m(&hv.caps) };
+	if (ept_unmap_range(&env, hv.eptp & EPT_ADDR_MASK, base, size))
+		return -1;
+	__atomic_add_fetch(&ept_gen, 1, __ATOMIC_SEQ_CST);
+	ept_sync();
+	return 0;
+}
+
+void ept_sync(void)
+{
+	struct percpu *c = this_cpu();
+	uint32_t g = __atomic_load_n(&ept_gen, __ATOMIC_SEQ_CST);
+	if (c->ept_gen_seen != g) {
+		invept(2, 0);                  /* all contexts */
+		c->ept_gen_seen = g;
+	}
+}
+
 void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 {
 	hv.load_base = load_base;

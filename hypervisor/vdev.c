@@ -52,7 +52,7 @@ static uint32_t window;             /* guest-physical base of the virtual BAR wi
 static struct vslot { struct vpci_dev *dev; uint32_t bar; bool broken_logged; } slots[2];
 static unsigned nr_slots;
 /* BARs of the devices odv-hv took over: out of EPT, absent to the guest. */
-static struct { uint64_t base, size; } hidden_bars[MAX_HIDDEN_BARS];
+static struct { uint64_t base, size; bool io; } hidden_bars[MAX_HIDDEN_BARS];
 static unsigned nr_hidden_bars;
 static uint64_t poll_period_tsc, last_poll_tsc;
 /*
@@ -142,8 +142,10 @@ static void send_msi(void *ctx, uint64_t addr, uint32_t data)
 {
 	uint32_t vector = data & 0xff, mode = (data >> 8) & 7;
 	if ((addr >> 20) != 0xfee || vector < 16 || mode > 1) {
-		pr_err("virtio: MSI address 0x%lx data 0x%x is not a fixed/lowest-priority interrupt: not sent",
-		       addr, data);
+		static unsigned logged;
+		if (logged++ < 4)      /* the guest chooses how often: keep the log (and the lock) short */
+			pr_err("virtio: MSI address 0x%lx data 0x%x is not a fixed/lowest-priority interrupt: not sent",
+			       addr, data);
 		return;
 	}
 	uint32_t lo = vector | ((addr & BIT(2)) ? BIT32(11) : 0);
@@ -154,7 +156,25 @@ static void send_msi(void *ctx, uint64_t addr, uint32_t data)
 		*lapic_mmio(0x310) = hi;
 }
 
-/* The first free 32 KiB-aligned place for the BAR: above every memory BAR the firmware assigned. */
+/* Below the IOAPIC/LAPIC area and clear of everything in the memory map (RAM, ROM, ACPI). */
+static bool mmio_place_free(uint64_t base, uint64_t size)
+{
+	if (!base || base + size > 0xfec00000ull || (base & (PAGE_SIZE - 1)))
+		return false;
+	for (unsigned i = 0; i < hv.boot.nr_mmap; i++) {
+		const struct mem_range *m = &hv.boot.mmap[i];
+		if (base < m->base + m->len && m->base < base + size)
+			return false;
+	}
+	return !(base < hv.load_base + hv.size && hv.load_base < base + size);
+}
+
+/*
+ * A place for the virtual BARs: the first 1 MiB boundary above every memory BAR
+ * the firmware assigned on bus 0 (bridges are skipped: their registers at
+ * 0x10-0x24 are not six BARs). 0 if that would reach the IOAPIC/LAPIC area at
+ * 0xFEC00000 or overlap anything in the memory map.
+ */
 static uint32_t pick_window(void)
 {
 	uint32_t top = 0xe0000000u;
@@ -162,6 +182,8 @@ static uint32_t pick_window(void)
 		for (unsigned fn = 0; fn < 8; fn++) {
 			uint16_t bdf = PCI_BDF(0, dev, fn);
 			if ((hw_cfg_read(NULL, bdf, 0, 4) & 0xffff) == 0xffff)
+				continue;
+			if ((hw_cfg_read(NULL, bdf, PCI_HEADER_TYPE, 1) & 0x7f) != 0)
 				continue;
 			for (unsigned b = 0; b < 6; b++) {
 				uint32_t bar = hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * b, 4);
@@ -175,13 +197,14 @@ static uint32_t pick_window(void)
 				hw_cfg_write(NULL, bdf, PCI_BAR0 + 4 * b, 4, bar);
 				hw_cfg_write(NULL, bdf, PCI_COMMAND, 2, cmd);
 				uint32_t end = (bar & ~0xfu) + (~mask + 1);
-				if (end > top && end < 0xfec00000u)
+				if (end > top && end <= 0xfec00000u)
 					top = end;
 				if (((bar >> 1) & 3) == 2)
 					b++;          /* 64-bit BAR: the next one is its high half */
 			}
 		}
-	return (uint32_t)ALIGN_UP(top, 0x100000);
+	uint64_t w = ALIGN_UP(top, 0x100000);
+	return mmio_place_free(w, VDEV_WINDOW) ? (uint32_t)w : 0;
 }
 
 static int find_ide(uint16_t *bdf)
@@ -243,28 +266,56 @@ static int parse_bdf(const char *v)
 	return PCI_BDF(b1 * 16 + b0, dev, f);
 }
 
-/* Note a hidden device's memory BARs: odv-hv keeps the guest out of them. Returns BAR0's address. */
-static uint64_t hide_bars(uint16_t bdf)
+/*
+ * Note a hidden device's BARs: memory BARs leave EPT, I/O BARs are trapped, and
+ * both answer the guest as an absent device would. Returns BAR0's address (0
+ * if BAR0 is not memory), or -1 (a BAR above 4 GiB, or too many BARs).
+ */
+static int64_t hide_bars(uint16_t bdf)
 {
 	uint64_t bar0 = 0;
 	uint32_t cmd = hw_cfg_read(NULL, bdf, PCI_COMMAND, 2);
 	for (unsigned b = 0; b < 6; b++) {
 		uint32_t bar = hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * b, 4);
-		if ((bar & 1) || (bar & ~0xfu) == 0)
+		bool io = bar & 1;
+		uint32_t addr = bar & (io ? ~3u : ~0xfu);
+		if (!addr)
 			continue;
 		hw_cfg_write(NULL, bdf, PCI_COMMAND, 2, cmd & ~3u);
 		hw_cfg_write(NULL, bdf, PCI_BAR0 + 4 * b, 4, 0xffffffffu);
-		uint32_t mask = hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * b, 4) & ~0xfu;
+		uint32_t mask = hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * b, 4) & (io ? ~3u : ~0xfu);
 		hw_cfg_write(NULL, bdf, PCI_BAR0 + 4 * b, 4, bar);
 		hw_cfg_write(NULL, bdf, PCI_COMMAND, 2, cmd);
-		if (b == 0)
-			bar0 = bar & ~0xfu;
-		if (nr_hidden_bars < MAX_HIDDEN_BARS)
-			hidden_bars[nr_hidden_bars++] = (typeof(hidden_bars[0])){ bar & ~0xfu, (uint64_t)~mask + 1 };
-		if (((bar >> 1) & 3) == 2)
-			b++;
+		uint64_t size = io ? (uint64_t)(uint16_t)(~mask + 1) : (uint64_t)(uint32_t)(~mask + 1);
+		if (!io && ((bar >> 1) & 3) == 2 && hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * (b + 1), 4)) {
+			pr_err("%02x:%02x.%x: BAR%u lies above 4 GiB: not supported", bdf >> 8, (bdf >> 3) & 31, bdf & 7, b);
+			return -1;
+		}
+		if (nr_hidden_bars == MAX_HIDDEN_BARS) {
+			pr_err("%02x:%02x.%x: more BARs to hide than odv-hv keeps (%u)", bdf >> 8, (bdf >> 3) & 31,
+			       bdf & 7, MAX_HIDDEN_BARS);
+			return -1;
+		}
+		hidden_bars[nr_hidden_bars++] = (typeof(hidden_bars[0])){ addr, size, io };
+		if (io)
+			for (uint32_t p = addr; p < addr + size && p < 0x10000; p++)
+				vmx_trap_port((uint16_t)p);
+		if (b == 0 && !io)
+			bar0 = addr;
+		if (!io && ((bar >> 1) & 3) == 2)
+			b++;          /* the high half of a 64-bit BAR */
 	}
-	return bar0;
+	return (int64_t)bar0;
+}
+
+/* Is any byte of [port, port + size) one of a hidden device's I/O ports? */
+static bool hidden_port(uint16_t port, unsigned size)
+{
+	for (unsigned i = 0; i < nr_hidden_bars; i++)
+		if (hidden_bars[i].io && port + size > hidden_bars[i].base &&
+		    port < hidden_bars[i].base + hidden_bars[i].size)
+			return true;
+	return false;
 }
 
 static void add_slot(struct vpci_dev *d)
@@ -296,13 +347,18 @@ static int setup_disk(const char *v)
 		pr_err("disk=: ata0-%s: %s; no virtual disk", slave ? "slave" : "master", ata.last_error);
 		return -1;
 	}
-	pci_cfg_hide(&pcicfg, ide);
-	hide_bars(ide);
 	int slot = pci_cfg_free_slot(&pcicfg);
 	if (slot < 0) {
 		pr_err("disk=: no free PCI slot on bus 0 for the virtio disk");
 		return -1;
 	}
+	unsigned hidden_before = nr_hidden_bars;
+	if (hide_bars(ide) < 0) {
+		nr_hidden_bars = hidden_before;
+		pr_err("disk=: cannot hide the IDE controller; no virtual disk");
+		return -1;
+	}
+	pci_cfg_hide(&pcicfg, ide);
 	struct blk_backend be = { ata.sectors, be_read, be_write, be_flush, be_error, NULL };
 	vblk_init(&vblk, PCI_BDF(0, slot, 0), window + nr_slots * VPCI_BAR_SIZE, &be, "odv-ata0", &guest_ram);
 	add_slot(&vblk.dev);
@@ -347,39 +403,49 @@ static void nic_delay(void *c, unsigned us)
 		cpu_relax();
 }
 static const struct e1000_env nic_env = { nic_rd32, nic_wr32, nic_dma_alloc, nic_delay, NULL };
-static int nic_send(void *c, const void *frame, unsigned len) { return e1000_send(&nic, frame, len); }
+/* Frames to a wire without link are dropped at once: waiting for the NIC would stall the exit. */
+static int nic_send(void *c, const void *frame, unsigned len)
+{
+	return e1000_link_up(&nic) ? e1000_send(&nic, frame, len) : -1;
+}
 
 static int setup_nic(const char *v)
 {
 	int bdf = parse_bdf(v);
-	if (bdf < 0) {
-		pr_err("nic=: expected a PCI address BB:DD.F; no virtual NIC");
+	if (bdf < 0 || (bdf >> 8) != 0) {
+		/* Bus 0 only: behind a bridge the guest could renumber buses and find it again. */
+		pr_err("nic=: expected a PCI address 00:DD.F on bus 0; no virtual NIC");
 		return -1;
 	}
-	uint32_t id = hw_cfg_read(NULL, (uint16_t)bdf, 0, 4), class = hw_cfg_read(NULL, (uint16_t)bdf, 8, 4) >> 8;
+	uint16_t f = (uint16_t)bdf;
+	uint32_t id = hw_cfg_read(NULL, f, 0, 4), class = hw_cfg_read(NULL, f, 8, 4) >> 8;
 	if ((id & 0xffff) != 0x8086 || class != 0x020000) {
 		pr_err("nic=%02x:%02x.%x: %04x:%04x class %06x is not an Intel Ethernet controller; no virtual NIC",
 		       bdf >> 8, (bdf >> 3) & 31, bdf & 7, id & 0xffff, id >> 16, class);
 		return -1;
 	}
-	tsc_ms = tsc_per_ms();
-	nic_mmio = hide_bars((uint16_t)bdf);
-	if (!nic_mmio) {
-		pr_err("nic=: the NIC has no memory BAR; no virtual NIC");
-		return -1;
-	}
-	/* Memory decoding and bus mastering on: odv-hv is the driver now. */
-	hw_cfg_write(NULL, (uint16_t)bdf, PCI_COMMAND, 2, hw_cfg_read(NULL, (uint16_t)bdf, PCI_COMMAND, 2) | 0x6);
-	if (e1000_init(&nic, &nic_env)) {
-		pr_err("nic=: e1000 %04x: %s; no virtual NIC", id >> 16, nic.last_error);
-		return -1;
-	}
-	pci_cfg_hide(&pcicfg, (uint16_t)bdf);
 	int slot = pci_cfg_free_slot(&pcicfg);
 	if (slot < 0) {
 		pr_err("nic=: no free PCI slot on bus 0 for the virtio NIC");
 		return -1;
 	}
+	tsc_ms = tsc_per_ms();
+	unsigned hidden_before = nr_hidden_bars;
+	int64_t bar0 = hide_bars(f);
+	if (bar0 <= 0) {
+		nr_hidden_bars = hidden_before;
+		pr_err("nic=: %s; no virtual NIC", bar0 ? "cannot hide its BARs" : "BAR0 is not a memory BAR");
+		return -1;
+	}
+	nic_mmio = (uint64_t)bar0;
+	/* Memory decoding and bus mastering on, I/O decoding off (its IOADDR/IODATA window reaches every register). */
+	hw_cfg_write(NULL, f, PCI_COMMAND, 2, (hw_cfg_read(NULL, f, PCI_COMMAND, 2) | 0x6) & ~1u);
+	if (e1000_init(&nic, &nic_env)) {
+		nr_hidden_bars = hidden_before;
+		pr_err("nic=: e1000 %04x: %s; no virtual NIC", id >> 16, nic.last_error);
+		return -1;
+	}
+	pci_cfg_hide(&pcicfg, f);
 	struct net_backend be = { nic_send, NULL };
 	vnet_init(&vnet, PCI_BDF(0, slot, 0), window + nr_slots * VPCI_BAR_SIZE, nic.mac, &be, &guest_ram);
 	add_slot(&vnet.dev);
@@ -402,6 +468,10 @@ int vdev_setup(const char *cmdline)
 	struct pci_hw hw = { hw_cfg_read, hw_cfg_write, NULL };
 	pci_cfg_init(&pcicfg, &hw);
 	window = pick_window();
+	if (!window) {
+		pr_err("virtual devices: no free place below 0xfec00000 for their BARs; odv-hv takes no device over");
+		return -1;
+	}
 	int err = 0;
 	if (disk && setup_disk(disk))
 		err = -1;
@@ -425,35 +495,78 @@ bool vdev_ept_hole(unsigned i, uint64_t *base, uint64_t *size)
 		*size = VDEV_WINDOW;
 		return true;
 	}
-	if (i - 1 < nr_hidden_bars) {
-		*base = hidden_bars[i - 1].base;
-		*size = hidden_bars[i - 1].size;
-		return true;
+	/* Then the hidden memory BARs, in order, skipping the I/O ones. */
+	for (unsigned k = 0, n = 1; k < nr_hidden_bars; k++) {
+		if (hidden_bars[k].io)
+			continue;
+		if (n++ == i) {
+			*base = hidden_bars[k].base;
+			*size = hidden_bars[k].size;
+			return true;
+		}
 	}
 	return false;
+}
+
+static void follow_bars(void);
+
+/* Is any byte of the access a port of odv-hv's devices (a word at 0x3f5 reaches 0x3f6)? */
+bool vdev_port_owned(uint16_t port, unsigned size)
+{
+	if (!active)
+		return false;
+	bool cfg = port + size > CF8 && port < CF8 + 8;
+	bool ide = ata.sectors && ((port + size > IDE0_CMD && port < IDE0_CMD + 8) ||
+				   (port + size > IDE0_CTL && port <= IDE0_CTL));
+	return cfg || ide || hidden_port(port, size);
 }
 
 /* Port I/O the devices own: true if handled (*val holds an IN's result). */
 bool vdev_io(uint16_t port, unsigned size, bool in, uint32_t *val)
 {
-	if (!active)
+	if (!vdev_port_owned(port, size))
 		return false;
-	if (port >= CF8 && port < CF8 + 8) {
+	bool cfg = port + size > CF8 && port < CF8 + 8;
+	if (cfg && port >= CF8 && port + size <= CF8 + 8) {
 		lock();
 		if (in)
 			*val = pci_cfg_port_in(&pcicfg, port, size, raw_in);
 		else
 			pci_cfg_port_out(&pcicfg, port, size, *val, raw_out);
+		if (!in)
+			follow_bars();
 		unlock();
 		return true;
 	}
-	if (ata.sectors && ((port >= IDE0_CMD && port < IDE0_CMD + 8) || port == IDE0_CTL)) {
-		/* The controller is odv-hv's now: to the guest, nothing answers there. */
-		if (in)
-			*val = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
-		return true;
+	/* A device odv-hv took over (or an access straddling into one): nothing answers there. */
+	if (in)
+		*val = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+	return true;
+}
+
+/*
+ * After a configuration write: a virtual function whose BAR the guest moved
+ * (Linux reassigns the BARs of functions found by a rescan) is trapped at its
+ * new place, once memory decoding is on there. The old place stays a hole.
+ */
+static void follow_bars(void)
+{
+	for (unsigned i = 0; i < nr_slots; i++) {
+		struct vslot *s = &slots[i];
+		uint32_t bar = vpci_bar(s->dev);
+		if (bar == s->bar || !vpci_mem_enabled(s->dev))
+			continue;
+		uint16_t bdf = s->dev->pci.bdf;
+		if (!mmio_place_free(bar, VPCI_BAR_SIZE) || ept_trap_range(bar, VPCI_BAR_SIZE)) {
+			pr_err("%s 00:%02x.%x: the guest put its BAR at 0x%x, where odv-hv cannot trap it; "
+			       "the device does not answer there", s->dev->name, (bdf >> 3) & 31, bdf & 7, bar);
+			s->bar = 0;
+			continue;
+		}
+		pr_info("%s 00:%02x.%x: BAR moved by the guest 0x%x -> 0x%x; trapped there",
+			s->dev->name, (bdf >> 3) & 31, bdf & 7, s->bar, bar);
+		s->bar = bar;
 	}
-	return false;
 }
 
 static void check_broken(struct vslot *s)
@@ -475,8 +588,11 @@ bool vdev_mmio_covers(uint64_t gpa)
 		return false;
 	if (gpa >= window && gpa < (uint64_t)window + VDEV_WINDOW)
 		return true;
+	for (unsigned i = 0; i < nr_slots; i++)
+		if (slots[i].bar && gpa >= slots[i].bar && gpa < (uint64_t)slots[i].bar + VPCI_BAR_SIZE)
+			return true;
 	for (unsigned i = 0; i < nr_hidden_bars; i++)
-		if (gpa >= hidden_bars[i].base && gpa < hidden_bars[i].base + hidden_bars[i].size)
+		if (!hidden_bars[i].io && gpa >= hidden_bars[i].base && gpa < hidden_bars[i].base + hidden_bars[i].size)
 			return true;
 	return false;
 }
@@ -529,7 +645,8 @@ int vdev_mmio(struct vcpu *v, uint64_t gpa)
 		vcpu_set_gpr(v, a.reg, val);
 	}
 	unlock();
-	vmwrite(VMCS_GUEST_RIP, rip + a.len);
+	uint64_t next = rip + a.len;
+	vmwrite(VMCS_GUEST_RIP, long64 ? next : (uint32_t)next);
 	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
 	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS))
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS));
@@ -586,7 +703,7 @@ void vdev_release(void)
 	if (!active)
 		return;
 	lock();
-	if (poll_period_tsc)
+	if (nic.running)
 		e1000_stop(&nic);
 	poll_period_tsc = 0;
 	unlock();

@@ -390,6 +390,67 @@ static void test_ept_read_only_page(void **state)
 	fake_free(&m);
 }
 
+/*
+ * A hole punched into a live identity map (a virtual BAR the guest moved):
+ * inside not present, everything around it translated exactly as before,
+ * 1 GiB and 2 MiB leaves split only where the hole cuts through them.
+ */
+static void check_same_outside(const struct ept_env *e, uint64_t pml4, uint64_t base, uint64_t size)
+{
+	static const int64_t probes[] = { -0x200000, -0x1000, 0, 0x1000, 0x8000, 0xf000 };
+	for (unsigned i = 0; i < ARRAY_SIZE(probes); i++) {
+		uint64_t gpa = base + (uint64_t)probes[i], hpa, perms;
+		uint8_t mt;
+		int rc = ept_translate(e, pml4, gpa, &hpa, &mt, &perms);
+		if (gpa >= base && gpa < base + size) {
+			assert_int_equal(rc, -1);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(hpa, gpa);
+			assert_int_equal(perms, EPT_RWX);
+		}
+	}
+	uint64_t hpa, perms;
+	uint8_t mt;
+	assert_int_equal(ept_translate(e, pml4, base + size, &hpa, &mt, &perms), 0);
+	assert_int_equal(hpa, base + size);
+}
+
+static void test_ept_unmap_range_splits(void **state)
+{
+	struct fake_mem m;
+	struct ept_env e = make_env(&m, true, true);
+	uint64_t pml4;
+	struct ept_stats st;
+	assert_int_equal(ept_build_identity(&e, bochs, ARRAY_SIZE(bochs), 4 * GiB, &pml4, &st), 0);
+	uint8_t mt_before;
+	uint64_t hpa, perms;
+	assert_int_equal(ept_translate(&e, pml4, 0xc0000000ull, &hpa, &mt_before, &perms), 0);
+	unsigned tables = m.used;
+	/* 32 KiB inside a 1 GiB leaf: one 2 MiB table and one 4 KiB table more. */
+	assert_int_equal(ept_unmap_range(&e, pml4, 0xc0000000ull, 0x8000), 0);
+	assert_int_equal(m.used, tables + 2);
+	check_same_outside(&e, pml4, 0xc0000000ull, 0x8000);
+	uint8_t mt;
+	assert_int_equal(ept_translate(&e, pml4, 0xc0008000ull, &hpa, &mt, &perms), 0);
+	assert_int_equal(mt, mt_before);
+	/* Again, overlapping: no new tables where the split is done; idempotent. */
+	assert_int_equal(ept_unmap_range(&e, pml4, 0xc0004000ull, 0x8000), 0);
+	assert_int_equal(m.used, tables + 2);
+	check_same_outside(&e, pml4, 0xc0000000ull, 0xc000);
+	/* A whole 2 MiB leaf (same 1 GiB, already split) is dropped: no table at all. */
+	assert_int_equal(ept_unmap_range(&e, pml4, 0xd0000000ull, 0x200000), 0);
+	assert_int_equal(m.used, tables + 2);
+	check_same_outside(&e, pml4, 0xd0000000ull, 0x200000);
+	/* Misaligned or wrapping ranges are refused. */
+	assert_int_equal(ept_unmap_range(&e, pml4, 0xc0000800ull, 0x1000), -1);
+	assert_int_equal(ept_unmap_range(&e, pml4, 0xfffffffffffff000ull, 0x2000), -1);
+	/* Out of pages: -1. */
+	m.fail_after = m.used;
+	assert_int_equal(ept_unmap_range(&e, pml4, 0x80000000ull, 0x1000), -1);
+	fake_free(&m);
+}
+
 static void test_ept_no_large_page_across_gap(void **state)
 {
 	const struct ept_range r[] = {
@@ -510,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_ept_out_of_pages_4k),
 		cmocka_unit_test(test_ept_empty_map),
 		cmocka_unit_test(test_ept_make_eptp),
+		cmocka_unit_test(test_ept_unmap_range_splits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

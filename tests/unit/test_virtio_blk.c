@@ -187,6 +187,9 @@ static void test_features_and_config(void **state)
 	assert_int_equal(r32(VPCI_DEVCFG_OFF), DISK_SECTORS);
 	assert_int_equal(r32(VPCI_DEVCFG_OFF + 4), 0);
 	assert_int_equal(r32(VPCI_DEVCFG_OFF + 20), 512);
+	assert_int_equal(r32(VPCI_DEVCFG_OFF + 8), VBLK_SIZE_MAX);
+	assert_int_equal(r32(VPCI_DEVCFG_OFF + 12), VIRTQ_MAX_CHAIN - 2);
+	assert_int_equal(pci_vdev_read(&d->pci, PCI_INT_PIN, 1), 0);      /* MSI-X only */
 	/* A driver without VERSION_1, or asking for what was not offered, gets no FEATURES_OK. */
 	assert_int_equal(init_driver(0) & 8, 0);
 	assert_int_equal(init_driver(VIRTIO_F_VERSION_1 | BIT(3)) & 8, 0);
