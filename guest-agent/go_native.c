@@ -5,6 +5,15 @@
  * into the real CPU, leaves VMX there and the RDMSR completes natively. With
  * several CPUs the agent asks each in turn, the boot CPU last, and checks
  * with a CPUID run on it that each one really is native.
+ *
+ * With virtual devices (odv prepare) the system runs on odv-hv's virtio-blk
+ * and virtio-net underneath the dm device and the bond. The agent detaches
+ * them first (devswitch.c: dm suspended, NIC released, the virtio functions
+ * found from sysfs and removed), devirtualizes, and attaches what a PCI
+ * rescan finds: the IDE controller and the e1000 odv-hv let go of, or, if
+ * odv-hv refused, its virtio functions again. The dm device stays suspended
+ * from the detach to the attach; in between only /sys and /dev are touched
+ * (the msr device files are opened before the detach).
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,15 +25,10 @@
 
 struct cpu_result { int cpu; uint64_t exits; double stop_ms; };
 
-/* Devirtualize one CPU. 0, or -1 with a message printed (that CPU is still virtual). */
-static int devirt_cpu(int cpu, double hz, struct cpu_result *r)
+/* Devirtualize one CPU through its msr device fd (closed here). 0, or -1 with a
+ * message printed (that CPU is still virtual). */
+static int devirt_cpu(int cpu, int fd, double hz, struct cpu_result *r)
 {
-	char why[256];
-	int fd = hv_open(cpu, why, sizeof(why));
-	if (fd < 0) {
-		fprintf(stderr, "odv go-native: %s\n", why);
-		return -1;
-	}
 	r->cpu = cpu;
 	r->exits = 0;
 	hv_read(fd, ODV_MSR_EXITS, &r->exits);
@@ -55,13 +59,18 @@ static int devirt_cpu(int cpu, double hz, struct cpu_result *r)
 
 int cmd_go_native(int argc, char **argv)
 {
+	bool no_devices = false;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) opt_json = true;
+		else if (!strcmp(argv[i], "--no-devices")) no_devices = true;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: odv go-native [--json]\n"
+			printf("usage: odv go-native [--json] [--no-devices]\n"
 			       "Leave odv-hv: the running system continues on bare metal, every CPU. Needs\n"
 			       "root, the msr driver (modprobe msr) and every present CPU online. Exit 1 if\n"
-			       "already native.\n");
+			       "already native.\n"
+			       "With virtual devices (odv prepare) the disk and the NIC under the dm device and\n"
+			       "the bond move from odv-hv's virtio devices back to the physical ones.\n"
+			       "  --no-devices   leave the devices alone\n");
 			return EXIT_OK;
 		} else {
 			fprintf(stderr, "odv go-native: unknown option '%s' (try --help)\n", argv[i]);
@@ -104,26 +113,88 @@ int cmd_go_native(int argc, char **argv)
 		fprintf(stderr, "odv go-native: already native (no odv-hv below any CPU); nothing to do\n");
 		return EXIT_FAIL;
 	}
+	/* Every request's device file is open before the devices go (hv_open may run modprobe). */
+	static int fds[1024];
+	char why[512];
+	for (int i = 0; i < nt; i++) {
+		fds[i] = hv_open(todo[i], why, sizeof(why));
+		if (fds[i] < 0) {
+			fprintf(stderr, "odv go-native: %s; nothing changed\n", why);
+			while (i--)
+				close(fds[i]);
+			return EXIT_FAIL;
+		}
+	}
 	double hz = tsc_hz();
+
+	/* The virtual devices: the virtio functions the system uses now go first. */
+	static struct devstate ds;
+	static struct devswitch sw;
+	struct dm_info dm;
+	bool devices = false;
+	if (!no_devices && access(ODV_DEVSTATE_PATH, F_OK) == 0) {
+		if (devstate_load(&ds, why, sizeof(why)) || devswitch_open(&sw, "go-native", &ds, false, &dm, why, sizeof(why)) ||
+		    devswitch_live_pci(&sw, &ds, &dm, why, sizeof(why))) {
+			fprintf(stderr, "odv go-native: virtual devices: %s\n"
+					"odv go-native: nothing changed (--no-devices leaves the devices alone)\n", why);
+			for (int i = 0; i < nt; i++)
+				close(fds[i]);
+			return EXIT_PRECONDITION;
+		}
+		progress("go-native: the devices leave odv-hv: disk %s, NIC %s (%s)", sw.disk_pci, sw.nic, sw.nic_pci);
+		if (devswitch_detach(&sw, &ds, why, sizeof(why))) {
+			fprintf(stderr, "odv go-native: %s; still virtual\n", why);
+			for (int i = 0; i < nt; i++)
+				close(fds[i]);
+			return EXIT_FAIL;
+		}
+		devices = true;
+	}
+
 	static struct cpu_result res[1024];
 	int done = 0;
 	for (int i = 0; i < nt; i++) {
-		if (devirt_cpu(todo[i], hz, &res[done])) {
-			if (done)
-				fprintf(stderr, "odv go-native: %d of %d CPUs are native now, the others still "
-						"virtual; run odv go-native again\n", done, nt);
-			else
-				fprintf(stderr, "odv go-native: still virtual\n");
-			return EXIT_FAIL;
+		if (devirt_cpu(todo[i], fds[i], hz, &res[done])) {
+			for (int j = i + 1; j < nt; j++)
+				close(fds[j]);
+			break;
 		}
 		done++;
+	}
+	/* The devices again: physical if odv-hv let go of them, its virtio ones if it refused. */
+	int drc = 0;
+	if (devices) {
+		progress("go-native: %s; attaching the devices", done == nt ? "native" : "still (partly) virtual");
+		drc = devswitch_attach(&sw, &ds, why, sizeof(why));
+		if (drc)
+			fprintf(stderr, "odv go-native: %s\n", why);
+		else if (devswitch_record(&sw, &ds, false, why, sizeof(why)))
+			fprintf(stderr, "odv go-native: %s (the devices are switched; the record is stale)\n", why);
+	}
+	if (done < nt) {
+		if (done)
+			fprintf(stderr, "odv go-native: %d of %d CPUs are native now, the others still "
+					"virtual; run odv go-native again\n", done, nt);
+		else
+			fprintf(stderr, "odv go-native: still virtual\n");
+		if (devices && opt_json) {
+			printf("{\"result\":\"%s\",\"native_cpus\":%d", done ? "partly-virtual" : "virtual", done);
+			devswitch_report(&sw, &ds, drc == 0, true);
+			printf("}\n");
+		} else if (devices) {
+			devswitch_report(&sw, &ds, drc == 0, false);
+		}
+		return EXIT_FAIL;
 	}
 	if (opt_json) {
 		printf("{\"result\":\"native\",\"cpus\":[");
 		for (int i = 0; i < done; i++)
 			printf("%s{\"cpu\":%d,\"stop_ms\":%.3f,\"exits_before\":%llu}", i ? "," : "", res[i].cpu,
 			       res[i].stop_ms, (unsigned long long)res[i].exits);
-		printf("]}\n");
+		printf("]");
+		if (devices)
+			devswitch_report(&sw, &ds, drc == 0, true);
+		printf("}\n");
 	} else if (done == 1) {
 		printf("native: left odv-hv after %llu VM exits; the request took %.3f ms; a fresh CPUID shows no hypervisor\n",
 		       (unsigned long long)res[0].exits, res[0].stop_ms);
@@ -132,6 +203,12 @@ int cmd_go_native(int argc, char **argv)
 			printf("native: cpu %d left odv-hv after %llu VM exits; the request took %.3f ms\n", res[i].cpu,
 			       (unsigned long long)res[i].exits, res[i].stop_ms);
 		printf("native: all %d CPUs left odv-hv; a fresh CPUID on each shows no hypervisor\n", done);
+	}
+	if (devices && !opt_json)
+		devswitch_report(&sw, &ds, drc == 0, false);
+	if (drc) {
+		fprintf(stderr, "odv go-native: the system is native, but its devices are not all back (see above)\n");
+		return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }

@@ -7,6 +7,21 @@
  * Everything runs in this one thread (only it escapes the freezer), with
  * all memory locked, and nothing is written to any file system after the
  * snapshot.
+ *
+ * With virtual devices (odv prepare, /run/odv/devices) odv-hv takes the
+ * physical disk and NIC over and shows the system virtio devices instead:
+ * the agent works out odv-hv's arguments (hv_args: which IDE disk, which
+ * NIC) before anything is frozen, detaches both (devswitch.c: dm suspended,
+ * NIC released, PCI functions removed) once user space is frozen, and
+ * attaches whatever the PCI rescan finds after the system is back: odv-hv's
+ * virtio-blk and virtio-net, or after a fail-safe native resume the physical
+ * devices again. On any failure before the kexec the same attach puts the
+ * physical devices back. The detach waits for the freeze because
+ * SNAPSHOT_FREEZE first syncs every filesystem (the flush would wait on the
+ * suspended device, in this thread) and the freezer cannot freeze a task
+ * sleeping uninterruptibly on a frozen filesystem; frozen tasks hold no
+ * write access to it, so the dm device suspends cleanly. The dm device stays
+ * suspended from the detach to the attach, across the whole conversion.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,13 +81,34 @@ static int read_result(uint64_t phys, struct odv_handoff *out)
 	return 0;
 }
 
+/* Attach the devices (after the system is back, or to undo a failed attempt)
+ * and record where they are. 0, or -1 with the reason printed. */
+static int reattach(struct devswitch *sw, struct devstate *ds)
+{
+	char why[512];
+	if (devswitch_attach(sw, ds, why, sizeof(why))) {
+		fprintf(stderr, "odv go-virtual: %s\n", why);
+		return -1;
+	}
+	if (devswitch_record(sw, ds, false, why, sizeof(why)))
+		fprintf(stderr, "odv go-virtual: %s (the devices are switched; the record is stale)\n", why);
+	return 0;
+}
+
 static void usage(void)
 {
-	printf("usage: odv go-virtual [--hv PATH] [--json] [--test-corrupt-image] [--test-force-native]\n"
+	printf("usage: odv go-virtual [--hv PATH] [--hv-args STR] [--no-devices] [--json]\n"
+	       "                      [--test-corrupt-image] [--test-force-native]\n"
 	       "Snapshot the running system into RAM, kexec odv-hv and resume the same system\n"
 	       "under it. On any failure before the kexec nothing changes. If VMX cannot be used,\n"
 	       "odv-hv resumes the system natively and this command exits with 3.\n"
+	       "With virtual devices (odv prepare) odv-hv takes the IDE disk and the e1000 over\n"
+	       "and the system continues on virtio-blk and virtio-net underneath the same dm\n"
+	       "device and bond (after a fail-safe native resume: on the physical ones again).\n"
 	       "  --hv PATH               odv-hv image (default %s)\n"
+	       "  --hv-args STR           odv-hv's arguments instead of the ones worked out from\n"
+	       "                          the devices (e.g. \"disk=ata0-slave nic=00:03.0\")\n"
+	       "  --no-devices            leave the devices alone (odv-hv passes them through)\n"
 	       "  --test-corrupt-image    (tests) flip bytes in the read image: must be refused\n"
 	       "  --test-force-native     (tests) ask odv-hv to take the native fail-safe path\n",
 	       ODV_DEFAULT_HV_PATH);
@@ -80,10 +116,12 @@ static void usage(void)
 
 int cmd_go_virtual(int argc, char **argv)
 {
-	const char *hv_path = ODV_DEFAULT_HV_PATH;
-	bool corrupt = false, force_native = false;
+	const char *hv_path = ODV_DEFAULT_HV_PATH, *hv_args = NULL;
+	bool corrupt = false, force_native = false, no_devices = false;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--hv") && i + 1 < argc) hv_path = argv[++i];
+		else if (!strcmp(argv[i], "--hv-args") && i + 1 < argc) hv_args = argv[++i];
+		else if (!strcmp(argv[i], "--no-devices")) no_devices = true;
 		else if (!strcmp(argv[i], "--json")) opt_json = true;
 		else if (!strcmp(argv[i], "--test-corrupt-image")) corrupt = true;
 		else if (!strcmp(argv[i], "--test-force-native")) force_native = true;
@@ -93,7 +131,7 @@ int cmd_go_virtual(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	char why[256], cmdline[4096];
+	char why[512], cmdline[4096];
 	if (geteuid() != 0) {
 		fprintf(stderr, "odv go-virtual: must run as root (it freezes the system and loads a kernel)\n");
 		return EXIT_PRECONDITION;
@@ -131,6 +169,32 @@ int cmd_go_virtual(int argc, char **argv)
 	h->serial_port = 0x3f8;
 	h->log_level = 2;
 	h->test_flags = force_native ? ODV_TEST_FORCE_NATIVE : 0;
+	if (hv_args && strlen(hv_args) >= sizeof(h->hv_args)) {
+		fprintf(stderr, "odv go-virtual: --hv-args: at most %zu characters\n", sizeof(h->hv_args) - 1);
+		return EXIT_USAGE;
+	}
+
+	/* The virtual devices: what odv-hv takes over, worked out before anything is frozen. */
+	static struct devstate ds;
+	static struct devswitch sw;
+	struct dm_info dm;
+	bool devices = false;
+	if (!no_devices && access(ODV_DEVSTATE_PATH, F_OK) == 0) {
+		if (devstate_load(&ds, why, sizeof(why)) || devswitch_open(&sw, "go-virtual", &ds, false, &dm, why, sizeof(why)) ||
+		    devswitch_live_pci(&sw, &ds, &dm, why, sizeof(why)) ||
+		    (!hv_args && devswitch_hv_args(&sw, &dm, h->hv_args, sizeof(h->hv_args), why, sizeof(why)))) {
+			fprintf(stderr, "odv go-virtual: virtual devices: %s\n"
+					"odv go-virtual: nothing changed (--no-devices leaves the devices alone)\n", why);
+			return EXIT_PRECONDITION;
+		}
+		devices = true;
+	}
+	if (hv_args)
+		snprintf(h->hv_args, sizeof(h->hv_args), "%s", hv_args);
+	if (h->hv_args[0])
+		progress("go-virtual: odv-hv will take over: %s%s", h->hv_args, hv_args ? " (--hv-args)" : "");
+	else if (devices || no_devices)
+		progress("go-virtual: odv-hv takes no device over%s", no_devices ? " (--no-devices)" : "");
 
 	tsc_hz();    /* calibrate now, while nothing is frozen */
 	if (mlockall(MCL_CURRENT | MCL_FUTURE))
@@ -149,18 +213,30 @@ int cmd_go_virtual(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	double t_frozen = now_s();
+	/* User space is frozen: take the devices away from the kernel (odv-hv's now). */
+	if (devices && devswitch_detach(&sw, &ds, why, sizeof(why))) {
+		ioctl(fd, SNAPSHOT_UNFREEZE, 0);
+		close(fd);
+		fprintf(stderr, "odv go-virtual: %s; system unfrozen\n", why);
+		return EXIT_FAIL;
+	}
 	ioctl(fd, SNAPSHOT_PREF_IMAGE_SIZE, 0UL);   /* as small as the kernel can make it */
 	int in_suspend = 0;
 	if (ioctl(fd, SNAPSHOT_CREATE_IMAGE, &in_suspend)) {
 		int e = errno;
 		ioctl(fd, SNAPSHOT_UNFREEZE, 0);
 		close(fd);
-		fprintf(stderr, "odv go-virtual: snapshot failed: %s; system unchanged\n", strerror(e));
+		if (!devices) {
+			fprintf(stderr, "odv go-virtual: snapshot failed: %s; system unchanged\n", strerror(e));
+			return EXIT_FAIL;
+		}
+		fprintf(stderr, "odv go-virtual: snapshot failed: %s; system unfrozen, putting the devices back\n", strerror(e));
+		if (reattach(&sw, &ds) == 0)
+			fprintf(stderr, "odv go-virtual: system unchanged, devices back\n");
 		return EXIT_FAIL;
 	}
 	if (!in_suspend) {
 		/* We are the resumed system: odv-hv restored the image. */
-		double t_back = now_s();
 		ioctl(fd, SNAPSHOT_FREE, 0);
 		ioctl(fd, SNAPSHOT_UNFREEZE, 0);
 		close(fd);
@@ -168,24 +244,49 @@ int cmd_go_virtual(int argc, char **argv)
 		struct odv_handoff r;
 		bool have = read_result(handoff_phys, &r) == 0 && r.magic == ODV_HANDOFF_MAGIC;
 		double down = t_end - t_frozen;
-		(void)t_back;
+		bool native = have && r.result_mode == ODV_RESULT_NATIVE;
+		/* The devices: odv-hv's virtio functions now, or the physical ones after a native resume. */
+		int drc = 0;
+		if (devices) {
+			progress("go-virtual: back %s; attaching the devices", !have ? "(odv-hv's result unknown)" :
+				 native ? "natively" : "under odv-hv");
+			drc = reattach(&sw, &ds);
+		}
 		if (!have) {
-			printf(opt_json ? "{\"result\":\"unknown\",\"downtime_s\":%.3f}\n"
-					: "resumed, but odv-hv's result could not be read (/dev/mem); downtime %.3f s\n", down);
+			if (opt_json) {
+				printf("{\"result\":\"unknown\",\"downtime_s\":%.3f", down);
+				if (devices)
+					devswitch_report(&sw, &ds, drc == 0, true);
+				printf("}\n");
+			} else {
+				printf("resumed, but odv-hv's result could not be read (/dev/mem); downtime %.3f s\n", down);
+				if (devices)
+					devswitch_report(&sw, &ds, drc == 0, false);
+			}
 			return EXIT_FAIL;
 		}
-		if (r.result_mode == ODV_RESULT_NATIVE) {
-			if (opt_json)
-				printf("{\"result\":\"native\",\"reason\":\"%s\",\"downtime_s\":%.3f}\n", r.result_reason, down);
+		if (opt_json) {
+			if (native)
+				printf("{\"result\":\"native\",\"reason\":\"%s\",\"downtime_s\":%.3f", r.result_reason, down);
 			else
+				printf("{\"result\":\"virtual\",\"downtime_s\":%.3f", down);
+			if (devices)
+				devswitch_report(&sw, &ds, drc == 0, true);
+			printf("}\n");
+		} else {
+			if (native)
 				printf("resumed natively: %s (downtime %.3f s)\n", r.result_reason, down);
-			return EXIT_NATIVE;
+			else
+				printf("virtual: resumed under odv-hv, downtime %.3f s\n", down);
+			if (devices)
+				devswitch_report(&sw, &ds, drc == 0, false);
 		}
-		if (opt_json)
-			printf("{\"result\":\"virtual\",\"downtime_s\":%.3f}\n", down);
-		else
-			printf("virtual: resumed under odv-hv, downtime %.3f s\n", down);
-		return EXIT_OK;
+		if (drc) {
+			fprintf(stderr, "odv go-virtual: the system is %s, but its devices are not all back (see above)\n",
+				native ? "back natively" : "virtual");
+			return EXIT_FAIL;
+		}
+		return native ? EXIT_NATIVE : EXIT_OK;
 	}
 
 	/* ---- the snapshot exists; from here every failure must unfreeze ---- */
@@ -302,6 +403,14 @@ undo:
 	ioctl(fd, SNAPSHOT_FREE, 0);
 	ioctl(fd, SNAPSHOT_UNFREEZE, 0);
 	close(fd);
+	progress_after_snapshot = false;
+	if (devices) {
+		fprintf(stderr, "odv go-virtual: %s; system unfrozen, putting the devices back\n", why);
+		if (reattach(&sw, &ds))
+			return rc;
+		fprintf(stderr, "odv go-virtual: system unchanged, devices back (%.3f s)\n", now_s() - t0);
+		return rc;
+	}
 	fprintf(stderr, "odv go-virtual: %s; system unfrozen and unchanged (%.3f s)\n", why, now_s() - t0);
 	return rc;
 }

@@ -57,6 +57,11 @@ static void usage(FILE *f)
 		"  go-virtual [--json]  become a VM under odv-hv without a reboot\n"
 		"  go-native [--json]   leave odv-hv: continue on bare metal\n"
 		"  log                  print odv-hv's log\n"
+		"  prepare --disk DEV --nic IFACE [--name N] [--json]\n"
+		"                       put a dm-linear device over DEV and a bond over IFACE\n"
+		"                       (before DEV's filesystem is mounted; mount /dev/mapper/odv-N)\n"
+		"  devices [--json]     show the virtual devices odv prepare set up\n"
+		"  replug [--json]      natively swap the disk and NIC under them (go-native's switch)\n"
 		"\n"
 		"exit codes: 0 success, 1 failure (nothing changed), 2 usage error,\n"
 		"            3 go-virtual came back natively (fail-safe), 4 precondition not met\n");
@@ -313,6 +318,12 @@ int main(int argc, char **argv)
 		return cmd_go_native(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "log"))
 		return cmd_log(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "prepare"))
+		return cmd_prepare(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "devices"))
+		return cmd_devices(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "replug"))
+		return cmd_replug(argc - 2, argv + 2);
 	fprintf(stderr, "odv: unknown command '%s' (try odv --help)\n", argv[1]);
 	return EXIT_USAGE;
 }

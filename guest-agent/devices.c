@@ -1,0 +1,827 @@
+/*
+ * Virtual devices, the agent half: `odv prepare` puts the data filesystem's
+ * disk under a device-mapper linear device and the NIC under an active-backup
+ * bond (so both can be swapped underneath a mounted filesystem and open TCP
+ * connections), `odv devices` shows what was set up, and the helpers the
+ * switch uses to find the disk and NIC again after their PCI functions came
+ * back: by filesystem UUID and by MAC.
+ *
+ * The finders run while the dm device is suspended: they list directories
+ * with getdents64 into a static buffer and read links with readlink (no
+ * opendir/realpath, which allocate), and touch only /sys and /dev.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <linux/fs.h>
+#include "odv.h"
+
+double mono_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+void uuid_str(const uint8_t u[16], char *out, size_t n)
+{
+	snprintf(out, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
+		 u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+static int uuid_parse(const char *s, uint8_t u[16])
+{
+	int k = 0;
+	for (; *s && k < 32; s++) {
+		if (*s == '-')
+			continue;
+		if (!isxdigit((unsigned char)*s))
+			return -1;
+		int v = isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
+		if (k % 2 == 0)
+			u[k / 2] = (uint8_t)(v << 4);
+		else
+			u[k / 2] |= (uint8_t)v;
+		k++;
+	}
+	return k == 32 ? 0 : -1;
+}
+
+/* ---- directory listing without malloc ---- */
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* Call cb for each entry of dir (not . and ..); cb returns nonzero to stop. */
+static int dir_each(const char *dir, int (*cb)(const char *name, void *arg), void *arg)
+{
+	static char buf[16384];
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int stop = 0;
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n && !stop;) {
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+			off += d->d_reclen;
+			if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
+				stop = cb(d->d_name, arg);
+		}
+		if (stop)
+			break;
+	}
+	close(fd);
+	return 0;
+}
+
+/* ---- PCI ---- */
+
+static bool is_bdf(const char *s, size_t len)
+{
+	/* DDDD:BB:DD.F */
+	if (len != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.' || s[11] < '0' || s[11] > '7')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* The PCI function closest to the device a sysfs link points into (the last
+ * DDDD:BB:DD.F component of the link text). 0, or -ENODEV if none. */
+int pci_of_sysfs(const char *sysfs_link, char *bdf, size_t n)
+{
+	char target[512];
+	ssize_t k = readlink(sysfs_link, target, sizeof(target) - 1);
+	if (k < 0)
+		return -errno;
+	target[k] = 0;
+	const char *best = NULL;
+	for (char *c = target; c && *c;) {
+		char *slash = strchr(c, '/');
+		size_t len = slash ? (size_t)(slash - c) : strlen(c);
+		if (is_bdf(c, len))
+			best = c;
+		c = slash ? slash + 1 : NULL;
+	}
+	if (!best)
+		return -ENODEV;
+	snprintf(bdf, n, "%.12s", best);
+	return 0;
+}
+
+int pci_remove(const char *bdf)
+{
+	char p[128];
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/remove", bdf);
+	if (access(p, F_OK))
+		return -ENODEV;
+	return sysfs_write(p, "1");
+}
+
+int pci_rescan(void)
+{
+	return sysfs_write("/sys/bus/pci/rescan", "1");
+}
+
+/* ---- disks ---- */
+
+/* The ext2/3/4 superblock at byte 1024: magic 0xEF53 at 0x38, UUID at 0x68. */
+int ext_fs_uuid(int fd, uint8_t uuid[16])
+{
+	uint8_t sb[256];
+	if (pread(fd, sb, sizeof(sb), 1024) != (ssize_t)sizeof(sb))
+		return -EIO;
+	if (sb[0x38] != 0x53 || sb[0x39] != 0xEF)
+		return -EINVAL;
+	memcpy(uuid, sb + 0x68, 16);
+	return 0;
+}
+
+/* /dev/NAME for the block device maj:min, made if devtmpfs has not (yet). */
+static int block_node(const char *name, dev_t dev, char *path, size_t n)
+{
+	struct stat st;
+	snprintf(path, n, "/dev/%s", name);
+	if (stat(path, &st) == 0)
+		return S_ISBLK(st.st_mode) && st.st_rdev == dev ? 0 : -EEXIST;
+	if (mknod(path, S_IFBLK | 0600, dev) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int read_devnum(const char *sysdir, dev_t *dev)
+{
+	char p[256], buf[32];
+	unsigned maj, min;
+	snprintf(p, sizeof(p), "%s/dev", sysdir);
+	if (read_file(p, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &maj, &min) != 2)
+		return -ENOENT;
+	*dev = makedev(maj, min);
+	return 0;
+}
+
+static int count_entry(const char *name, void *arg)
+{
+	(void)name;
+	(*(int *)arg)++;
+	return 1;
+}
+
+struct disk_search {
+	const uint8_t *uuid;
+	dev_t exclude;
+	int found;
+	char path[64];
+	dev_t dev;
+};
+
+static int disk_candidate(const char *name, void *arg)
+{
+	struct disk_search *q = arg;
+	static const char *skip[] = { "dm-", "loop", "ram", "zram", "sr", "fd", "md", "nbd", NULL };
+	for (int i = 0; skip[i]; i++)
+		if (!strncmp(name, skip[i], strlen(skip[i])))
+			return 0;
+	char sys[160], p[200];
+	dev_t dev;
+	snprintf(sys, sizeof(sys), "/sys/class/block/%s", name);
+	if (read_devnum(sys, &dev) || dev == q->exclude)
+		return 0;
+	int holders = 0;
+	snprintf(p, sizeof(p), "%s/holders", sys);
+	dir_each(p, count_entry, &holders);
+	if (holders)
+		return 0;
+	char node[64];
+	if (block_node(name, dev, node, sizeof(node)))
+		return 0;
+	int fd = open(node, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	uint8_t u[16];
+	int rc = ext_fs_uuid(fd, u);
+	close(fd);
+	if (rc || memcmp(u, q->uuid, 16))
+		return 0;
+	if (q->found++ == 0) {
+		snprintf(q->path, sizeof(q->path), "%s", node);
+		q->dev = dev;
+	}
+	return 0;
+}
+
+/* Is the block device dev still there, with that filesystem? Its node in path. */
+int disk_has_uuid(dev_t dev, const uint8_t uuid[16], char *path, size_t n)
+{
+	char p[64], link[512];
+	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(dev), minor(dev));
+	ssize_t k = readlink(p, link, sizeof(link) - 1);
+	if (k <= 0)
+		return -ENOENT;
+	link[k] = 0;
+	const char *name = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	char node[64];
+	if (block_node(name, dev, node, sizeof(node)))
+		return -ENOENT;
+	int fd = open(node, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	uint8_t u[16];
+	int rc = ext_fs_uuid(fd, u);
+	close(fd);
+	if (rc || memcmp(u, uuid, 16))
+		return -ENOENT;
+	snprintf(path, n, "%s", node);
+	return 0;
+}
+
+int find_disk_by_uuid(const uint8_t uuid[16], dev_t exclude, char *path, size_t n, dev_t *dev)
+{
+	struct disk_search q = { .uuid = uuid, .exclude = exclude };
+	int rc = dir_each("/sys/class/block", disk_candidate, &q);
+	if (rc)
+		return rc;
+	if (!q.found)
+		return -ENOENT;
+	if (q.found > 1)
+		return -ENOTUNIQ;
+	snprintf(path, n, "%s", q.path);
+	*dev = q.dev;
+	return 0;
+}
+
+/* ---- NICs ---- */
+
+struct nic_search { const char *mac; char name[16]; int found; };
+
+static int nic_candidate(const char *name, void *arg)
+{
+	struct nic_search *q = arg;
+	char p[200], mac[64];
+	snprintf(p, sizeof(p), "/sys/class/net/%s/device", name);
+	if (access(p, F_OK))
+		return 0;   /* not a hardware device */
+	snprintf(p, sizeof(p), "/sys/class/net/%s/bonding", name);
+	if (access(p, F_OK) == 0)
+		return 0;   /* a bond carries its slave's MAC */
+	snprintf(p, sizeof(p), "/sys/class/net/%s/bonding_slave/perm_hwaddr", name);
+	if (sysfs_read(p, mac, sizeof(mac))) {
+		snprintf(p, sizeof(p), "/sys/class/net/%s/address", name);
+		if (sysfs_read(p, mac, sizeof(mac)))
+			return 0;
+	}
+	if (strcasecmp(mac, q->mac))
+		return 0;
+	if (q->found++ == 0)
+		snprintf(q->name, sizeof(q->name), "%s", name);
+	return 0;
+}
+
+int find_nic_by_mac(const char *mac, char *ifname, size_t n)
+{
+	struct nic_search q = { .mac = mac };
+	int rc = dir_each("/sys/class/net", nic_candidate, &q);
+	if (rc)
+		return rc;
+	if (!q.found)
+		return -ENOENT;
+	if (q.found > 1)
+		return -ENOTUNIQ;
+	snprintf(ifname, n, "%s", q.name);
+	return 0;
+}
+
+/* ---- the state file ---- */
+
+int devstate_save(const struct devstate *s, char *why, size_t wl)
+{
+	char u[40], text[2048];
+	uuid_str(s->fs_uuid, u, sizeof(u));
+	int n = snprintf(text, sizeof(text),
+			 "# odv virtual devices (odv prepare); read by odv devices, odv replug, odv go-native\n"
+			 "version 1\n"
+			 "dm_name %s\ndm_dev %u:%u\n"
+			 "disk %s\ndisk_dev %u:%u\nsectors %llu\nfs_uuid %s\ndisk_pci %s\n"
+			 "bond %s\nnic %s\nnic_mac %s\nnic_pci %s\n"
+			 "replugs %u\nlongest_suspend_s %.6f\n",
+			 s->dm_name, major(s->dm_dev), minor(s->dm_dev), s->disk, major(s->disk_dev), minor(s->disk_dev),
+			 (unsigned long long)s->sectors, u, s->disk_pci, s->bond, s->nic, s->nic_mac, s->nic_pci,
+			 s->replugs, s->longest_suspend_s);
+	mkdir("/run", 0755);
+	if (mkdir("/run/odv", 0755) && errno != EEXIST) {
+		snprintf(why, wl, "cannot create /run/odv: %s", strerror(errno));
+		return -1;
+	}
+	const char *tmp = ODV_DEVSTATE_PATH ".new";
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, (size_t)n) != n || fsync(fd) || close(fd) || rename(tmp, ODV_DEVSTATE_PATH)) {
+		snprintf(why, wl, "cannot write %s: %s", ODV_DEVSTATE_PATH, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int devstate_load(struct devstate *s, char *why, size_t wl)
+{
+	static char text[4096];
+	memset(s, 0, sizeof(*s));
+	if (read_file(ODV_DEVSTATE_PATH, text, sizeof(text)) < 0) {
+		if (errno == ENOENT)
+			snprintf(why, wl, "no virtual devices are set up (no %s; run odv prepare)", ODV_DEVSTATE_PATH);
+		else
+			snprintf(why, wl, "cannot read %s: %s", ODV_DEVSTATE_PATH, strerror(errno));
+		return -1;
+	}
+	int have = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char key[32], val[256] = "";
+		unsigned a, b;
+		if (line[0] == '#' || sscanf(line, "%31s %255s", key, val) < 1)
+			continue;
+		if (!strcmp(key, "dm_name")) { snprintf(s->dm_name, sizeof(s->dm_name), "%s", val); have |= 1; }
+		else if (!strcmp(key, "dm_dev") && sscanf(val, "%u:%u", &a, &b) == 2) s->dm_dev = makedev(a, b);
+		else if (!strcmp(key, "disk")) snprintf(s->disk, sizeof(s->disk), "%s", val);
+		else if (!strcmp(key, "disk_dev") && sscanf(val, "%u:%u", &a, &b) == 2) { s->disk_dev = makedev(a, b); have |= 2; }
+		else if (!strcmp(key, "sectors")) { s->sectors = strtoull(val, NULL, 10); have |= 4; }
+		else if (!strcmp(key, "fs_uuid") && uuid_parse(val, s->fs_uuid) == 0) have |= 8;
+		else if (!strcmp(key, "disk_pci")) snprintf(s->disk_pci, sizeof(s->disk_pci), "%s", val);
+		else if (!strcmp(key, "bond")) { snprintf(s->bond, sizeof(s->bond), "%s", val); have |= 16; }
+		else if (!strcmp(key, "nic")) snprintf(s->nic, sizeof(s->nic), "%s", val);
+		else if (!strcmp(key, "nic_mac")) { snprintf(s->nic_mac, sizeof(s->nic_mac), "%s", val); have |= 32; }
+		else if (!strcmp(key, "nic_pci")) snprintf(s->nic_pci, sizeof(s->nic_pci), "%s", val);
+		else if (!strcmp(key, "replugs")) s->replugs = (unsigned)strtoul(val, NULL, 10);
+		else if (!strcmp(key, "longest_suspend_s")) s->longest_suspend_s = strtod(val, NULL);
+	}
+	if (have != 63) {
+		snprintf(why, wl, "%s is incomplete or damaged (remove it and run odv prepare again)", ODV_DEVSTATE_PATH);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- odv prepare ---- */
+
+static void json_s(const char *key, const char *val, bool comma)
+{
+	printf("%s\"%s\":\"", comma ? "," : "", key);
+	for (const char *c = val; *c; c++)
+		if (*c == '"' || *c == '\\')
+			printf("\\%c", *c);
+		else if ((unsigned char)*c >= 32)
+			putchar(*c);
+	putchar('"');
+}
+
+/* Is the block device dev, or a partition of it, mounted? Its mount point in where. */
+static bool mounted(dev_t dev, const char *sysdir, char *where, size_t wl)
+{
+	static char info[65536];
+	if (read_file("/proc/self/mountinfo", info, sizeof(info)) < 0)
+		return false;
+	for (char *line = strtok(info, "\n"); line; line = strtok(NULL, "\n")) {
+		unsigned maj, min;
+		char mnt[256];
+		if (sscanf(line, "%*s %*s %u:%u %*s %255s", &maj, &min, mnt) != 3)
+			continue;
+		dev_t d = makedev(maj, min);
+		bool hit = d == dev;
+		if (!hit && maj != 0) {
+			/* a partition: /sys/class/block/<disk>/<part>/dev */
+			char p[256];
+			snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/partition", maj, min);
+			if (access(p, F_OK) == 0) {
+				char link[512], own[512];
+				snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", maj, min);
+				ssize_t k = readlink(p, link, sizeof(link) - 1);
+				ssize_t j = readlink(sysdir, own, sizeof(own) - 1);
+				if (k > 0 && j > 0) {
+					link[k] = own[j] = 0;
+					/* both are "../../devices/...": the partition sits below the disk */
+					size_t ol = strlen(own);
+					hit = !strncmp(link, own, ol) && link[ol] == '/';
+				}
+			}
+		}
+		if (hit) {
+			snprintf(where, wl, "%s", mnt);
+			return true;
+		}
+	}
+	return false;
+}
+
+enum { DONE_DM = 1, DONE_NODE = 2, DONE_BOND = 4, DONE_SLAVE = 8, DONE_ADDR_DEL = 16, DONE_ADDR_ADD = 32 };
+struct prep {
+	unsigned done;
+	bool bond_created, nic_was_up;
+	char bond_mode[32], bond_miimon[16];   /* of a bond that existed before (restored on undo) */
+	char node[200];
+	struct net_ip4 ip;
+	struct devstate s;
+};
+
+/* Take back what prepare made, newest first; say what could not be undone. */
+static void prepare_undo(struct prep *p)
+{
+	struct devstate *s = &p->s;
+	int rc;
+	if (p->done & DONE_ADDR_ADD)
+		net_del_ipv4(s->bond, &p->ip);
+	if (p->done & DONE_SLAVE) {
+		if ((rc = bond_release(s->bond, s->nic)))
+			fprintf(stderr, "odv prepare: undo: cannot release %s from %s: %s\n", s->nic, s->bond, strerror(-rc));
+	}
+	if (p->done & DONE_BOND) {
+		if (p->bond_created) {
+			if ((rc = bond_destroy(s->bond)))
+				fprintf(stderr, "odv prepare: undo: cannot delete %s: %s\n", s->bond, strerror(-rc));
+		} else {
+			char a[160];
+			link_set_up(s->bond, false);
+			snprintf(a, sizeof(a), "/sys/class/net/%s/bonding/mode", s->bond);
+			if (p->bond_mode[0])
+				sysfs_write(a, p->bond_mode);
+			snprintf(a, sizeof(a), "/sys/class/net/%s/bonding/miimon", s->bond);
+			if (p->bond_miimon[0])
+				sysfs_write(a, p->bond_miimon);
+		}
+	}
+	if (p->done & (DONE_SLAVE | DONE_ADDR_DEL)) {
+		if (p->nic_was_up)
+			link_set_up(s->nic, true);
+		if ((rc = net_add_ipv4(s->nic, &p->ip)))
+			fprintf(stderr, "odv prepare: undo: cannot put the addresses back on %s: %s\n", s->nic, strerror(-rc));
+	}
+	if (p->done & DONE_NODE)
+		unlink(p->node);
+	if (p->done & DONE_DM) {
+		if ((rc = dm_remove(s->dm_name)))
+			fprintf(stderr, "odv prepare: undo: cannot remove dm device %s: %s\n", s->dm_name, strerror(-rc));
+	}
+	p->done = 0;
+}
+
+static int prep_fail(struct prep *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int prep_fail(struct prep *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	bool undo = p->done != 0;
+	fprintf(stderr, "odv prepare: %s\n", msg);
+	prepare_undo(p);
+	fprintf(stderr, "odv prepare: %s\n", undo ? "undone: nothing changed" : "nothing changed");
+	return EXIT_FAIL;
+}
+
+static void prepare_usage(FILE *f)
+{
+	fprintf(f, "usage: odv prepare --disk DEV --nic IFACE [--name N] [--json]\n"
+		   "Put virtual devices under the running system so that odv can swap the disk and\n"
+		   "the NIC underneath it (go-virtual / go-native) while the filesystem stays mounted\n"
+		   "and TCP connections stay open:\n"
+		   "  - a device-mapper linear device /dev/mapper/odv-N over DEV (N: --name, default\n"
+		   "    DEV's name), found again later by its ext2/3/4 filesystem UUID;\n"
+		   "  - an active-backup bond bond0 with IFACE enslaved; IFACE's IPv4 addresses and\n"
+		   "    routes move to bond0, found again later by IFACE's MAC.\n"
+		   "Run it before the filesystem is mounted (as an initramfs would), then mount\n"
+		   "it from /dev/mapper/odv-N, never from DEV: odv refuses a mounted or busy DEV.\n"
+		   "What was set up is kept in " ODV_DEVSTATE_PATH " (see odv devices). On any failure\n"
+		   "everything already made is taken back.\n"
+		   "  --test-fail-late   (tests) fail once every step is done: all must be undone\n");
+}
+
+int cmd_prepare(int argc, char **argv)
+{
+	const char *disk = NULL, *nic = NULL, *name = NULL;
+	bool fail_late = false;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) opt_json = true;
+		else if (!strcmp(argv[i], "--test-fail-late")) fail_late = true;
+		else if (!strcmp(argv[i], "--disk") && i + 1 < argc) disk = argv[++i];
+		else if (!strcmp(argv[i], "--nic") && i + 1 < argc) nic = argv[++i];
+		else if (!strcmp(argv[i], "--name") && i + 1 < argc) name = argv[++i];
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			prepare_usage(stdout);
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "odv prepare: unknown option or missing value '%s' (try --help)\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (!disk || !nic) {
+		fprintf(stderr, "odv prepare: --disk DEV and --nic IFACE are required (try --help)\n");
+		return EXIT_USAGE;
+	}
+	static struct prep p;
+	memset(&p, 0, sizeof(p));
+	struct devstate *s = &p.s;
+	if (geteuid() != 0)
+		return prep_fail(&p, "must run as root");
+	char why[512];
+	struct devstate old;
+	if (devstate_load(&old, why, sizeof(why)) == 0)
+		return prep_fail(&p, "already prepared: %s over %s, %s over %s (%s)", old.dm_name, old.disk, old.bond,
+				 old.nic, ODV_DEVSTATE_PATH);
+
+	/* ---- the disk ---- */
+	const char *base = strrchr(disk, '/') ? strrchr(disk, '/') + 1 : disk;
+	if (snprintf(s->dm_name, sizeof(s->dm_name), "odv-%s", name ? name : base) >= (int)sizeof(s->dm_name) ||
+	    strchr(s->dm_name + 4, '/') || !s->dm_name[4])
+		return prep_fail(&p, "bad dm name 'odv-%s'", name ? name : base);
+	struct stat st;
+	if (stat(disk, &st))
+		return prep_fail(&p, "%s: %s", disk, strerror(errno));
+	if (!S_ISBLK(st.st_mode))
+		return prep_fail(&p, "%s is not a block device", disk);
+	s->disk_dev = st.st_rdev;
+	snprintf(s->disk, sizeof(s->disk), "%s", disk);
+	char sysdir[96];
+	snprintf(sysdir, sizeof(sysdir), "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	char dmdir[128];
+	snprintf(dmdir, sizeof(dmdir), "%s/dm", sysdir);
+	if (access(dmdir, F_OK) == 0)
+		return prep_fail(&p, "%s is a device-mapper device itself; give the physical disk", disk);
+	char where[256];
+	if (mounted(st.st_rdev, sysdir, where, sizeof(where)))
+		return prep_fail(&p, "%s is mounted (at %s): prepare runs before the filesystem is mounted, which is "
+				 "then mounted from /dev/mapper/%s; unmount it first", disk, where, s->dm_name);
+	int fd = open(disk, O_RDONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0)
+		return prep_fail(&p, "%s is in use (%s): a mounted partition, swap, or another device holds it", disk,
+				 strerror(errno));
+	uint64_t bytes = 0;
+	int rc = ioctl(fd, BLKGETSIZE64, &bytes) ? -errno : ext_fs_uuid(fd, s->fs_uuid);
+	close(fd);
+	if (rc == -EINVAL)
+		return prep_fail(&p, "%s holds no ext2/3/4 filesystem (odv finds the disk again by its filesystem UUID)", disk);
+	if (rc)
+		return prep_fail(&p, "cannot read %s: %s", disk, strerror(-rc));
+	s->sectors = bytes / 512;
+	if (!s->sectors)
+		return prep_fail(&p, "%s is empty", disk);
+	rc = pci_of_sysfs(sysdir, s->disk_pci, sizeof(s->disk_pci));
+	if (rc)
+		return prep_fail(&p, "%s is not on a PCI device (odv can only swap PCI devices)", disk);
+
+	/* ---- the NIC ---- */
+	snprintf(s->bond, sizeof(s->bond), "bond0");
+	if (strlen(nic) >= sizeof(s->nic) || strchr(nic, '/'))
+		return prep_fail(&p, "bad interface name '%s'", nic);
+	snprintf(s->nic, sizeof(s->nic), "%s", nic);
+	char path[200], buf[64];
+	snprintf(path, sizeof(path), "/sys/class/net/%s", nic);
+	if (access(path, F_OK))
+		return prep_fail(&p, "no network interface %s", nic);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/master", nic);
+	if (access(path, F_OK) == 0)
+		return prep_fail(&p, "%s is enslaved to another device already", nic);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", nic);
+	if (pci_of_sysfs(path, s->nic_pci, sizeof(s->nic_pci)))
+		return prep_fail(&p, "%s is not a PCI network device", nic);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", nic);
+	if (sysfs_read(path, s->nic_mac, sizeof(s->nic_mac)) || strlen(s->nic_mac) != 17)
+		return prep_fail(&p, "%s has no Ethernet MAC address", nic);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/flags", nic);
+	p.nic_was_up = sysfs_read(path, buf, sizeof(buf)) == 0 && (strtoul(buf, NULL, 0) & 1);
+	if (!strcmp(s->disk_pci, s->nic_pci))
+		return prep_fail(&p, "%s and %s share PCI function %s", disk, nic, s->disk_pci);
+
+	/* ---- both drivers there before anything is made ---- */
+	if (dm_open_control(why, sizeof(why)))
+		return prep_fail(&p, "%s", why);
+	if (access("/sys/class/net/bonding_masters", F_OK))
+		return prep_fail(&p, "the bonding driver is not loaded (modprobe bonding)");
+	rc = net_get_ipv4(nic, &p.ip);
+	if (rc)
+		return prep_fail(&p, "cannot read %s's IPv4 addresses and routes (rtnetlink): %s", nic, strerror(-rc));
+
+	/* ---- make them ---- */
+	char u[40];
+	uuid_str(s->fs_uuid, u, sizeof(u));
+	char dmuuid[64];
+	snprintf(dmuuid, sizeof(dmuuid), "ODV-%s", u);
+	rc = dm_create_linear(s->dm_name, dmuuid, s->disk_dev, s->sectors, &s->dm_dev);
+	if (rc == -EBUSY || rc == -EEXIST)
+		return prep_fail(&p, "a device-mapper device named %s (or with uuid %s) exists already", s->dm_name, dmuuid);
+	if (rc)
+		return prep_fail(&p, "cannot create dm device %s (linear over %u:%u): %s%s", s->dm_name,
+				 major(s->disk_dev), minor(s->disk_dev), strerror(-rc), rc == -EINVAL ? " (the kernel log says why)" : "");
+	p.done |= DONE_DM;
+	snprintf(p.node, sizeof(p.node), "/dev/mapper/%s", s->dm_name);
+	if (stat(p.node, &st) == 0) {
+		if (!S_ISBLK(st.st_mode) || st.st_rdev != s->dm_dev)
+			return prep_fail(&p, "%s exists and is not the new device %u:%u", p.node, major(s->dm_dev), minor(s->dm_dev));
+	} else {
+		/* No udev here to make it (busybox initramfs): make it ourselves. */
+		mkdir("/dev/mapper", 0755);
+		if (mknod(p.node, S_IFBLK | 0660, s->dm_dev))
+			return prep_fail(&p, "cannot create %s: %s", p.node, strerror(errno));
+		p.done |= DONE_NODE;
+	}
+	progress("prepare: %s (%u:%u) is linear over %s (%u:%u, %llu sectors, filesystem UUID %s)", p.node,
+		 major(s->dm_dev), minor(s->dm_dev), disk, major(s->disk_dev), minor(s->disk_dev),
+		 (unsigned long long)s->sectors, u);
+
+	bond_read(s->bond, "mode", p.bond_mode, sizeof(p.bond_mode));   /* "" if no bond yet */
+	p.bond_mode[strcspn(p.bond_mode, " ")] = 0;
+	bond_read(s->bond, "miimon", p.bond_miimon, sizeof(p.bond_miimon));
+	rc = bond_create(s->bond, &p.bond_created, why, sizeof(why));
+	if (rc)
+		return prep_fail(&p, "%s", why);
+	p.done |= DONE_BOND;
+	/* Marked first: bond_enslave takes the NIC down (its routes go) even if the
+	 * kernel then refuses; the undo brings it back up with its routes. */
+	p.done |= DONE_SLAVE;
+	rc = bond_enslave(s->bond, nic);
+	if (rc)
+		return prep_fail(&p, "cannot enslave %s to %s: %s (the kernel log says why)", nic, s->bond, strerror(-rc));
+	rc = link_set_up(s->bond, true);
+	if (rc)
+		return prep_fail(&p, "cannot bring %s up: %s", s->bond, strerror(-rc));
+	p.done |= DONE_ADDR_DEL;
+	rc = net_del_ipv4(nic, &p.ip);
+	if (rc)
+		return prep_fail(&p, "cannot remove the addresses from %s: %s", nic, strerror(-rc));
+	p.done |= DONE_ADDR_ADD;
+	rc = net_add_ipv4(s->bond, &p.ip);
+	if (rc)
+		return prep_fail(&p, "cannot put %s's addresses and routes on %s: %s", nic, s->bond, strerror(-rc));
+	rc = bond_set_active(s->bond, nic);
+	if (rc)
+		return prep_fail(&p, "%s did not become %s's active slave: %s", nic, s->bond,
+				 rc == -ENOLINK ? "its link stayed down for 10 s" : strerror(-rc));
+	char addrs[512] = "";
+	size_t al = 0;
+	for (int i = 0; i < p.ip.naddr; i++) {
+		char a[20];
+		ip4_str(p.ip.addr[i].local, a, sizeof(a));
+		al += (size_t)snprintf(addrs + al, sizeof(addrs) - al, "%s%s/%u", i ? " " : "", a, p.ip.addr[i].prefixlen);
+		if (al >= sizeof(addrs))
+			break;
+	}
+	progress("prepare: %s (active-backup, miimon 100) has %s as active slave; moved %s and %d route%s", s->bond, nic,
+		 p.ip.naddr ? addrs : "no addresses", p.ip.nroute, p.ip.nroute == 1 ? "" : "s");
+	if (fail_late)
+		return prep_fail(&p, "failing on purpose after every step (--test-fail-late)");
+	if (devstate_save(s, why, sizeof(why)))
+		return prep_fail(&p, "%s", why);
+
+	if (opt_json) {
+		char v[64];
+		printf("{");
+		json_s("dm", s->dm_name, false);
+		json_s("dm_node", p.node, true);
+		snprintf(v, sizeof(v), "%u:%u", major(s->dm_dev), minor(s->dm_dev));
+		json_s("dm_dev", v, true);
+		json_s("disk", s->disk, true);
+		snprintf(v, sizeof(v), "%u:%u", major(s->disk_dev), minor(s->disk_dev));
+		json_s("disk_dev", v, true);
+		printf(",\"sectors\":%llu", (unsigned long long)s->sectors);
+		json_s("fs_uuid", u, true);
+		json_s("disk_pci", s->disk_pci, true);
+		json_s("bond", s->bond, true);
+		json_s("nic", s->nic, true);
+		json_s("nic_mac", s->nic_mac, true);
+		json_s("nic_pci", s->nic_pci, true);
+		json_s("moved_addresses", addrs, true);
+		printf(",\"moved_routes\":%d}\n", p.ip.nroute);
+	} else {
+		printf("prepared: %s = linear over %s (filesystem UUID %s, controller %s); mount it from %s\n", p.node,
+		       s->disk, u, s->disk_pci, p.node);
+		printf("prepared: %s (active-backup) over %s (MAC %s, PCI %s), addresses %s\n", s->bond, s->nic,
+		       s->nic_mac, s->nic_pci, p.ip.naddr ? addrs : "none");
+	}
+	return EXIT_OK;
+}
+
+/* ---- odv devices ---- */
+
+/* "sdb" for a block device number, from sysfs; "?" if gone. */
+static void block_name(dev_t dev, char *out, size_t n)
+{
+	char p[64], link[512];
+	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(dev), minor(dev));
+	ssize_t k = readlink(p, link, sizeof(link) - 1);
+	if (k <= 0) {
+		snprintf(out, n, "?");
+		return;
+	}
+	link[k] = 0;
+	const char *b = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	size_t len = strlen(b) < n - 1 ? strlen(b) : n - 1;
+	memcpy(out, b, len);
+	out[len] = 0;
+}
+
+int cmd_devices(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) opt_json = true;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: odv devices [--json]\n"
+			       "What odv prepare set up (" ODV_DEVSTATE_PATH "), with live facts: the dm device's\n"
+			       "table and state, the bond's active slave and slaves.\n");
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "odv devices: unknown option '%s' (try --help)\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	struct devstate s;
+	char why[512];
+	if (devstate_load(&s, why, sizeof(why))) {
+		fprintf(stderr, "odv devices: %s\n", why);
+		return EXIT_FAIL;
+	}
+	struct dm_info dm;
+	int dmrc = dm_status(s.dm_name, &dm);
+	char under[64] = "?", u[40], active[32] = "", slaves[256] = "", mode[64] = "", bmac[32] = "", mii[16] = "";
+	if (!dmrc && dm.is_linear)
+		block_name(dm.linear_dev, under, sizeof(under));
+	uuid_str(s.fs_uuid, u, sizeof(u));
+	bond_active_slave(s.bond, active, sizeof(active));
+	bond_read(s.bond, "slaves", slaves, sizeof(slaves));
+	bond_read(s.bond, "mode", mode, sizeof(mode));
+	bond_read(s.bond, "mii_status", mii, sizeof(mii));
+	char p[128];
+	snprintf(p, sizeof(p), "/sys/class/net/%s/address", s.bond);
+	sysfs_read(p, bmac, sizeof(bmac));
+	char *sp = strchr(mode, ' ');
+	if (sp)
+		*sp = 0;
+	const char *dmstate = dmrc ? "missing" : dm.suspended ? "suspended" : "live";
+	if (opt_json) {
+		char v[64];
+		printf("{\"dm\":{");
+		json_s("name", s.dm_name, false);
+		snprintf(v, sizeof(v), "%u:%u", major(s.dm_dev), minor(s.dm_dev));
+		json_s("dev", v, true);
+		json_s("state", dmstate, true);
+		if (!dmrc) {
+			printf(",\"open_count\":%d", dm.open_count);
+			json_s("table", dm.table, true);
+			json_s("table_device", under, true);
+		}
+		printf("},\"disk\":{");
+		json_s("path", s.disk, false);
+		snprintf(v, sizeof(v), "%u:%u", major(s.disk_dev), minor(s.disk_dev));
+		json_s("dev", v, true);
+		printf(",\"sectors\":%llu", (unsigned long long)s.sectors);
+		json_s("fs_uuid", u, true);
+		json_s("pci", s.disk_pci, true);
+		printf("},\"bond\":{");
+		json_s("name", s.bond, false);
+		json_s("mode", mode, true);
+		json_s("mac", bmac, true);
+		json_s("mii_status", mii, true);
+		json_s("active_slave", active, true);
+		json_s("slaves", slaves, true);
+		printf("},\"nic\":{");
+		json_s("name", s.nic, false);
+		json_s("mac", s.nic_mac, true);
+		json_s("pci", s.nic_pci, true);
+		printf("},\"replugs\":%u,\"longest_suspend_s\":%.6f}\n", s.replugs, s.longest_suspend_s);
+		return EXIT_OK;
+	}
+	printf("dm device:    /dev/mapper/%s (%u:%u), %s", s.dm_name, major(s.dm_dev), minor(s.dm_dev), dmstate);
+	if (!dmrc)
+		printf(", open count %d", dm.open_count);
+	printf("\n");
+	if (!dmrc)
+		printf("dm table:     %s (%s)\n", dm.table, under);
+	printf("disk:         %s (%u:%u), %llu sectors, filesystem UUID %s, controller %s\n", s.disk, major(s.disk_dev),
+	       minor(s.disk_dev), (unsigned long long)s.sectors, u, s.disk_pci);
+	printf("bond:         %s, mode %s, MAC %s, link %s, slaves %s\n", s.bond, mode[0] ? mode : "?",
+	       bmac[0] ? bmac : "?", mii[0] ? mii : "?", slaves[0] ? slaves : "none");
+	printf("active slave: %s\n", active[0] ? active : "none");
+	printf("nic:          %s, MAC %s, PCI %s\n", s.nic, s.nic_mac, s.nic_pci);
+	printf("replugs:      %u, longest dm suspension %.3f s\n", s.replugs, s.longest_suspend_s);
+	return dmrc ? EXIT_FAIL : EXIT_OK;
+}
