@@ -25,7 +25,7 @@ HV_C   := main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c vmx.c v
 	  host_paging.c restore.c handoff.c swsusp_image.c linux_boot.c smp.c sipi.c delay.c acpi.c \
 	  insn_decode.c guest_mem.c lapic.c lapic_trap.c vdev.c
 # Device logic (drivers/): pure C shared with the host unit tests.
-DRV_C  := pci_cfg.c virtq.c virtio_pci.c virtio_blk.c ata.c
+DRV_C  := pci_cfg.c virtq.c virtio_pci.c virtio_blk.c virtio_net.c ata.c e1000.c
 HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(B)/hv/ap_blob.o $(HV_C:%.c=$(B)/hv/%.o) $(DRV_C:%.c=$(B)/hv/drv_%.o)
 
 GUESTS := guest-a guest-b guest-c guest-d
@@ -37,7 +37,7 @@ UNIT_SRC := $(addprefix hypervisor/,fmt.c log_format.c vmcs_fields.c vmx_caps.c 
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh
 UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_acpi test_insn_decode \
-	test_virtq test_pci_cfg test_ata test_virtio_blk
+	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
 .PHONY: all hv agent guests isos linux unit test demo clean bench-prereqs
 # Keep intermediate objects: no "rm ..." lines after the test summary.
@@ -143,7 +143,8 @@ $(B)/iso/linux-smp-roundtrip.iso: $(B)/linux/menu.cpio.gz scripts/mkiso.sh | $(B
 $(B)/iso/linux-roundtrip.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=roundtrip odv.net=1'
 linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-roundtrip.iso \
-	$(B)/iso/linux-menu-native.iso $(B)/iso/linux-menu-odv.iso $(B)/iso/linux-smp-odv.iso $(B)/iso/linux-smp-roundtrip.iso $(B)/disk/data.img
+	$(B)/iso/linux-menu-native.iso $(B)/iso/linux-menu-odv.iso $(B)/iso/linux-vblk.iso $(B)/iso/linux-vdev.iso $(B)/iso/linux-smp-odv.iso $(B)/iso/linux-smp-roundtrip.iso $(B)/disk/data.img \
+	$(B)/linux/replug.cpio.gz
 
 # ---- kernel modules the test systems load from /modules (insmod, in this order) ----
 # The IDE disk: SCSI disk + libata + ata_piix (and sd_mod's CRC helpers).
@@ -151,8 +152,12 @@ DISK_MODS := crct10dif_common crct10dif_generic crc-t10dif crc64 crc64_rocksoft_
 	t10-pi scsi_common scsi_mod sd_mod libata ata_piix
 # ext4 on it (crc32c_generic first: ext4 and jbd2 ask the crypto API for crc32c).
 FS_MODS := crc16 crc32c_generic mbcache jbd2 ext4
-TEST_MODS := $(DISK_MODS) $(FS_MODS)
-$(B)/mods/modules.stamp: | $(B)/mods
+# The virtio transport and disk (odv-hv's virtual devices), in load order.
+VIRTIO_MODS := virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk \
+	failover net_failover virtio_net
+TEST_MODS := $(DISK_MODS) $(FS_MODS) $(VIRTIO_MODS)
+# Re-extracted when the Makefile (the module lists) changes.
+$(B)/mods/modules.stamp: Makefile | $(B)/mods
 	@$(KERNEL_DEB); \
 	rm -rf $(B)/mods/lib && \
 	dpkg-deb --fsys-tarfile "$$deb" | tar -x -C $(B)/mods --wildcards $(foreach m,$(TEST_MODS),'./lib/modules/*/$(m).ko' './lib/modules/*/*/$(m).ko' './lib/modules/*/*/*/$(m).ko' './lib/modules/*/*/*/*/$(m).ko') 2>/dev/null; \
@@ -160,6 +165,15 @@ $(B)/mods/modules.stamp: | $(B)/mods
 	touch $@
 # mkinitramfs.sh arguments that put each of the named modules at /modules/NAME.ko.
 mods_to_initrd = $(foreach m,$(1),$$(find $(B)/mods -name '$(m).ko'):/modules/$(m).ko)
+# Virtual devices (odv prepare, odv replug): device-mapper and bonding, in insmod
+# order. Their .modinfo "depends=": dm-mod none, tls none, bonding tls.
+VDEV_MODS := dm-mod tls bonding
+$(B)/linux/dm-mod.ko: | $(B)/linux
+	@$(call kernel_module,drivers/md/dm-mod.ko)
+$(B)/linux/tls.ko: | $(B)/linux
+	@$(call kernel_module,net/tls/tls.ko)
+$(B)/linux/bonding.ko: | $(B)/linux
+	@$(call kernel_module,drivers/net/bonding/bonding.ko)
 
 # The IDE data disk of the boot-menu scenarios: 16 MiB (32 cylinders of 16 heads x
 # 63 sectors, the geometry run-vm.sh gives Bochs), one ext4 filesystem, no partitions.
@@ -181,10 +195,36 @@ $(B)/iso/linux-menu-%.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkiso
 	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
 	scripts/mkiso.sh $@ --menu --default $* --hv $(B)/odv-hv.elf --linux $(B)/kernel/vmlinuz \
 		--initrd $(B)/linux/menu.cpio.gz --cmdline '$(MENU_CMDLINE)'
+# Linux under odv-hv from the menu with disk=ata0-slave: odv-hv takes the IDE disk
+# over and the stock kernel's virtio_pci/virtio_blk drive the disk odv-hv shows.
+$(B)/iso/linux-vblk.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkiso.sh boot/grub.d/42_odv | $(B)/iso
+	scripts/mkiso.sh $@ --menu --default odv --hv $(B)/odv-hv.elf --hv-args "disk=ata0-slave" \
+		--linux $(B)/kernel/vmlinuz --initrd $(B)/linux/menu.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=vblk'
+# ... and with nic=00:02.0 as well: the e1000 (Bochs pci slot1) becomes virtio-net.
+$(B)/iso/linux-vdev.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkiso.sh boot/grub.d/42_odv | $(B)/iso
+	scripts/mkiso.sh $@ --menu --default odv --hv $(B)/odv-hv.elf --hv-args "disk=ata0-slave nic=00:02.0" \
+		--linux $(B)/kernel/vmlinuz --initrd $(B)/linux/menu.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=vblk odv.net=1 odv.nic=virtio'
 # The same menu for the SMP scenario (odv.test=smp: CPUs, hotplug).
 $(B)/iso/linux-smp-odv.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkiso.sh boot/grub.d/42_odv | $(B)/iso
 	scripts/mkiso.sh $@ --menu --default odv --hv $(B)/odv-hv.elf --linux $(B)/kernel/vmlinuz \
 		--initrd $(B)/linux/menu.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=smp'
+
+# ---- virtual devices: odv prepare + odv replug (odv.test=replug) ----
+# QEMU boots it with -kernel/-initrd (tests/scenarios/replug-qemu.scn); the ISO is for Bochs.
+$(B)/linux/recwriter: tests/linux/recwriter.c | $(B)/linux
+	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
+$(B)/linux/replug.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/linux/recwriter $(B)/mods/modules.stamp \
+		$(VDEV_MODS:%=$(B)/linux/%.ko) scripts/mkinitramfs.sh
+	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
+		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko \
+		$(B)/linux/tcpstream:/tcpstream $(B)/linux/recwriter:/recwriter $(call mods_to_initrd,$(TEST_MODS)) \
+		$(foreach m,$(VDEV_MODS),$(B)/linux/$(m).ko:/modules/$(m).ko)
+$(B)/iso/linux-replug.iso: $(B)/linux/replug.cpio.gz scripts/mkiso.sh | $(B)/iso
+	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/replug.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=replug'
+# go-virtual/go-native moving the devices (odv.test=devswitch), same initramfs: QEMU boots it
+# with -kernel/-initrd (tests/scenarios/go-virtual-devices-qemu.scn); this ISO is for Bochs (VMX).
+$(B)/iso/linux-devswitch.iso: $(B)/linux/replug.cpio.gz scripts/mkiso.sh | $(B)/iso
+	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/replug.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=devswitch'
 
 # ---- downtime benchmark (scripts/bench-downtime.sh; not part of make test) ----
 # reboot=pci: reset through port 0xCF9, which Bochs treats as a hardware reset.
