@@ -563,7 +563,8 @@ static void follow_bars(void)
 			s->bar = 0;
 			continue;
 		}
-		pr_info("%s 00:%02x.%x: BAR moved by the guest 0x%x -> 0x%x; trapped there",
+		/* Debug level (the ring, odv log): the guest's console is busy at this moment. */
+		pr_debug("%s 00:%02x.%x: BAR moved by the guest 0x%x -> 0x%x; trapped there",
 			s->dev->name, (bdf >> 3) & 31, bdf & 7, s->bar, bar);
 		s->bar = bar;
 	}
@@ -682,16 +683,17 @@ void vdev_poll(bool force)
 uint64_t vdev_poll_period(void) { return poll_period_tsc; }
 
 /*
- * A virtual device the guest still drives (status not reset), or NULL. Leaving
- * VMX under it would pull the disk or NIC away from a live driver: the agent
- * removes the functions first (Linux's virtio_pci resets them on removal).
+ * A virtual device a driver still runs (DRIVER_OK), or NULL. Leaving VMX under
+ * it would pull the disk or NIC away from a live driver: the agent removes the
+ * functions first. (Linux's removal resets the device and then sets
+ * ACKNOWLEDGE again, so only DRIVER_OK means "in use".)
  */
 const char *vdev_busy(void)
 {
 	const char *busy = NULL;
 	lock();
 	for (unsigned i = 0; i < nr_slots && !busy; i++)
-		if (slots[i].dev->status)
+		if (slots[i].dev->status & VIRTIO_STATUS_DRIVER_OK)
 			busy = slots[i].dev->name;
 	unlock();
 	return busy;
