@@ -144,7 +144,7 @@ $(B)/iso/linux-roundtrip.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=roundtrip odv.net=1'
 linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-roundtrip.iso \
 	$(B)/iso/linux-menu-native.iso $(B)/iso/linux-menu-odv.iso $(B)/iso/linux-vblk.iso $(B)/iso/linux-vdev.iso $(B)/iso/linux-smp-odv.iso $(B)/iso/linux-smp-roundtrip.iso $(B)/disk/data.img \
-	$(B)/linux/replug.cpio.gz
+	$(B)/linux/replug.cpio.gz $(B)/iso/linux-devswitch.iso
 
 # ---- kernel modules the test systems load from /modules (insmod, in this order) ----
 # The IDE disk: SCSI disk + libata + ata_piix (and sd_mod's CRC helpers).
