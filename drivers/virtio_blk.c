@@ -106,35 +106,14 @@ static int64_t do_request(struct vblk *b, const struct virtq_chain *c, const cha
 	return (int64_t)written + 1;
 }
 
+static int64_t serve(struct vpci_dev *d, const struct virtq_chain *c, const char **why)
+{
+	return do_request(d->priv, c, why);
+}
+
 static void notify(struct vpci_dev *d, unsigned qi)
 {
-	struct vblk *b = d->priv;
-	struct virtq *q = &d->vq[qi];
-	struct virtq_chain c;
-	bool any = false;
-	/* A queue holds at most size chains; more pops than that mean the guest keeps refilling. */
-	for (unsigned i = 0; i < q->size && vpci_live(d); i++) {
-		int r = virtq_pop(q, d->ram, &c);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			vpci_set_broken(d, qi, virtq_strerror(r));
-			break;
-		}
-		const char *why = NULL;
-		int64_t written = do_request(b, &c, &why);
-		if (written < 0) {
-			vpci_set_broken(d, qi, why);
-			break;
-		}
-		if (virtq_push(q, d->ram, c.head, (uint32_t)written)) {
-			vpci_set_broken(d, qi, "used ring no longer in guest memory");
-			break;
-		}
-		any = true;
-	}
-	if (any)
-		vpci_interrupt(d, qi);
+	vpci_drain(d, qi, serve);
 }
 
 static const struct vpci_ops vblk_ops = { .cfg_read = cfg_read, .notify = notify, .reset = NULL };

@@ -24,45 +24,28 @@ static uint32_t cfg_read(struct vpci_dev *d, unsigned off, unsigned size)
 	return v;
 }
 
-static void transmit(struct vnet *n)
+/* One transmit chain: a header and a whole frame, device-readable only. */
+static int64_t transmit(struct vpci_dev *d, const struct virtq_chain *c, const char **why)
 {
-	struct vpci_dev *d = &n->dev;
-	struct virtq *q = &d->vq[TXQ];
-	struct virtq_chain c;
-	bool any = false;
-	for (unsigned i = 0; i < q->size && vpci_live(d); i++) {
-		int r = virtq_pop(q, d->ram, &c);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			vpci_set_broken(d, TXQ, virtq_strerror(r));
-			break;
-		}
-		if (c.writable || c.readable < VNET_HDR_LEN + 14 || c.readable > VNET_HDR_LEN + VNET_MAX_FRAME) {
-			vpci_set_broken(d, TXQ, "transmit chain is not a header and a whole frame (14..1514 bytes)");
-			break;
-		}
-		unsigned len = c.readable - VNET_HDR_LEN;
-		if (virtq_chain_read(d->ram, &c, VNET_HDR_LEN, n->frame, len) != len ||
-		    n->be.send(n->be.ctx, n->frame, len))
-			n->tx_errors++;
-		else
-			n->tx_frames++;
-		if (virtq_push(q, d->ram, c.head, 0)) {
-			vpci_set_broken(d, TXQ, "used ring no longer in guest memory");
-			break;
-		}
-		any = true;
+	struct vnet *n = d->priv;
+	if (c->writable || c->readable < VNET_HDR_LEN + 14 || c->readable > VNET_HDR_LEN + VNET_MAX_FRAME) {
+		*why = "transmit chain is not a header and a whole frame (14..1514 bytes)";
+		return -1;
 	}
-	if (any)
-		vpci_interrupt(d, TXQ);
+	unsigned len = c->readable - VNET_HDR_LEN;
+	if (virtq_chain_read(d->ram, c, VNET_HDR_LEN, n->frame, len) != len ||
+	    n->be.send(n->be.ctx, n->frame, len))
+		n->tx_errors++;
+	else
+		n->tx_frames++;
+	return 0;
 }
 
 static void notify(struct vpci_dev *d, unsigned q)
 {
 	/* Receive-queue kicks only say buffers were added: vnet_receive uses them when frames come. */
 	if (q == TXQ)
-		transmit(d->priv);
+		vpci_drain(d, TXQ, transmit);
 }
 
 int vnet_receive(struct vnet *n, const void *frame, unsigned len)

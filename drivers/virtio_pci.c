@@ -178,6 +178,36 @@ void vpci_interrupt(struct vpci_dev *d, unsigned q)
 	send_vector(d, d->vq_msix[q]);
 }
 
+void vpci_drain(struct vpci_dev *d, unsigned qi, vpci_serve_fn serve)
+{
+	struct virtq *q = &d->vq[qi];
+	struct virtq_chain c;
+	bool any = false;
+	/* A queue holds at most size chains; more pops than that mean the guest keeps refilling. */
+	for (unsigned i = 0; i < q->size && vpci_live(d); i++) {
+		int r = virtq_pop(q, d->ram, &c);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			vpci_set_broken(d, qi, virtq_strerror(r));
+			break;
+		}
+		const char *why = "malformed request";
+		int64_t written = serve(d, &c, &why);
+		if (written < 0) {
+			vpci_set_broken(d, qi, why);
+			break;
+		}
+		if (virtq_push(q, d->ram, c.head, (uint32_t)written)) {
+			vpci_set_broken(d, qi, "used ring no longer in guest memory");
+			break;
+		}
+		any = true;
+	}
+	if (any)
+		vpci_interrupt(d, qi);
+}
+
 static struct virtq *selected(struct vpci_dev *d)
 {
 	return d->queue_sel < d->nr_queues ? &d->vq[d->queue_sel] : NULL;

@@ -118,5 +118,14 @@ bool vpci_live(const struct vpci_dev *d);
 void vpci_interrupt(struct vpci_dev *d, unsigned q);
 /* The driver broke a rule: stop using the device until reset. First reason wins. */
 void vpci_set_broken(struct vpci_dev *d, unsigned q, const char *why);
+/*
+ * Serve queue q: pop each available chain (at most a queue's worth, while the
+ * device is live), let `serve` do it (returns the bytes it wrote into the
+ * chain, or -1 with *why: the chain breaks the rules), return it to the used
+ * ring, and interrupt the driver once at the end. Any rule broken, by the
+ * queue or by a chain, marks the device broken and stops.
+ */
+typedef int64_t (*vpci_serve_fn)(struct vpci_dev *d, const struct virtq_chain *c, const char **why);
+void vpci_drain(struct vpci_dev *d, unsigned q, vpci_serve_fn serve);
 
 #endif

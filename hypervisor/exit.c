@@ -29,11 +29,7 @@ void vcpu_set_gpr(struct vcpu *v, unsigned n, uint64_t val)
 
 static void skip_instruction(void)
 {
-	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTR_LEN));
-	/* Completing an instruction ends any STI / MOV-SS blocking. */
-	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS))
-		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS));
+	guest_skip_insn((unsigned)vmread(VMCS_EXIT_INSTR_LEN));
 }
 
 static void inject_gp(void) { vmx_inject(VEC_GP, INTR_TYPE_HW_EXCEPTION, true, 0); }

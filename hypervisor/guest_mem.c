@@ -73,3 +73,36 @@ unsigned guest_read_linear(uint64_t la, void *buf, unsigned len)
 	}
 	return done;
 }
+
+/*
+ * The instruction at the guest's RIP, for the exits that emulate it (a store
+ * to the local APIC page, an access to a device BAR). Fills up to 15 bytes
+ * and whether CS is a 64-bit segment; 0, or -1 with *err (nothing readable,
+ * or 16-bit code, whose operand and address sizes the decoders do not handle).
+ */
+int guest_fetch_insn(uint8_t code[15], unsigned *n, bool *long64, const char **err)
+{
+	uint64_t cs_ar = vmread(VMCS_GUEST_CS_AR);
+	*long64 = (cs_ar >> 13) & 1;                    /* CS.L */
+	if (!*long64 && !((cs_ar >> 14) & 1)) {         /* neither CS.L nor CS.D */
+		*err = "16-bit code segment (operand and address sizes differ)";
+		return -1;
+	}
+	*n = guest_read_linear(vmread(VMCS_GUEST_CS_BASE) + vmread(VMCS_GUEST_RIP), code, 15);
+	if (!*n) {
+		*err = "no instruction bytes readable";
+		return -1;
+	}
+	return 0;
+}
+
+/* The guest completed an instruction of len bytes: RIP past it (32-bit code wraps), and no STI / MOV SS blocking any more. */
+void guest_skip_insn(unsigned len)
+{
+	uint64_t next = vmread(VMCS_GUEST_RIP) + len;
+	bool long64 = (vmread(VMCS_GUEST_CS_AR) >> 13) & 1;
+	vmwrite(VMCS_GUEST_RIP, long64 ? next : (uint32_t)next);
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS));
+}

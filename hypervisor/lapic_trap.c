@@ -113,16 +113,12 @@ void lapic_icr_write(uint32_t lo, uint32_t dest, bool x2apic)
 int lapic_trap_write(struct vcpu *v, uint64_t gpa)
 {
 	uint8_t code[15];
-	uint64_t rip = vmread(VMCS_GUEST_RIP);
-	unsigned n = guest_read_linear(vmread(VMCS_GUEST_CS_BASE) + rip, code, sizeof(code));
-	uint64_t cs_ar = vmread(VMCS_GUEST_CS_AR);
-	bool long64 = (cs_ar >> 13) & 1, def32 = (cs_ar >> 14) & 1;     /* CS.L, CS.D */
+	unsigned n;
+	bool long64;
 	struct mmio_store st;
-	const char *err = "no instruction bytes readable";
-	if (!long64 && !def32)
-		err = "16-bit code segment (operand and address sizes differ)";
-	if (!n || (!long64 && !def32) || decode_mmio_store(code, n, long64, &st, &err)) {
-		pr_err("local APIC write at rip=0x%lx (gpa 0x%lx) not emulated: %s", rip, gpa, err);
+	const char *err;
+	if (guest_fetch_insn(code, &n, &long64, &err) || decode_mmio_store(code, n, long64, &st, &err)) {
+		pr_err("local APIC write at rip=0x%lx (gpa 0x%lx) not emulated: %s", vmread(VMCS_GUEST_RIP), gpa, err);
 		return -1;
 	}
 	unsigned off = (unsigned)(gpa & (PAGE_SIZE - 1)) & ~3u;
@@ -134,10 +130,6 @@ int lapic_trap_write(struct vcpu *v, uint64_t gpa)
 		*lapic_mmio(off) = val;
 	if (st.xchg)
 		vcpu_set_gpr(v, st.reg, old);      /* a 32-bit register write clears bits 63:32 */
-	vmwrite(VMCS_GUEST_RIP, rip + st.len);
-	/* As after any completed instruction: no STI / MOV SS blocking any more. */
-	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS))
-		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS));
+	guest_skip_insn(st.len);
 	return 0;
 }

@@ -69,26 +69,7 @@ static void lock(void)
 static void unlock(void) { __atomic_store_n(&dev_lock, 0, __ATOMIC_RELEASE); }
 static uint8_t rx_frame[E1000_BUF_SIZE];
 
-/* ---- the real configuration space (mechanism #1) ---- */
-static uint32_t hw_cfg_read(void *ctx, uint16_t bdf, unsigned off, unsigned size)
-{
-	outl(CF8, 0x80000000u | ((uint32_t)bdf << 8) | (off & 0xfc));
-	uint16_t port = (uint16_t)(0xcfc + (off & 3));
-	return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
-}
-
-static void hw_cfg_write(void *ctx, uint16_t bdf, unsigned off, unsigned size, uint32_t val)
-{
-	outl(CF8, 0x80000000u | ((uint32_t)bdf << 8) | (off & 0xfc));
-	uint16_t port = (uint16_t)(0xcfc + (off & 3));
-	if (size == 1)
-		outb(port, (uint8_t)val);
-	else if (size == 2)
-		outw(port, (uint16_t)val);
-	else
-		outl(port, val);
-}
-
+/* ---- port I/O of 1, 2 or 4 bytes ---- */
 static uint32_t raw_in(uint16_t port, unsigned size)
 {
 	return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
@@ -102,6 +83,19 @@ static void raw_out(uint16_t port, unsigned size, uint32_t val)
 		outw(port, (uint16_t)val);
 	else
 		outl(port, val);
+}
+
+/* ---- the real configuration space (mechanism #1) ---- */
+static uint32_t hw_cfg_read(void *ctx, uint16_t bdf, unsigned off, unsigned size)
+{
+	outl(CF8, 0x80000000u | ((uint32_t)bdf << 8) | (off & 0xfc));
+	return raw_in((uint16_t)(0xcfc + (off & 3)), size);
+}
+
+static void hw_cfg_write(void *ctx, uint16_t bdf, unsigned off, unsigned size, uint32_t val)
+{
+	outl(CF8, 0x80000000u | ((uint32_t)bdf << 8) | (off & 0xfc));
+	raw_out((uint16_t)(0xcfc + (off & 3)), size, val);
 }
 
 /* ---- port I/O for the ATA driver ---- */
@@ -602,16 +596,12 @@ bool vdev_mmio_covers(uint64_t gpa)
 int vdev_mmio(struct vcpu *v, uint64_t gpa)
 {
 	uint8_t code[15];
-	uint64_t rip = vmread(VMCS_GUEST_RIP);
-	unsigned n = guest_read_linear(vmread(VMCS_GUEST_CS_BASE) + rip, code, sizeof(code));
-	uint64_t cs_ar = vmread(VMCS_GUEST_CS_AR);
-	bool long64 = (cs_ar >> 13) & 1, def32 = (cs_ar >> 14) & 1;
+	unsigned n;
+	bool long64;
 	struct mmio_access a;
-	const char *err = "no instruction bytes readable";
-	if (!long64 && !def32)
-		err = "16-bit code segment";
-	if (!n || (!long64 && !def32) || decode_mmio_access(code, n, long64, &a, &err)) {
-		pr_err("device BAR access at rip=0x%lx (gpa 0x%lx) not emulated: %s", rip, gpa, err);
+	const char *err;
+	if (guest_fetch_insn(code, &n, &long64, &err) || decode_mmio_access(code, n, long64, &a, &err)) {
+		pr_err("device BAR access at rip=0x%lx (gpa 0x%lx) not emulated: %s", vmread(VMCS_GUEST_RIP), gpa, err);
 		return -1;
 	}
 	/* Which virtual function's BAR, where the guest has it now (a moved BAR is no longer trapped here). */
@@ -646,11 +636,7 @@ int vdev_mmio(struct vcpu *v, uint64_t gpa)
 		vcpu_set_gpr(v, a.reg, val);
 	}
 	unlock();
-	uint64_t next = rip + a.len;
-	vmwrite(VMCS_GUEST_RIP, long64 ? next : (uint32_t)next);
-	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS))
-		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOVSS));
+	guest_skip_insn(a.len);
 	return 0;
 }
 
