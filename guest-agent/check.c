@@ -118,6 +118,23 @@ int cmd_check(int argc, char **argv)
 	    "in use %llu MiB, available %llu MiB, need %llu MiB", (unsigned long long)used >> 10,
 	    (unsigned long long)avail >> 10, (unsigned long long)(3 * used) >> 10);
 
+	/* Virtual devices: what go-virtual would hand odv-hv (devswitch.c), if prepared. */
+	if (access(ODV_DEVSTATE_PATH, F_OK) == 0) {
+		static struct devstate ds;
+		static struct devswitch sw;
+		struct dm_info dm;
+		char args[128];
+		if (devstate_load(&ds, why, sizeof(why)) || devswitch_open(&sw, "check", &ds, false, &dm, why, sizeof(why)) ||
+		    devswitch_live_pci(&sw, &ds, &dm, why, sizeof(why)) ||
+		    devswitch_hv_args(&sw, &dm, args, sizeof(args), why, sizeof(why)))
+			add("devices", false, "fix the devices (odv devices shows them) or run go-virtual --no-devices",
+			    "%s", why);
+		else
+			add("devices", true, NULL, "odv-hv would take over %s (%s: %s)", args, ds.dm_name, dm.table);
+	} else {
+		add("devices", true, NULL, "not prepared (odv prepare): the disk and NIC stay physical under odv-hv");
+	}
+
 	bool all = true;
 	for (int i = 0; i < nitems; i++)
 		all &= items[i].ok;
