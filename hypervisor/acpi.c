@@ -181,7 +181,7 @@ int acpi_find_cpus(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_l
 	if (!table(map, ctx, root, x ? XSDT : RSDT, SDT_HDR, &len, err))
 		return -1;
 	uint64_t madt = 0;
-	for (uint32_t off = SDT_HDR; off + esz <= len && !madt; off += esz) {
+	for (uint32_t off = SDT_HDR; off + esz <= len; off += esz) {
 		/* Re-map per entry: map may reuse its window for each call. */
 		const uint8_t *e = map(ctx, root + off, esz);
 		if (!e) {
@@ -191,8 +191,11 @@ int acpi_find_cpus(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_l
 		uint64_t a = x ? rd64(e) : rd32(e);
 		/* Null or unreadable entries are skipped: any of them may be a table we do not need. */
 		const uint8_t *h = a ? map(ctx, a, 4) : NULL;
-		if (h && sig_is(h, "APIC", 4))
+		if (h && sig_is(h, "APIC", 4) && !madt)
 			madt = a;
+		/* ECAM: odv-hv must know, it emulates configuration space on ports 0xCF8/0xCFC only. */
+		if (h && sig_is(h, "MCFG", 4))
+			out->has_mcfg = true;
 	}
 	if (!madt) {
 		*err = x ? "no MADT in the XSDT" : "no MADT in the RSDT";

@@ -19,6 +19,7 @@ struct acpi_cpus {
 	uint32_t apic_id[ACPI_MAX_CPUS];
 	unsigned disabled;       /* entries with neither Enabled nor Online Capable set */
 	unsigned dropped;        /* usable entries beyond ACPI_MAX_CPUS */
+	bool has_mcfg;           /* the root table lists an MCFG: PCI config space is memory-mapped (ECAM) too */
 };
 
 /*

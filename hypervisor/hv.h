@@ -20,6 +20,7 @@ struct hv {
 	uint64_t eptp;
 	struct vcpu *bsp;
 	bool trap_icr;                     /* SMP: the guest's IPIs pass through lapic_trap.c */
+	bool has_ecam;                     /* ACPI lists an MCFG: config space is memory-mapped too */
 };
 extern struct hv hv;
 

@@ -143,6 +143,7 @@ unsigned smp_discover(void)
 	pr_info("smp: MADT lists %u CPUs (%u disabled, %u beyond odv-hv's table)",
 		cpus.n, cpus.disabled, cpus.dropped);
 	madt_cpus = cpus.n ? cpus.n : 1;
+	hv.has_ecam = cpus.has_mcfg;
 	return madt_cpus;
 }
 

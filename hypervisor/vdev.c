@@ -459,6 +459,16 @@ int vdev_setup(const char *cmdline)
 	const char *disk = opt(cmdline ? cmdline : "", "disk="), *nicv = opt(cmdline ? cmdline : "", "nic=");
 	if (!disk && !nicv)
 		return 0;      /* no virtual devices asked for */
+	if (hv.has_ecam) {
+		/*
+		 * The guest could reach a hidden device's configuration space through
+		 * ECAM (memory-mapped, ACPI MCFG), which odv-hv does not emulate yet, and
+		 * re-enable it behind odv-hv's back: take nothing over.
+		 */
+		pr_err("virtual devices: this platform maps PCI configuration space into memory (ACPI MCFG), "
+		       "which odv-hv does not filter yet; odv-hv takes no device over");
+		return -1;
+	}
 	struct pci_hw hw = { hw_cfg_read, hw_cfg_write, NULL };
 	pci_cfg_init(&pcicfg, &hw);
 	window = pick_window();

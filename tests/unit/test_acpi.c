@@ -308,6 +308,33 @@ static void test_scan_bad_checksum_skipped(void **state)
 
 /* ---- choice of root table ---- */
 
+/* An MCFG in the root table followed is reported (odv-hv then takes no device over). */
+static void test_mcfg_reported(void **state)
+{
+	tables();
+	struct acpi_cpus c;
+	const char *err;
+	assert_int_equal(find(&c, &err), 0);
+	assert_false(c.has_mcfg);
+	const uint64_t MCFG_AT = RSDT_AT + 0x1800;
+	struct sdt m = sdt_start(MCFG_AT, "MCFG");
+	uint8_t body[8 + 16] = { 0 };
+	sdt_add(&m, body, sizeof(body));
+	sdt_finish(&m);
+	const uint64_t x[] = { FACP_AT, MADT_B, MCFG_AT };
+	root(XSDT_AT, "XSDT", x, 3);
+	assert_int_equal(find(&c, &err), 0);
+	assert_true(c.has_mcfg);
+	const uint32_t want[] = { 0, 2 };
+	expect_ids(&c, want, 2);
+	/* Listed before the MADT: still both found. */
+	const uint64_t y[] = { MCFG_AT, FACP_AT, MADT_B };
+	root(XSDT_AT, "XSDT", y, 3);
+	assert_int_equal(find(&c, &err), 0);
+	assert_true(c.has_mcfg);
+	expect_ids(&c, want, 2);
+}
+
 static void test_xsdt_preferred(void **state)
 {
 	tables();
@@ -754,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_scan_bios),
 		cmocka_unit_test(test_scan_bad_checksum_skipped),
 		cmocka_unit_test(test_xsdt_preferred),
+		cmocka_unit_test(test_mcfg_reported),
 		cmocka_unit_test(test_rsdt_rev0),
 		cmocka_unit_test(test_bad_rsdp),
 		cmocka_unit_test(test_root_table_errors),
