@@ -13,13 +13,30 @@
 #define PTE_PS BIT(7)
 #define PTE_ADDR 0x000ffffffffff000ull
 
+/*
+ * Is guest-physical [pa, pa + len) RAM the guest owns: inside one RAM entry of
+ * the memory map, below 4 GiB (odv-hv's direct map), not odv-hv's region?
+ * Only such memory is ever read or written on the guest's behalf: not MMIO
+ * (reading a device register can have effects), not odv-hv itself.
+ */
+bool guest_ram_range(uint64_t pa, uint64_t len)
+{
+	uint64_t end = pa + len;
+	if (end < pa || end > 4 * SZ_1G)
+		return false;
+	if (end > hv.load_base && pa < hv.load_base + hv.size)
+		return false;
+	for (unsigned i = 0; i < hv.boot.nr_mmap; i++) {
+		const struct mem_range *m = &hv.boot.mmap[i];
+		if (m->type == MEM_RAM && pa >= m->base && end <= m->base + m->len)
+			return true;
+	}
+	return false;
+}
+
 static const void *phys(uint64_t pa, unsigned len)
 {
-	if (pa + len > 4 * SZ_1G || pa + len < pa)
-		return NULL;
-	if (pa + len > hv.load_base && pa < hv.load_base + hv.size)
-		return NULL;
-	return phys_to_virt(pa);
+	return guest_ram_range(pa, len) ? phys_to_virt(pa) : NULL;
 }
 
 /* Linear -> physical through the guest's tables; -1 if not mapped. */

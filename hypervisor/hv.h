@@ -86,6 +86,7 @@ int lapic_trap_write(struct vcpu *v, uint64_t gpa);
 void lapic_icr_write(uint32_t lo, uint32_t dest, bool x2apic);
 
 /* guest_mem.c */
+bool guest_ram_range(uint64_t pa, uint64_t len);     /* the guest's RAM, safe to touch for it */
 unsigned guest_read_linear(uint64_t la, void *buf, unsigned len);
 int guest_fetch_insn(uint8_t code[15], unsigned *n, bool *long64, const char **err);
 void guest_skip_insn(unsigned len);                 /* RIP past it, STI/MOV-SS blocking over */

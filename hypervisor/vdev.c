@@ -113,17 +113,7 @@ static const char *be_error(void *c) { return ata.last_error; }
 /* ---- guest RAM as the devices may touch it: RAM in the guest's map, below 4 GiB (odv-hv's direct map) ---- */
 static void *ram_map(void *ctx, uint64_t gpa, uint64_t len)
 {
-	uint64_t end = gpa + len;
-	if (end < gpa || end > 4 * SZ_1G)
-		return NULL;
-	if (end > hv.load_base && gpa < hv.load_base + hv.size)
-		return NULL;
-	for (unsigned i = 0; i < hv.boot.nr_mmap; i++) {
-		const struct mem_range *m = &hv.boot.mmap[i];
-		if (m->type == MEM_RAM && gpa >= m->base && end <= m->base + m->len)
-			return phys_to_virt(gpa);
-	}
-	return NULL;
+	return guest_ram_range(gpa, len) ? phys_to_virt(gpa) : NULL;
 }
 static const struct guest_ram guest_ram = { ram_map, NULL };
 
