@@ -66,6 +66,20 @@ static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, 
 static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }
 static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+/* An IN or OUT of 1, 2 or 4 bytes, the width a VM exit or a config access names. */
+static inline uint32_t port_in(uint16_t port, unsigned size)
+{
+	return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+}
+static inline void port_out(uint16_t port, unsigned size, uint32_t v)
+{
+	if (size == 1)
+		outb(port, (uint8_t)v);
+	else if (size == 2)
+		outw(port, (uint16_t)v);
+	else
+		outl(port, v);
+}
 
 static inline uint64_t rdtsc(void)
 {

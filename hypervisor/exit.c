@@ -401,26 +401,18 @@ static enum exit_result exit_io(struct vcpu *v, uint64_t qual)
 	}
 	if (string || (size != 1 && size != 2 && size != 4))
 		return exit_unexpected(v, qual);
-	uint32_t dv = (uint32_t)v->regs.rax;
-	if (vdev_io(port, size, in, &dv)) {      /* a port of odv-hv's devices (vdev.c) */
-		if (in) {
-			uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
-			v->regs.rax = size == 4 ? dv : (v->regs.rax & ~mask) | (dv & mask);
-		}
-		skip_instruction();
-		return HANDLED;
+	/* A port of odv-hv's devices (vdev.c), or else the real port: other trapped ports are watched, not emulated. */
+	uint32_t val = (uint32_t)v->regs.rax;
+	if (!vdev_io(port, size, in, &val)) {
+		if (in)
+			val = port_in(port, size);
+		else
+			port_out(port, size, val);
 	}
-	/* Forward to the real port: trapped ports are watched, not emulated (yet). */
 	if (in) {
-		uint64_t val = size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+		/* IN writes AL/AX (the rest of RAX kept) or EAX (bits 63:32 cleared). */
 		uint64_t mask = size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
-		v->regs.rax = size == 4 ? val : (v->regs.rax & ~mask) | val;
-	} else if (size == 1) {
-		outb(port, (uint8_t)v->regs.rax);
-	} else if (size == 2) {
-		outw(port, (uint16_t)v->regs.rax);
-	} else {
-		outl(port, (uint32_t)v->regs.rax);
+		v->regs.rax = size == 4 ? val : (v->regs.rax & ~mask) | (val & mask);
 	}
 	skip_instruction();
 	return HANDLED;

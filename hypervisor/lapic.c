@@ -33,15 +33,22 @@ uint32_t lapic_id(void)
 	return *lapic_mmio(APIC_ID) >> 24;
 }
 
-/* Send an IPI: ICR low dword lo, physical destination dest (ignored with a shorthand). */
+/*
+ * Send an IPI: ICR low dword lo, physical destination dest (ignored with a
+ * shorthand). On xAPIC the ICR's high half is put back afterwards: odv-hv may
+ * send from a VM exit that came between the guest's two ICR writes (an MSI of
+ * a virtual device), and the guest's destination must still be there.
+ */
 void lapic_send(uint32_t lo, uint32_t dest)
 {
 	if (lapic_x2apic()) {
 		wrmsr(MSR_X2APIC_ICR, ((uint64_t)dest << 32) | lo);
 		return;
 	}
+	uint32_t hi = *lapic_mmio(APIC_ICR_HI);
 	*lapic_mmio(APIC_ICR_HI) = dest << 24;
 	*lapic_mmio(APIC_ICR_LO) = lo;
+	*lapic_mmio(APIC_ICR_HI) = hi;
 }
 
 /* Wait until the xAPIC has delivered the last IPI (x2APIC has no such bit): 0, or -1 after ~10 ms. */

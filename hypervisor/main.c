@@ -31,6 +31,12 @@ static void *ept_ptr(void *ctx, uint64_t phys)
 	return phys_to_virt(phys);
 }
 
+/* odv-hv's EPT structures: pages from its pool, large pages as the CPU allows. */
+static struct ept_env hv_ept_env(void)
+{
+	return (struct ept_env){ ept_alloc, ept_ptr, NULL, has_ept_1g(&hv.caps), has_ept_2m(&hv.caps) };
+}
+
 /* Identity EPT: RAM write-back, everything else uncached, odv-hv's region absent. */
 int ept_setup(bool trap_lapic)
 {
@@ -77,7 +83,7 @@ int ept_setup(bool trap_lapic)
 			er[k++] = (struct ept_range){ r[i].base, r[i].base + r[i].len,
 						      r[i].type == T_WB ? EPT_MT_WB :
 						      r[i].type == T_UC_RO ? (EPT_MT_UC | EPT_MT_READ_ONLY) : EPT_MT_UC };
-	struct ept_env env = { ept_alloc, ept_ptr, NULL, has_ept_1g(&hv.caps), has_ept_2m(&hv.caps) };
+	struct ept_env env = hv_ept_env();
 	uint64_t pml4;
 	struct ept_stats st;
 	if (ept_build_identity(&env, er, k, limit, &pml4, &st)) {
@@ -103,7 +109,7 @@ static volatile uint32_t ept_gen;
 
 int ept_trap_range(uint64_t base, uint64_t size)
 {
-	struct ept_env env = { ept_alloc, ept_ptr, NULL, has_ept_1g(&hv.caps), has_ept_2m(&hv.caps) };
+	struct ept_env env = hv_ept_env();
 	if (ept_unmap_range(&env, hv.eptp & EPT_ADDR_MASK, base, size))
 		return -1;
 	__atomic_add_fetch(&ept_gen, 1, __ATOMIC_SEQ_CST);

@@ -18,7 +18,7 @@
  * (drivers/virtio_net.c). Frames from the guest go out when it notifies the
  * transmit queue; frames from the wire are polled for on VM exits, and the
  * VMX-preemption timer makes sure there is an exit at least every
- * VDEV_POLL_US while the guest computes or halts.
+ * millisecond while the guest computes or halts.
  *
  * The BARs of taken-over devices are left out of EPT too: a guest that
  * still pokes them reads all ones, as from an absent device.
@@ -69,33 +69,33 @@ static void lock(void)
 static void unlock(void) { __atomic_store_n(&dev_lock, 0, __ATOMIC_RELEASE); }
 static uint8_t rx_frame[E1000_BUF_SIZE];
 
-/* ---- port I/O of 1, 2 or 4 bytes ---- */
-static uint32_t raw_in(uint16_t port, unsigned size)
-{
-	return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
-}
-
-static void raw_out(uint16_t port, unsigned size, uint32_t val)
-{
-	if (size == 1)
-		outb(port, (uint8_t)val);
-	else if (size == 2)
-		outw(port, (uint16_t)val);
-	else
-		outl(port, val);
-}
-
 /* ---- the real configuration space (mechanism #1) ---- */
 static uint32_t hw_cfg_read(void *ctx, uint16_t bdf, unsigned off, unsigned size)
 {
 	outl(CF8, 0x80000000u | ((uint32_t)bdf << 8) | (off & 0xfc));
-	return raw_in((uint16_t)(0xcfc + (off & 3)), size);
+	return port_in((uint16_t)(0xcfc + (off & 3)), size);
 }
 
 static void hw_cfg_write(void *ctx, uint16_t bdf, unsigned off, unsigned size, uint32_t val)
 {
 	outl(CF8, 0x80000000u | ((uint32_t)bdf << 8) | (off & 0xfc));
-	raw_out((uint16_t)(0xcfc + (off & 3)), size, val);
+	port_out((uint16_t)(0xcfc + (off & 3)), size, val);
+}
+
+/*
+ * The size mask of BAR b (what it reads back after all ones, type bits
+ * cleared), with decoding off meanwhile: all ones is no place for it.
+ */
+static uint32_t hw_bar_mask(uint16_t bdf, unsigned b, bool io)
+{
+	unsigned off = PCI_BAR0 + 4 * b;
+	uint32_t cmd = hw_cfg_read(NULL, bdf, PCI_COMMAND, 2), bar = hw_cfg_read(NULL, bdf, off, 4);
+	hw_cfg_write(NULL, bdf, PCI_COMMAND, 2, cmd & ~3u);
+	hw_cfg_write(NULL, bdf, off, 4, 0xffffffffu);
+	uint32_t mask = hw_cfg_read(NULL, bdf, off, 4) & (io ? ~3u : ~0xfu);
+	hw_cfg_write(NULL, bdf, off, 4, bar);
+	hw_cfg_write(NULL, bdf, PCI_COMMAND, 2, cmd);
+	return mask;
 }
 
 /* ---- port I/O for the ATA driver ---- */
@@ -132,12 +132,8 @@ static void send_msi(void *ctx, uint64_t addr, uint32_t data)
 			       addr, data);
 		return;
 	}
-	uint32_t lo = vector | ((addr & BIT(2)) ? BIT32(11) : 0);
-	/* Keep the guest's ICR high half: it may be between its two ICR writes. */
-	uint32_t hi = lapic_x2apic() ? 0 : *lapic_mmio(0x310);
-	lapic_send(lo, (uint32_t)(addr >> 12) & 0xff);
-	if (!lapic_x2apic())
-		*lapic_mmio(0x310) = hi;
+	/* Physical or logical destination (address bit 2), as the guest chose; lapic_send keeps its ICR. */
+	lapic_send(vector | ((addr & BIT(2)) ? BIT32(11) : 0), (uint32_t)(addr >> 12) & 0xff);
 }
 
 /* Below the IOAPIC/LAPIC area and clear of everything in the memory map (RAM, ROM, ACPI). */
@@ -173,14 +169,7 @@ static uint32_t pick_window(void)
 				uint32_t bar = hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * b, 4);
 				if ((bar & 1) || (bar & ~0xfu) == 0)
 					continue;
-				/* The BAR's size, with decoding off meanwhile (all ones is no place for it). */
-				uint32_t cmd = hw_cfg_read(NULL, bdf, PCI_COMMAND, 2);
-				hw_cfg_write(NULL, bdf, PCI_COMMAND, 2, cmd & ~3u);
-				hw_cfg_write(NULL, bdf, PCI_BAR0 + 4 * b, 4, 0xffffffffu);
-				uint32_t mask = hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * b, 4) & ~0xfu;
-				hw_cfg_write(NULL, bdf, PCI_BAR0 + 4 * b, 4, bar);
-				hw_cfg_write(NULL, bdf, PCI_COMMAND, 2, cmd);
-				uint32_t end = (bar & ~0xfu) + (~mask + 1);
+				uint32_t end = (bar & ~0xfu) + (~hw_bar_mask(bdf, b, false) + 1);
 				if (end > top && end <= 0xfec00000u)
 					top = end;
 				if (((bar >> 1) & 3) == 2)
@@ -258,18 +247,13 @@ static int parse_bdf(const char *v)
 static int64_t hide_bars(uint16_t bdf)
 {
 	uint64_t bar0 = 0;
-	uint32_t cmd = hw_cfg_read(NULL, bdf, PCI_COMMAND, 2);
 	for (unsigned b = 0; b < 6; b++) {
 		uint32_t bar = hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * b, 4);
 		bool io = bar & 1;
 		uint32_t addr = bar & (io ? ~3u : ~0xfu);
 		if (!addr)
 			continue;
-		hw_cfg_write(NULL, bdf, PCI_COMMAND, 2, cmd & ~3u);
-		hw_cfg_write(NULL, bdf, PCI_BAR0 + 4 * b, 4, 0xffffffffu);
-		uint32_t mask = hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * b, 4) & (io ? ~3u : ~0xfu);
-		hw_cfg_write(NULL, bdf, PCI_BAR0 + 4 * b, 4, bar);
-		hw_cfg_write(NULL, bdf, PCI_COMMAND, 2, cmd);
+		uint32_t mask = hw_bar_mask(bdf, b, io);
 		uint64_t size = io ? (uint64_t)(uint16_t)(~mask + 1) : (uint64_t)(uint32_t)(~mask + 1);
 		if (!io && ((bar >> 1) & 3) == 2 && hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * (b + 1), 4)) {
 			pr_err("%02x:%02x.%x: BAR%u lies above 4 GiB: not supported", bdf >> 8, (bdf >> 3) & 31, bdf & 7, b);
@@ -502,42 +486,6 @@ bool vdev_ept_hole(unsigned i, uint64_t *base, uint64_t *size)
 	return false;
 }
 
-static void follow_bars(void);
-
-/* Is any byte of the access a port of odv-hv's devices (a word at 0x3f5 reaches 0x3f6)? */
-bool vdev_port_owned(uint16_t port, unsigned size)
-{
-	if (!active)
-		return false;
-	bool cfg = port + size > CF8 && port < CF8 + 8;
-	bool ide = ata.sectors && ((port + size > IDE0_CMD && port < IDE0_CMD + 8) ||
-				   (port + size > IDE0_CTL && port <= IDE0_CTL));
-	return cfg || ide || hidden_port(port, size);
-}
-
-/* Port I/O the devices own: true if handled (*val holds an IN's result). */
-bool vdev_io(uint16_t port, unsigned size, bool in, uint32_t *val)
-{
-	if (!vdev_port_owned(port, size))
-		return false;
-	bool cfg = port + size > CF8 && port < CF8 + 8;
-	if (cfg && port >= CF8 && port + size <= CF8 + 8) {
-		lock();
-		if (in)
-			*val = pci_cfg_port_in(&pcicfg, port, size, raw_in);
-		else
-			pci_cfg_port_out(&pcicfg, port, size, *val, raw_out);
-		if (!in)
-			follow_bars();
-		unlock();
-		return true;
-	}
-	/* A device odv-hv took over (or an access straddling into one): nothing answers there. */
-	if (in)
-		*val = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
-	return true;
-}
-
 /*
  * After a configuration write: a virtual function whose BAR the guest moved
  * (Linux reassigns the BARs of functions found by a rescan) is trapped at its
@@ -562,6 +510,39 @@ static void follow_bars(void)
 			s->dev->name, (bdf >> 3) & 31, bdf & 7, s->bar, bar);
 		s->bar = bar;
 	}
+}
+
+/* Is any byte of the access a port of odv-hv's devices (a word at 0x3f5 reaches 0x3f6)? */
+bool vdev_port_owned(uint16_t port, unsigned size)
+{
+	if (!active)
+		return false;
+	bool cfg = port + size > CF8 && port < CF8 + 8;
+	bool ide = ata.sectors && ((port + size > IDE0_CMD && port < IDE0_CMD + 8) ||
+				   (port + size > IDE0_CTL && port <= IDE0_CTL));
+	return cfg || ide || hidden_port(port, size);
+}
+
+/* Port I/O the devices own: true if handled (*val holds an IN's result). */
+bool vdev_io(uint16_t port, unsigned size, bool in, uint32_t *val)
+{
+	if (!vdev_port_owned(port, size))
+		return false;
+	if (port >= CF8 && port + size <= CF8 + 8) {
+		lock();
+		if (in) {
+			*val = pci_cfg_port_in(&pcicfg, port, size, port_in);
+		} else {
+			pci_cfg_port_out(&pcicfg, port, size, *val, port_out);
+			follow_bars();
+		}
+		unlock();
+		return true;
+	}
+	/* A device odv-hv took over (or an access straddling into one): nothing answers there. */
+	if (in)
+		*val = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+	return true;
 }
 
 static void check_broken(struct vslot *s)
