@@ -124,8 +124,7 @@ int cmd_check(int argc, char **argv)
 		static struct devswitch sw;
 		struct dm_info dm;
 		char args[128];
-		if (devstate_load(&ds, why, sizeof(why)) || devswitch_open(&sw, "check", &ds, false, &dm, why, sizeof(why)) ||
-		    devswitch_live_pci(&sw, &ds, &dm, why, sizeof(why)) ||
+		if (devswitch_begin(&sw, "check", &ds, &dm, why, sizeof(why)) ||
 		    devswitch_hv_args(&sw, &dm, args, sizeof(args), why, sizeof(why)))
 			add("devices", false, "fix the devices (odv devices shows them) or run go-virtual --no-devices",
 			    "%s", why);

@@ -427,6 +427,34 @@ int devswitch_attach(struct devswitch *w, struct devstate *s, char *why, size_t 
 	return 0;
 }
 
+/*
+ * Where go-virtual, go-native and odv check start: the recorded state, the dm
+ * device open and checked (not suspended), and the PCI functions under it now.
+ */
+int devswitch_begin(struct devswitch *w, const char *who, struct devstate *s, struct dm_info *dm,
+		    char *why, size_t wl)
+{
+	if (devstate_load(s, why, wl) || devswitch_open(w, who, s, false, dm, why, wl) ||
+	    devswitch_live_pci(w, s, dm, why, wl))
+		return -1;
+	return 0;
+}
+
+/*
+ * The attach half of a conversion, then the record of where the devices are
+ * now. A record that cannot be written only warns: the devices are switched.
+ * 0, or -1 with why (the attach failed).
+ */
+int devswitch_attach_record(struct devswitch *w, struct devstate *s, char *why, size_t wl)
+{
+	if (devswitch_attach(w, s, why, wl))
+		return -1;
+	char rwhy[512];
+	if (devswitch_record(w, s, false, rwhy, sizeof(rwhy)))
+		fprintf(stderr, "odv %s: %s (the devices are switched; the record is stale)\n", w->who, rwhy);
+	return 0;
+}
+
 int devswitch_record(const struct devswitch *w, struct devstate *s, bool replug, char *why, size_t wl)
 {
 	snprintf(s->disk, sizeof(s->disk), "%s", w->disk);

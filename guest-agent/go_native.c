@@ -133,8 +133,7 @@ int cmd_go_native(int argc, char **argv)
 	struct dm_info dm;
 	bool devices = false;
 	if (!no_devices && access(ODV_DEVSTATE_PATH, F_OK) == 0) {
-		if (devstate_load(&ds, why, sizeof(why)) || devswitch_open(&sw, "go-native", &ds, false, &dm, why, sizeof(why)) ||
-		    devswitch_live_pci(&sw, &ds, &dm, why, sizeof(why))) {
+		if (devswitch_begin(&sw, "go-native", &ds, &dm, why, sizeof(why))) {
 			fprintf(stderr, "odv go-native: virtual devices: %s\n"
 					"odv go-native: nothing changed (--no-devices leaves the devices alone)\n", why);
 			for (int i = 0; i < nt; i++)
@@ -165,11 +164,9 @@ int cmd_go_native(int argc, char **argv)
 	int drc = 0;
 	if (devices) {
 		progress("go-native: %s; attaching the devices", done == nt ? "native" : "still (partly) virtual");
-		drc = devswitch_attach(&sw, &ds, why, sizeof(why));
+		drc = devswitch_attach_record(&sw, &ds, why, sizeof(why));
 		if (drc)
 			fprintf(stderr, "odv go-native: %s\n", why);
-		else if (devswitch_record(&sw, &ds, false, why, sizeof(why)))
-			fprintf(stderr, "odv go-native: %s (the devices are switched; the record is stale)\n", why);
 	}
 	if (done < nt) {
 		if (done)

@@ -86,12 +86,10 @@ static int read_result(uint64_t phys, struct odv_handoff *out)
 static int reattach(struct devswitch *sw, struct devstate *ds)
 {
 	char why[512];
-	if (devswitch_attach(sw, ds, why, sizeof(why))) {
+	if (devswitch_attach_record(sw, ds, why, sizeof(why))) {
 		fprintf(stderr, "odv go-virtual: %s\n", why);
 		return -1;
 	}
-	if (devswitch_record(sw, ds, false, why, sizeof(why)))
-		fprintf(stderr, "odv go-virtual: %s (the devices are switched; the record is stale)\n", why);
 	return 0;
 }
 
@@ -180,8 +178,7 @@ int cmd_go_virtual(int argc, char **argv)
 	struct dm_info dm;
 	bool devices = false;
 	if (!no_devices && access(ODV_DEVSTATE_PATH, F_OK) == 0) {
-		if (devstate_load(&ds, why, sizeof(why)) || devswitch_open(&sw, "go-virtual", &ds, false, &dm, why, sizeof(why)) ||
-		    devswitch_live_pci(&sw, &ds, &dm, why, sizeof(why)) ||
+		if (devswitch_begin(&sw, "go-virtual", &ds, &dm, why, sizeof(why)) ||
 		    (!hv_args && devswitch_hv_args(&sw, &dm, h->hv_args, sizeof(h->hv_args), why, sizeof(why)))) {
 			fprintf(stderr, "odv go-virtual: virtual devices: %s\n"
 					"odv go-virtual: nothing changed (--no-devices leaves the devices alone)\n", why);

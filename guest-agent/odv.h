@@ -176,6 +176,11 @@ int devswitch_detach(struct devswitch *w, struct devstate *s, char *why, size_t 
 int devswitch_attach(struct devswitch *w, struct devstate *s, char *why, size_t wl);
 /* Write where things are now to the state file (after a successful attach). */
 int devswitch_record(const struct devswitch *w, struct devstate *s, bool replug, char *why, size_t wl);
+/* load + open (not suspended) + live_pci: where go-virtual, go-native and check start */
+int devswitch_begin(struct devswitch *w, const char *who, struct devstate *s, struct dm_info *dm,
+		    char *why, size_t wl);
+/* attach, then record (a failed record only warns); 0 or -1 with why */
+int devswitch_attach_record(struct devswitch *w, struct devstate *s, char *why, size_t wl);
 /* The devices now: text lines, or a JSON member ,"devices":{...} */
 void devswitch_report(const struct devswitch *w, const struct devstate *s, bool ok, bool json);
 
