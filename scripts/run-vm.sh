@@ -5,6 +5,13 @@
 #            --timeout SECONDS --until REGEX --expect FILE
 #            [--cpus N] [--mem MB] [--log-dir DIR]
 #            [--bochsrc-extra FILE] [--qemu-arg ARG]... [--host-cmd CMD] [--disk IMG]
+#            [--stall SECONDS]
+#
+# --stall SECONDS: fail as soon as the serial port has been silent that long
+# (default 300; 0 = off). A guest that hangs fails in minutes instead of using
+# its whole --timeout. Under Bochs the run first breaks into Bochs' debugger and
+# writes every CPU's registers and a few stack words to stall-dump.log, so the
+# failure says where each CPU was (see scripts/bochs-where.sh to name the places).
 #
 # --disk IMG: a copy of the raw disk image IMG (made fresh for every run, so runs
 # never see each other's writes) is the IDE disk next to the CD-ROM (Bochs:
@@ -34,18 +41,18 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 usage() { sed -n 's/^# \{0,1\}//;4,7p' "$0" >&2; exit 2; }
 die() { echo "run-vm.sh: $*" >&2; exit 2; }
 
-name="" iso="" engine="" timeout="" until_re="" expect="" cpus=1 mem=512 logdir=""
+name="" iso="" engine="" timeout="" until_re="" expect="" cpus=1 mem=512 logdir="" stall=300
 bochs_extra="" qemu_args=() host_cmd="" host_pid="" disk=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        --name|--iso|--engine|--timeout|--until|--expect|--cpus|--mem|--log-dir|--bochsrc-extra|--qemu-arg|--host-cmd|--disk)
+        --name|--iso|--engine|--timeout|--until|--expect|--cpus|--mem|--log-dir|--bochsrc-extra|--qemu-arg|--host-cmd|--disk|--stall)
             [ $# -ge 2 ] || die "$1 needs a value"
             case "$1" in
                 --name) name=$2 ;; --iso) iso=$2 ;; --engine) engine=$2 ;;
                 --timeout) timeout=$2 ;; --until) until_re=$2 ;; --expect) expect=$2 ;;
                 --cpus) cpus=$2 ;; --mem) mem=$2 ;; --log-dir) logdir=$2 ;;
                 --bochsrc-extra) bochs_extra=$2 ;; --qemu-arg) qemu_args+=("$2") ;;
-                --host-cmd) host_cmd=$2 ;; --disk) disk=$2 ;;
+                --host-cmd) host_cmd=$2 ;; --disk) disk=$2 ;; --stall) stall=$2 ;;
             esac
             shift 2 ;;
         -h|--help) usage ;;
@@ -57,6 +64,7 @@ done
 case "$name" in */*|.*|*[[:space:]]*) die "bad --name '$name' (no /, spaces, leading dot)" ;; esac
 [[ $timeout =~ ^[0-9]+$ ]] && [ "$timeout" -gt 0 ] || die "--timeout must be a positive integer"
 [[ $cpus =~ ^[0-9]+$ ]] && [ "$cpus" -ge 1 ] || die "--cpus must be a positive integer"
+[[ $stall =~ ^[0-9]+$ ]] || die "--stall must be a whole number of seconds (0 = off)"
 [[ $mem =~ ^[0-9]+$ ]] && [ "$mem" -ge 16 ] || die "--mem must be an integer >= 16 (MB)"
 case "$engine" in bochs|qemu|vmx) ;; *) die "--engine must be bochs, qemu or vmx" ;; esac
 if [ -z "$iso" ]; then
@@ -179,7 +187,13 @@ if [ "$run_engine" = bochs ]; then
     } > "$rc"
     echo c > "$logdir/bochs-debugger.rc"
     # The term display wants a terminal: script(1) gives it a pty and copies the
-    # screen (and port 0xE9 output) to bochs-console.log.
+    # screen (and port 0xE9 output) to bochs-console.log. script's input comes
+    # from a FIFO that this script keeps open (no EOF reaches Bochs), so that a
+    # stall can type debugger commands into Bochs (stall_dump).
+    dbg_fifo="$logdir/bochs-stdin"
+    rm -f "$dbg_fifo" "$logdir/stall-dump.log"
+    mkfifo "$dbg_fifo" || die "cannot create $dbg_fifo"
+    exec {dbg_fd}<>"$dbg_fifo"
     inner="exec bochs-bin -q -f $(printf %q "$rc") -rc $(printf %q "$logdir/bochs-debugger.rc")"
     emu_out=/dev/null   # script(1) copies the console to the file already
     emu_cmd=(env TERM=xterm script -qfec "$inner" "$logdir/bochs-console.log")
@@ -271,6 +285,32 @@ trap 'on_signal INT' INT
 trap 'on_signal TERM' TERM
 trap 'on_signal HUP' HUP
 
+# The guest went silent: break into Bochs' debugger (SIGINT to bochs-bin) and
+# have it print each CPU's registers and the top of its stack; keep that part of
+# the console in stall-dump.log with one summary line per CPU ("cpuN rip=...").
+stall_dump() {
+    local bx p i con="$logdir/bochs-console.log" from
+    for p in $(descendants "$emu_pid"); do
+        [ "$(ps -o comm= -p "$p" 2>/dev/null)" = bochs-bin ] && bx=$p
+    done
+    [ -n "${bx:-}" ] || return 0
+    from=$(stat -c %s "$con" 2>/dev/null || echo 0)
+    kill -INT "$bx" 2>/dev/null || return 0
+    sleep 2
+    {
+        for i in $(seq 0 $((cpus - 1))); do
+            printf 'set $cpu = %d\nr\nsreg\ncreg\ninfo idt 0 1\nprint-stack 48\n' "$i"
+        done
+    } >&"$dbg_fd"
+    for i in $(seq 1 50); do sleep 0.2; done
+    tail -c +$((from + 1)) "$con" | tr -d '\r' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' > "$logdir/stall-dump.raw"
+    awk '
+        /^CPU[0-9]+:|^Next at t=/ { }
+        /^rip: / || /rip: 0x/ { rip = $0; sub(/.*rip: /, "", rip); sub(/ .*/, "", rip); gsub(/_/, "", rip); print "cpu" n++ " rip=" rip }
+    ' "$logdir/stall-dump.raw" > "$logdir/stall-dump.log"
+    cat "$logdir/stall-dump.raw" >> "$logdir/stall-dump.log"
+}
+
 # complete lines of the serial log, \r removed
 clean_serial() {
     if [ -s "$serial" ] && [ "$(tail -c1 "$serial" | od -An -c | tr -d ' ')" != '\n' ]; then
@@ -287,7 +327,9 @@ if [ -n "$host_cmd" ]; then
 fi
 t0=$EPOCHREALTIME
 # setsid: own session and process group; timeout: a backstop in case this script dies.
-setsid timeout -s KILL $((timeout + 10)) "${emu_cmd[@]}" </dev/null >>"$emu_out" 2>&1 &
+emu_in=/dev/null
+[ "$run_engine" != bochs ] || emu_in=$dbg_fifo
+setsid timeout -s KILL $((timeout + 10)) "${emu_cmd[@]}" <"$emu_in" >>"$emu_out" 2>&1 &
 emu_pid=$!
 exec {slot_fd}>&-   # the emulator's copy of the fd keeps the slot until it exits
 
@@ -298,7 +340,13 @@ elapsed() { # seconds since t0, one decimal
 outcome="" first_out="" emu_status=""
 usec() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }
 deadline=$(( $(usec) + timeout * 1000000 ))
+serial_size=0 serial_moved=$(usec)
 while :; do
+    sz=$(stat -c %s "$serial" 2>/dev/null || echo 0)
+    if [ "$sz" != "$serial_size" ]; then serial_size=$sz; serial_moved=$(usec); fi
+    if [ "$stall" -gt 0 ] && [ $(( $(usec) - serial_moved )) -ge $(( stall * 1000000 )) ]; then
+        outcome=stall; break
+    fi
     if [ -z "$first_out" ] && [ -s "$serial" ]; then first_out=$(elapsed); fi
     # (grep reads a process substitution: with pipefail, grep -q ending the pipe
     # early would make a match look like a failure)
@@ -314,10 +362,12 @@ while :; do
     sleep 0.1
 done
 t_until=$(elapsed)
+[ "$outcome" != stall ] || [ "$run_engine" != bochs ] || stall_dump
 kill_emulator 2>/dev/null
 wall=$(elapsed)
 case "$outcome" in
-    until) what="until matched" ;; timeout) what="timed out" ;; *) what="emulator exited" ;;
+    until) what="until matched" ;; timeout) what="timed out" ;; stall) what="stalled" ;;
+    *) what="emulator exited" ;;
 esac
 echo "time: first serial output ${first_out:-never} s, $what at $t_until s, wall $wall s"
 
@@ -353,6 +403,8 @@ done
 if [ -z "$reason" ]; then
     case "$outcome" in
         timeout) reason="timeout after $timeout s, no line matched '$until_re'" ;;
+        stall)   reason="stalled: no serial output for $stall s"
+                 [ ! -s "$logdir/stall-dump.log" ] || reason+="; $(grep -c '^cpu' "$logdir/stall-dump.log") CPU states in $logdir/stall-dump.log: $(grep '^cpu' "$logdir/stall-dump.log" | tr '\n' ' ')" ;;
         exited)  reason="emulator exited (status $emu_status) before a line matched '$until_re'" ;;
     esac
     # Say why the emulator stopped, if its log tells (Bochs panic, QEMU error).
