@@ -357,7 +357,7 @@ int devswitch_attach(struct devswitch *w, struct devstate *s, char *why, size_t 
 		rc = -ENOENT;
 		if (w->finish)
 			rc = disk_has_uuid(w->old_disk, s->fs_uuid, w->disk, sizeof(w->disk));
-		for (int i = 0; rc && i < 1500; i++) {
+		for (int i = 0; rc && i < 1500 && !step_expired(); i++) {
 			rc = find_disk_by_uuid(s->fs_uuid, w->old_disk, w->disk, sizeof(w->disk), &w->disk_dev);
 			if (rc != -ENOENT)
 				break;
@@ -398,7 +398,7 @@ int devswitch_attach(struct devswitch *w, struct devstate *s, char *why, size_t 
 	}
 
 	/* The NIC: wait up to 30 s for its driver to register it. */
-	for (int i = 0; i < 1500; i++) {
+	for (int i = 0; i < 1500 && !step_expired(); i++) {
 		rc = find_nic_by_mac(s->nic_mac, w->new_nic, sizeof(w->new_nic));
 		if (rc != -ENOENT)
 			break;

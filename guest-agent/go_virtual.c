@@ -96,7 +96,8 @@ static int reattach(struct devswitch *sw, struct devstate *ds)
 static void usage(void)
 {
 	printf("usage: odv go-virtual [--hv PATH] [--hv-args STR] [--no-devices] [--json]\n"
-	       "                      [--test-corrupt-image] [--test-force-native]\n"
+	       "                      [--step-timeout SECONDS]\n"
+	       "                      [--test-corrupt-image] [--test-force-native] [--test-stall POINT]\n"
 	       "Snapshot the running system into RAM, kexec odv-hv and resume the same system\n"
 	       "under it. On any failure before the kexec nothing changes. If VMX cannot be used,\n"
 	       "odv-hv resumes the system natively and this command exits with 3.\n"
@@ -107,211 +108,287 @@ static void usage(void)
 	       "  --hv-args STR           odv-hv's arguments instead of the ones worked out from\n"
 	       "                          the devices (e.g. \"disk=ata0-slave nic=00:03.0\")\n"
 	       "  --no-devices            leave the devices alone (odv-hv passes them through)\n"
+	       "  --step-timeout SECONDS  deadline of each step while the system is frozen\n"
+	       "                          (default %d); a step that misses it is undone and the\n"
+	       "                          system and its devices come back natively\n"
 	       "  --test-corrupt-image    (tests) flip bytes in the read image: must be refused\n"
-	       "  --test-force-native     (tests) ask odv-hv to take the native fail-safe path\n",
-	       ODV_DEFAULT_HV_PATH);
+	       "  --test-force-native     (tests) ask odv-hv to take the native fail-safe path\n"
+	       "  --test-stall POINT      (tests) hang at POINT (after-detach, after-snapshot)\n"
+	       "                          until the step watchdog undoes the conversion\n",
+	       ODV_DEFAULT_HV_PATH, ODV_STEP_TIMEOUT_S);
 }
 
-int cmd_go_virtual(int argc, char **argv)
+struct gv_opts {
+	const char *hv_path, *hv_args, *test_stall;
+	bool corrupt, force_native, no_devices;
+	unsigned step_timeout;
+};
+
+static int parse_args(int argc, char **argv, struct gv_opts *o)
 {
-	const char *hv_path = ODV_DEFAULT_HV_PATH, *hv_args = NULL;
-	bool corrupt = false, force_native = false, no_devices = false;
+	*o = (struct gv_opts){ .hv_path = ODV_DEFAULT_HV_PATH, .step_timeout = ODV_STEP_TIMEOUT_S };
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--hv") && i + 1 < argc) hv_path = argv[++i];
-		else if (!strcmp(argv[i], "--hv-args") && i + 1 < argc) hv_args = argv[++i];
-		else if (!strcmp(argv[i], "--no-devices")) no_devices = true;
+		char *end;
+		if (!strcmp(argv[i], "--hv") && i + 1 < argc) o->hv_path = argv[++i];
+		else if (!strcmp(argv[i], "--hv-args") && i + 1 < argc) o->hv_args = argv[++i];
+		else if (!strcmp(argv[i], "--no-devices")) o->no_devices = true;
 		else if (!strcmp(argv[i], "--json")) opt_json = true;
-		else if (!strcmp(argv[i], "--test-corrupt-image")) corrupt = true;
-		else if (!strcmp(argv[i], "--test-force-native")) force_native = true;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(); return EXIT_OK; }
-		else {
+		else if (!strcmp(argv[i], "--test-corrupt-image")) o->corrupt = true;
+		else if (!strcmp(argv[i], "--test-force-native")) o->force_native = true;
+		else if (!strcmp(argv[i], "--test-stall") && i + 1 < argc) {
+			o->test_stall = argv[++i];
+			if (strcmp(o->test_stall, "after-detach") && strcmp(o->test_stall, "after-snapshot")) {
+				fprintf(stderr, "odv go-virtual: --test-stall: POINT is after-detach or after-snapshot\n");
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(argv[i], "--step-timeout") && i + 1 < argc) {
+			unsigned long v = strtoul(argv[++i], &end, 10);
+			if (*end || end == argv[i] || v < 1 || v > 86400) {
+				fprintf(stderr, "odv go-virtual: --step-timeout: a whole number of seconds, 1 to 86400\n");
+				return EXIT_USAGE;
+			}
+			o->step_timeout = (unsigned)v;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage();
+			return -1;
+		} else {
 			fprintf(stderr, "odv go-virtual: unknown option '%s' (try --help)\n", argv[i]);
 			return EXIT_USAGE;
 		}
 	}
-	char why[512], cmdline[4096];
+	return 0;
+}
+
+/* Everything go-virtual works out before it freezes anything. */
+struct gv {
+	struct gv_opts o;
+	struct reservation res;
+	struct hv_image hv;
+	struct odv_handoff *h;
+	uint64_t handoff_phys, handoff_len;
+	int nm;                      /* firmware memory map entries in h->mem */
+	struct devswitch sw;
+	struct devstate ds;
+	bool devices;
+	int fd;                      /* /dev/snapshot */
+	double t0, t_frozen;
+	char why[512];
+};
+
+/* The preconditions that need no freeze; EXIT_OK, or an exit code with the reason printed. */
+static int gv_prepare(struct gv *g)
+{
+	char cmdline[4096];
 	if (geteuid() != 0) {
 		fprintf(stderr, "odv go-virtual: must run as root (it freezes the system and loads a kernel)\n");
 		return EXIT_PRECONDITION;
 	}
-	struct reservation res;
-	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0 || !find_reservation(cmdline, &res)) {
+	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0 || !find_reservation(cmdline, &g->res)) {
 		fprintf(stderr, "odv go-virtual: no reserved region: boot with memmap=<size>$<addr> "
 				"(e.g. memmap=64M$0x30000000); run 'odv check'\n");
 		return EXIT_PRECONDITION;
 	}
-	struct hv_image hv;
-	if (hv_image_load(hv_path, &hv, why, sizeof(why))) {
-		fprintf(stderr, "odv go-virtual: %s\n", why);
+	if (hv_image_load(g->o.hv_path, &g->hv, g->why, sizeof(g->why))) {
+		fprintf(stderr, "odv go-virtual: %s\n", g->why);
 		return EXIT_PRECONDITION;
 	}
-	uint64_t handoff_phys = res.base + hv.hdr.mem_size;
-	uint64_t handoff_len = ODV_HANDOFF_BYTES;
-	if (hv_image_region_need(&hv) > res.size) {
+	g->handoff_phys = g->res.base + g->hv.hdr.mem_size;
+	g->handoff_len = ODV_HANDOFF_BYTES;
+	if (hv_image_region_need(&g->hv) > g->res.size) {
 		fprintf(stderr, "odv go-virtual: reserved region is %llu KiB, odv-hv needs %llu KiB; "
 				"boot with a larger memmap=<size>$<addr>\n",
-			(unsigned long long)res.size >> 10,
-			(unsigned long long)hv_image_region_need(&hv) >> 10);
+			(unsigned long long)g->res.size >> 10,
+			(unsigned long long)hv_image_region_need(&g->hv) >> 10);
 		return EXIT_PRECONDITION;
 	}
-	struct odv_handoff *h = calloc(1, handoff_len);
-	h->region_base = res.base;
-	h->region_size = res.size;
-	h->hv_size = hv.hdr.mem_size;
-	int nm = read_firmware_memmap(h->mem, ODV_HANDOFF_MAX_MEM);
-	if (nm <= 0) {
+	if (g->o.hv_args && strlen(g->o.hv_args) >= sizeof(g->h->hv_args)) {
+		fprintf(stderr, "odv go-virtual: --hv-args: at most %zu characters\n", sizeof(g->h->hv_args) - 1);
+		return EXIT_USAGE;
+	}
+	struct odv_handoff *h = g->h = calloc(1, g->handoff_len);
+	if (!h) {
+		fprintf(stderr, "odv go-virtual: out of memory\n");
+		return EXIT_FAIL;
+	}
+	h->region_base = g->res.base;
+	h->region_size = g->res.size;
+	h->hv_size = g->hv.hdr.mem_size;
+	g->nm = read_firmware_memmap(h->mem, ODV_HANDOFF_MAX_MEM);
+	if (g->nm <= 0) {
 		fprintf(stderr, "odv go-virtual: cannot read /sys/firmware/memmap\n");
 		return EXIT_PRECONDITION;
 	}
-	h->nr_mem = (uint32_t)nm;
+	h->nr_mem = (uint32_t)g->nm;
 	h->serial_port = 0x3f8;
 	h->log_level = 2;
-	h->test_flags = force_native ? ODV_TEST_FORCE_NATIVE : 0;
-	if (hv_args && strlen(hv_args) >= sizeof(h->hv_args)) {
-		fprintf(stderr, "odv go-virtual: --hv-args: at most %zu characters\n", sizeof(h->hv_args) - 1);
-		return EXIT_USAGE;
-	}
+	h->test_flags = g->o.force_native ? ODV_TEST_FORCE_NATIVE : 0;
 
 	/* The virtual devices: what odv-hv takes over, worked out before anything is frozen. */
-	static struct devstate ds;
-	static struct devswitch sw;
 	struct dm_info dm;
-	bool devices = false;
-	if (!no_devices && access(ODV_DEVSTATE_PATH, F_OK) == 0) {
-		if (devswitch_begin(&sw, "go-virtual", &ds, &dm, why, sizeof(why)) ||
-		    (!hv_args && devswitch_hv_args(&sw, &dm, h->hv_args, sizeof(h->hv_args), why, sizeof(why)))) {
+	if (!g->o.no_devices && access(ODV_DEVSTATE_PATH, F_OK) == 0) {
+		if (devswitch_begin(&g->sw, "go-virtual", &g->ds, &dm, g->why, sizeof(g->why)) ||
+		    (!g->o.hv_args && devswitch_hv_args(&g->sw, &dm, h->hv_args, sizeof(h->hv_args), g->why,
+							sizeof(g->why)))) {
 			fprintf(stderr, "odv go-virtual: virtual devices: %s\n"
-					"odv go-virtual: nothing changed (--no-devices leaves the devices alone)\n", why);
+					"odv go-virtual: nothing changed (--no-devices leaves the devices alone)\n", g->why);
 			return EXIT_PRECONDITION;
 		}
-		devices = true;
+		g->devices = true;
 	}
-	if (hv_args)
-		snprintf(h->hv_args, sizeof(h->hv_args), "%s", hv_args);
+	if (g->o.hv_args)
+		snprintf(h->hv_args, sizeof(h->hv_args), "%s", g->o.hv_args);
 	if (h->hv_args[0])
-		progress("go-virtual: odv-hv will take over: %s%s", h->hv_args, hv_args ? " (--hv-args)" : "");
-	else if (devices || no_devices)
-		progress("go-virtual: odv-hv takes no device over%s", no_devices ? " (--no-devices)" : "");
+		progress("go-virtual: odv-hv will take over: %s%s", h->hv_args, g->o.hv_args ? " (--hv-args)" : "");
+	else if (g->devices || g->o.no_devices)
+		progress("go-virtual: odv-hv takes no device over%s", g->o.no_devices ? " (--no-devices)" : "");
+	return EXIT_OK;
+}
 
-	tsc_hz();    /* calibrate now, while nothing is frozen */
-	if (mlockall(MCL_CURRENT | MCL_FUTURE))
-		progress("warning: mlockall failed (%s); continuing", strerror(errno));
-	int fd = open("/dev/snapshot", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "odv go-virtual: cannot open /dev/snapshot: %s%s\n", strerror(errno),
-			errno == EPERM ? " (kernel lockdown / Secure Boot forbids hibernation)" : "");
-		return EXIT_PRECONDITION;
+/* Print the outcome once the system is back (CREATE_IMAGE returned 0: odv-hv restored the image). */
+static int gv_report_resumed(struct gv *g)
+{
+	double down = now_s() - g->t_frozen;
+	struct odv_handoff r;
+	bool have = read_result(g->handoff_phys, &r) == 0 && r.magic == ODV_HANDOFF_MAGIC;
+	bool native = have && r.result_mode == ODV_RESULT_NATIVE;
+	/* The devices: odv-hv's virtio functions now, or the physical ones after a native resume. */
+	int drc = 0;
+	if (g->devices) {
+		progress("go-virtual: back %s; attaching the devices", !have ? "(odv-hv's result unknown)" :
+			 native ? "natively" : "under odv-hv");
+		step_begin("attach devices", g->o.step_timeout);
+		drc = reattach(&g->sw, &g->ds);
+		step_end();
 	}
-	double t0 = now_s();
-	progress("freezing processes");
-	if (ioctl(fd, SNAPSHOT_FREEZE, 0)) {
-		fprintf(stderr, "odv go-virtual: freeze failed: %s\n", strerror(errno));
-		close(fd);
+	if (opt_json) {
+		if (!have)
+			printf("{\"result\":\"unknown\",\"downtime_s\":%.3f", down);
+		else if (native)
+			printf("{\"result\":\"native\",\"reason\":\"%s\",\"downtime_s\":%.3f", r.result_reason, down);
+		else
+			printf("{\"result\":\"virtual\",\"downtime_s\":%.3f", down);
+		if (g->devices)
+			devswitch_report(&g->sw, &g->ds, drc == 0, true);
+		printf("}\n");
+	} else {
+		if (!have)
+			printf("resumed, but odv-hv's result could not be read (/dev/mem); downtime %.3f s\n", down);
+		else if (native)
+			printf("resumed natively: %s (downtime %.3f s)\n", r.result_reason, down);
+		else
+			printf("virtual: resumed under odv-hv, downtime %.3f s\n", down);
+		if (g->devices)
+			devswitch_report(&g->sw, &g->ds, drc == 0, false);
+	}
+	if (!have)
+		return EXIT_FAIL;
+	if (drc) {
+		fprintf(stderr, "odv go-virtual: the system is %s, but its devices are not all back (see above)\n",
+			native ? "back natively" : "virtual");
 		return EXIT_FAIL;
 	}
-	double t_frozen = now_s();
-	/* User space is frozen: take the devices away from the kernel (odv-hv's now). */
-	if (devices && devswitch_detach(&sw, &ds, why, sizeof(why))) {
-		ioctl(fd, SNAPSHOT_UNFREEZE, 0);
-		close(fd);
-		fprintf(stderr, "odv go-virtual: %s; system unfrozen\n", why);
-		return EXIT_FAIL;
-	}
-	ioctl(fd, SNAPSHOT_PREF_IMAGE_SIZE, 0UL);   /* as small as the kernel can make it */
-	int in_suspend = 0;
-	if (ioctl(fd, SNAPSHOT_CREATE_IMAGE, &in_suspend)) {
-		int e = errno;
-		ioctl(fd, SNAPSHOT_UNFREEZE, 0);
-		close(fd);
-		if (!devices) {
-			fprintf(stderr, "odv go-virtual: snapshot failed: %s; system unchanged\n", strerror(e));
-			return EXIT_FAIL;
-		}
-		fprintf(stderr, "odv go-virtual: snapshot failed: %s; system unfrozen, putting the devices back\n", strerror(e));
-		if (reattach(&sw, &ds) == 0)
-			fprintf(stderr, "odv go-virtual: system unchanged, devices back\n");
-		return EXIT_FAIL;
-	}
-	if (!in_suspend) {
-		/* We are the resumed system: odv-hv restored the image. */
-		ioctl(fd, SNAPSHOT_FREE, 0);
-		ioctl(fd, SNAPSHOT_UNFREEZE, 0);
-		close(fd);
-		double t_end = now_s();
-		struct odv_handoff r;
-		bool have = read_result(handoff_phys, &r) == 0 && r.magic == ODV_HANDOFF_MAGIC;
-		double down = t_end - t_frozen;
-		bool native = have && r.result_mode == ODV_RESULT_NATIVE;
-		/* The devices: odv-hv's virtio functions now, or the physical ones after a native resume. */
-		int drc = 0;
-		if (devices) {
-			progress("go-virtual: back %s; attaching the devices", !have ? "(odv-hv's result unknown)" :
-				 native ? "natively" : "under odv-hv");
-			drc = reattach(&sw, &ds);
-		}
-		if (!have) {
-			if (opt_json) {
-				printf("{\"result\":\"unknown\",\"downtime_s\":%.3f", down);
-				if (devices)
-					devswitch_report(&sw, &ds, drc == 0, true);
-				printf("}\n");
-			} else {
-				printf("resumed, but odv-hv's result could not be read (/dev/mem); downtime %.3f s\n", down);
-				if (devices)
-					devswitch_report(&sw, &ds, drc == 0, false);
-			}
-			return EXIT_FAIL;
-		}
-		if (opt_json) {
-			if (native)
-				printf("{\"result\":\"native\",\"reason\":\"%s\",\"downtime_s\":%.3f", r.result_reason, down);
-			else
-				printf("{\"result\":\"virtual\",\"downtime_s\":%.3f", down);
-			if (devices)
-				devswitch_report(&sw, &ds, drc == 0, true);
-			printf("}\n");
-		} else {
-			if (native)
-				printf("resumed natively: %s (downtime %.3f s)\n", r.result_reason, down);
-			else
-				printf("virtual: resumed under odv-hv, downtime %.3f s\n", down);
-			if (devices)
-				devswitch_report(&sw, &ds, drc == 0, false);
-		}
-		if (drc) {
-			fprintf(stderr, "odv go-virtual: the system is %s, but its devices are not all back (see above)\n",
-				native ? "back natively" : "virtual");
-			return EXIT_FAIL;
-		}
-		return native ? EXIT_NATIVE : EXIT_OK;
-	}
+	return native ? EXIT_NATIVE : EXIT_OK;
+}
 
-	/* ---- the snapshot exists; from here every failure must unfreeze ---- */
-	progress_after_snapshot = true;
-	int rc = EXIT_FAIL;
-	loff_t size = 0;
-	uint8_t *buf = MAP_FAILED;
-	if (ioctl(fd, SNAPSHOT_GET_IMAGE_SIZE, &size) || size <= 0 || size % SWSUSP_PAGE) {
-		snprintf(why, sizeof(why), "image size query failed");
-		goto undo;
+/*
+ * Pages the allocator can give without reclaim must cover `need` pages (see
+ * headroom.c for why this matters after the snapshot). 0, or -1 with why.
+ */
+static int gv_headroom(struct gv *g, uint64_t need, const char *what)
+{
+	int64_t have = alloc_headroom_pages();
+	if (have < 0) {
+		snprintf(g->why, sizeof(g->why), "cannot read /proc/zoneinfo to check free memory for %s", what);
+		return -1;
 	}
-	progress("snapshot taken: %lld MiB", (long long)size >> 20);
-	buf = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if ((uint64_t)have < need) {
+		snprintf(g->why, sizeof(g->why), "not enough free memory for %s: it needs %llu MiB, and after the "
+			 "snapshot only %llu MiB can be allocated without reclaim (the kernel keeps reclaim frozen "
+			 "until the snapshot is released); free some memory and try again",
+			 what, (unsigned long long)need >> 8, (unsigned long long)have >> 8);
+		return -1;
+	}
+	return 0;
+}
+
+/* kexec_load's copy of the segments: their pages, one list entry per page
+ * (512 a page), its control and page-table pages. */
+static uint64_t kexec_copy_pages(uint64_t seg_pages)
+{
+	return seg_pages + seg_pages / 511 + 64;
+}
+
+/* Pages kept free beyond what the copies take: interrupts and the kernel's own
+ * allocations while we allocate must not push any zone to its watermark. */
+#define HEADROOM_SLACK_PAGES 4096   /* 16 MiB */
+
+/* Read the image stream from /dev/snapshot into a buffer that cannot fault later. */
+static int gv_read_image(struct gv *g, uint8_t **bufp, loff_t size)
+{
+	uint8_t *buf = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED) {
-		snprintf(why, sizeof(why), "no memory for the image (%lld MiB)", (long long)size >> 20);
-		goto undo;
+		snprintf(g->why, sizeof(g->why), "no address space for the image (%lld MiB)", (long long)size >> 20);
+		return -1;
 	}
+	*bufp = buf;
+	/* mmap's own populate (mlockall) ignores a failed allocation: ask again and hear it. */
+	if (madvise(buf, (size_t)size, MADV_POPULATE_WRITE)) {
+		snprintf(g->why, sizeof(g->why), "cannot allocate the image buffer (%lld MiB): %s", (long long)size >> 20,
+			 strerror(errno));
+		return -1;
+	}
+	const size_t chunk = 16u << 20;   /* between chunks the watchdog is looked at */
 	for (loff_t off = 0; off < size;) {
-		ssize_t n = read(fd, buf + off, (size_t)(size - off));
+		if (step_expired()) {
+			step_expired_why(g->why, sizeof(g->why));
+			return -1;
+		}
+		size_t want = (size_t)(size - off) < chunk ? (size_t)(size - off) : chunk;
+		ssize_t n = read(g->fd, buf + off, want);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0) {
-			snprintf(why, sizeof(why), "reading the image failed at %lld: %s", (long long)off,
+			snprintf(g->why, sizeof(g->why), "reading the image failed at %lld: %s", (long long)off,
 				 n < 0 ? strerror(errno) : "short read");
-			goto undo;
+			return -1;
 		}
 		off += n;
 	}
-	struct stream st = { buf, (uint64_t)size / SWSUSP_PAGE };
-	if (corrupt) {
+	return 0;
+}
+
+/*
+ * After the snapshot: read and validate the image, plan where it goes, and
+ * kexec_load odv-hv, the handoff and the image. Returns only on failure
+ * (-1, g->why set); on success the caller reboots into odv-hv.
+ */
+static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
+{
+	struct odv_handoff *h = g->h;
+	loff_t size = 0;
+	if (ioctl(g->fd, SNAPSHOT_GET_IMAGE_SIZE, &size) || size <= 0 || size % SWSUSP_PAGE) {
+		snprintf(g->why, sizeof(g->why), "image size query failed");
+		return -1;
+	}
+	*sizep = size;
+	uint64_t img_pages = (uint64_t)size / SWSUSP_PAGE;
+	uint64_t seg_pages = img_pages + (g->hv.hdr.mem_size + g->handoff_len) / SWSUSP_PAGE;
+	int64_t head = alloc_headroom_pages();
+	progress("snapshot taken: %lld MiB; %lld MiB can be allocated without reclaim, the copies need %llu MiB",
+		 (long long)size >> 20, (long long)head >> 8,
+		 (unsigned long long)(img_pages + kexec_copy_pages(seg_pages) + HEADROOM_SLACK_PAGES) >> 8);
+	if (gv_headroom(g, img_pages + kexec_copy_pages(seg_pages) + HEADROOM_SLACK_PAGES,
+			"the image buffer and kexec_load's copy"))
+		return -1;
+	if (test_stall_here(g->o.test_stall, "after-snapshot")) {
+		step_expired_why(g->why, sizeof(g->why));
+		return -1;
+	}
+	if (gv_read_image(g, bufp, size))
+		return -1;
+	uint8_t *buf = *bufp;
+	struct stream st = { buf, img_pages };
+	if (g->o.corrupt) {
 		/* test-only: damage the metadata so that validation must catch it */
 		for (unsigned i = 0; i < 64; i++)
 			buf[SWSUSP_PAGE + 8 * i + 7] ^= 0x5a;
@@ -322,25 +399,30 @@ int cmd_go_virtual(int argc, char **argv)
 	const char *err;
 	struct phys_range ram[ODV_HANDOFF_MAX_MEM];
 	unsigned nr_ram = 0;
-	for (int i = 0; i < nm; i++)
+	for (int i = 0; i < g->nm; i++)
 		if (h->mem[i].type == ODV_MEM_RAM)
 			ram[nr_ram++] = (struct phys_range){ h->mem[i].base, h->mem[i].len };
-	struct phys_range excl = { res.base, res.size };
+	struct phys_range excl = { g->res.base, g->res.size };
 	if (swsusp_parse_header(buf, &img, &err) ||
 	    swsusp_validate(&img, stream_page, &st, ram, nr_ram, &excl, &lay, &err)) {
-		snprintf(why, sizeof(why), "image rejected: %s", err);
-		goto undo;
+		snprintf(g->why, sizeof(g->why), "image rejected: %s", err);
+		return -1;
 	}
 	if (img.pages != st.pages) {
-		snprintf(why, sizeof(why), "image rejected: header says %llu pages, stream has %llu",
+		snprintf(g->why, sizeof(g->why), "image rejected: header says %llu pages, stream has %llu",
 			 (unsigned long long)img.pages, (unsigned long long)st.pages);
-		goto undo;
+		return -1;
 	}
 	progress("image valid: %llu pages restored (%llu zero), %llu stream pages",
 		 (unsigned long long)lay.nr_pfns, (unsigned long long)lay.nr_zero, (unsigned long long)st.pages);
 
-	/* Where the stream goes: RAM the image does not restore into. */
-	uint64_t *used = malloc(lay.nr_pfns * sizeof(uint64_t));
+	/* Where the stream goes: RAM the image does not restore into (the PFN
+	 * list is 1/512 of the image: inside the headroom's slack). */
+	uint64_t *used = malloc(lay.nr_pfns * sizeof(uint64_t) + 1);
+	if (!used) {
+		snprintf(g->why, sizeof(g->why), "out of memory for the image's frame list");
+		return -1;
+	}
 	uint64_t nu = 0;
 	for (uint64_t m = 0; m < img.nr_meta; m++) {
 		const uint64_t *p = stream_page(&st, 1 + m);
@@ -348,13 +430,13 @@ int cmd_go_virtual(int argc, char **argv)
 			used[nu++] = p[i] & ~SWSUSP_PFN_ZERO;
 	}
 	struct phys_run runs[64];
-	int nr_runs = plan_free_runs(h->mem, nm, used, nu, res.base, res.size, runs, 64);
+	int nr_runs = plan_free_runs(h->mem, g->nm, used, nu, g->res.base, g->res.size, runs, 64);
 	int nsegs = plan_stream_segments(runs, nr_runs, st.pages, h->seg, MAX_KEXEC_SEGS - 2);
 	free(used);
 	if (nsegs < 0) {
-		snprintf(why, sizeof(why), "not enough free RAM outside the image to stage it in %d segments",
+		snprintf(g->why, sizeof(g->why), "not enough free RAM outside the image to stage it in %d segments",
 			 MAX_KEXEC_SEGS - 2);
-		goto undo;
+		return -1;
 	}
 	h->nr_segs = (uint32_t)nsegs;
 	h->jump_address = img.jump_address;
@@ -366,48 +448,133 @@ int cmd_go_virtual(int argc, char **argv)
 
 	struct kexec_segment seg[MAX_KEXEC_SEGS];
 	int ns = 0;
-	seg[ns++] = (struct kexec_segment){ hv.data, (hv.hdr.load_size + 4095) & ~4095ull,
-					     (void *)res.base, hv.hdr.mem_size };
-	seg[ns++] = (struct kexec_segment){ h, handoff_len, (void *)handoff_phys, handoff_len };
+	seg[ns++] = (struct kexec_segment){ g->hv.data, (g->hv.hdr.load_size + 4095) & ~4095ull,
+					     (void *)g->res.base, g->hv.hdr.mem_size };
+	seg[ns++] = (struct kexec_segment){ h, g->handoff_len, (void *)g->handoff_phys, g->handoff_len };
 	uint64_t off = 0;
 	for (int i = 0; i < nsegs; i++) {
 		size_t len = h->seg[i].pages * SWSUSP_PAGE;
 		seg[ns++] = (struct kexec_segment){ buf + off, len, (void *)h->seg[i].phys, len };
 		off += len;
 	}
+	/* kexec_load's page allocations cannot be interrupted: make sure they need no reclaim. */
+	if (gv_headroom(g, kexec_copy_pages(seg_pages) + HEADROOM_SLACK_PAGES, "kexec_load's copy of the image"))
+		return -1;
+	if (step_expired()) {
+		step_expired_why(g->why, sizeof(g->why));
+		return -1;
+	}
 	progress("loading odv-hv at 0x%llx and the image in %d segments (kexec_load)",
-		 (unsigned long long)res.base, nsegs);
-	if (syscall(SYS_kexec_load, (unsigned long)(res.base + hv.hdr.kexec_entry), (unsigned long)ns,
+		 (unsigned long long)g->res.base, nsegs);
+	if (syscall(SYS_kexec_load, (unsigned long)(g->res.base + g->hv.hdr.kexec_entry), (unsigned long)ns,
 		    seg, (unsigned long)KEXEC_ARCH_DEFAULT)) {
 		int e = errno;
-		snprintf(why, sizeof(why), "kexec_load failed: %s%s", strerror(e),
+		snprintf(g->why, sizeof(g->why), "kexec_load failed: %s%s", strerror(e),
 			 e == EPERM ? " (kexec disabled: kernel lockdown/Secure Boot or kexec_load_disabled)" : "");
-		goto undo;
+		return -1;
 	}
-	progress("frozen for %.3f s so far; handing over to odv-hv", now_s() - t_frozen);
-	fflush(stdout);
-	/* Let a serial console finish these lines before the kernel goes away. */
-	tcdrain(1);
-	tcdrain(2);
-	syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_KEXEC, NULL);
-	/* Only reached if the kexec did not happen. */
-	snprintf(why, sizeof(why), "reboot(KEXEC) returned: %s", strerror(errno));
-	syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);   /* unload */
+	return 0;
+}
 
-undo:
-	if (buf != MAP_FAILED)
-		munmap(buf, (size_t)size);
-	ioctl(fd, SNAPSHOT_FREE, 0);
-	ioctl(fd, SNAPSHOT_UNFREEZE, 0);
-	close(fd);
+/* Bring the system back after a failure while frozen: unfreeze, devices back. */
+static int gv_undo(struct gv *g, bool snapshot_made)
+{
+	step_end();
+	if (snapshot_made)
+		ioctl(g->fd, SNAPSHOT_FREE, 0);
+	ioctl(g->fd, SNAPSHOT_UNFREEZE, 0);
+	close(g->fd);
 	progress_after_snapshot = false;
-	if (devices) {
-		fprintf(stderr, "odv go-virtual: %s; system unfrozen, putting the devices back\n", why);
-		if (reattach(&sw, &ds))
-			return rc;
-		fprintf(stderr, "odv go-virtual: system unchanged, devices back (%.3f s)\n", now_s() - t0);
-		return rc;
+	if (!g->devices || !g->sw.detached) {
+		fprintf(stderr, "odv go-virtual: %s; system unfrozen and unchanged (%.3f s)\n", g->why, now_s() - g->t0);
+		return EXIT_FAIL;
 	}
-	fprintf(stderr, "odv go-virtual: %s; system unfrozen and unchanged (%.3f s)\n", why, now_s() - t0);
-	return rc;
+	fprintf(stderr, "odv go-virtual: %s; system unfrozen, putting the devices back\n", g->why);
+	step_begin("attach devices", g->o.step_timeout);
+	int rc = reattach(&g->sw, &g->ds);
+	step_end();
+	if (rc == 0)
+		fprintf(stderr, "odv go-virtual: system unchanged, devices back (%.3f s)\n", now_s() - g->t0);
+	return EXIT_FAIL;
+}
+
+int cmd_go_virtual(int argc, char **argv)
+{
+	static struct gv g;
+	int rc = parse_args(argc, argv, &g.o);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	rc = gv_prepare(&g);
+	if (rc != EXIT_OK)
+		return rc;
+
+	tsc_hz();    /* calibrate now, while nothing is frozen */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		progress("warning: mlockall failed (%s); continuing", strerror(errno));
+	g.fd = open("/dev/snapshot", O_RDONLY | O_CLOEXEC);
+	if (g.fd < 0) {
+		fprintf(stderr, "odv go-virtual: cannot open /dev/snapshot: %s%s\n", strerror(errno),
+			errno == EPERM ? " (kernel lockdown / Secure Boot forbids hibernation)" : "");
+		return EXIT_PRECONDITION;
+	}
+	g.t0 = now_s();
+	progress("freezing processes");
+	if (ioctl(g.fd, SNAPSHOT_FREEZE, 0)) {
+		fprintf(stderr, "odv go-virtual: freeze failed: %s\n", strerror(errno));
+		close(g.fd);
+		return EXIT_FAIL;
+	}
+	g.t_frozen = now_s();
+
+	/* User space is frozen: take the devices away from the kernel (odv-hv's now). */
+	step_begin("detach devices", g.o.step_timeout);
+	if (g.devices && devswitch_detach(&g.sw, &g.ds, g.why, sizeof(g.why))) {
+		if (step_expired()) {
+			size_t l = strlen(g.why);
+			snprintf(g.why + l, sizeof(g.why) - l, "; ");
+			step_expired_why(g.why + l + 2, sizeof(g.why) - l - 2);
+		}
+		return gv_undo(&g, false);
+	}
+	if (test_stall_here(g.o.test_stall, "after-detach")) {
+		step_expired_why(g.why, sizeof(g.why));
+		return gv_undo(&g, false);
+	}
+	/* CREATE_IMAGE waits uninterruptibly: no deadline can end it, and none may
+	 * be left armed in the image (the resumed system would inherit it). */
+	step_end();
+	ioctl(g.fd, SNAPSHOT_PREF_IMAGE_SIZE, 0UL);   /* as small as the kernel can make it */
+	int in_suspend = 0;
+	if (ioctl(g.fd, SNAPSHOT_CREATE_IMAGE, &in_suspend)) {
+		snprintf(g.why, sizeof(g.why), "snapshot failed: %s", strerror(errno));
+		return gv_undo(&g, false);
+	}
+	if (!in_suspend) {
+		/* We are the resumed system: odv-hv restored the image. */
+		ioctl(g.fd, SNAPSHOT_FREE, 0);
+		ioctl(g.fd, SNAPSHOT_UNFREEZE, 0);
+		close(g.fd);
+		return gv_report_resumed(&g);
+	}
+
+	/* ---- the snapshot exists; from here every failure must unfreeze ---- */
+	progress_after_snapshot = true;
+	step_begin("load the image", g.o.step_timeout);
+	uint8_t *buf = NULL;
+	loff_t size = 0;
+	if (gv_load(&g, &buf, &size) == 0) {
+		step_end();
+		progress("frozen for %.3f s so far; handing over to odv-hv", now_s() - g.t_frozen);
+		fflush(stdout);
+		/* Let a serial console finish these lines before the kernel goes away. */
+		tcdrain(1);
+		tcdrain(2);
+		syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_KEXEC, NULL);
+		/* Only reached if the kexec did not happen. */
+		snprintf(g.why, sizeof(g.why), "reboot(KEXEC) returned: %s", strerror(errno));
+		syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);   /* unload */
+	}
+	if (buf)
+		munmap(buf, (size_t)size);
+	return gv_undo(&g, true);
 }

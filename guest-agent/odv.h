@@ -27,6 +27,24 @@ int read_firmware_memmap(struct odv_handoff_mem *out, int max);
 const char *lockdown_state(char *buf, size_t size);   /* "none", "integrity", ... or NULL */
 uint64_t meminfo_kb(const char *key);                 /* 0 if unknown */
 
+/* ---- allocation headroom (headroom.c, pure) ---- */
+#define ZONE_MAX_PROT 8
+struct zone_pages {
+	char name[16];
+	int node, index;                 /* index: the zone's place in its node (DMA 0, DMA32 1, ...) */
+	uint64_t free, min, low, high;   /* pages */
+	uint64_t prot[ZONE_MAX_PROT];    /* lowmem_reserve against allocations whose highest zone is i */
+	int nprot;
+};
+/* Parse /proc/zoneinfo text: zones written to z (at most max); count, or -1 too many. */
+int zoneinfo_parse(const char *text, struct zone_pages *z, int max);
+/* Pages a GFP_KERNEL/GFP_HIGHUSER allocation can take without leaving the page
+ * allocator's fast path: free pages above each zone's high watermark and its
+ * lowmem reserve. */
+uint64_t zones_headroom(const struct zone_pages *z, int n);
+/* The same, read now from /proc/zoneinfo (sysfacts.c); -1 if it cannot be read. */
+int64_t alloc_headroom_pages(void);
+
 /* ---- odv-hv image (hvimage.c) ---- */
 #define ODV_DEFAULT_HV_PATH "/usr/lib/odv/odv-hv.bin"
 #include "odv_hvimage.h"
@@ -203,5 +221,17 @@ double tsc_hz(void);          /* calibrates once (about 50 ms), then cached */
 void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool opt_json;
 extern bool progress_after_snapshot;   /* set once the snapshot exists: see progress() */
+
+/* ---- step watchdog for the frozen part of a conversion (watchdog.c) ---- */
+#define ODV_STEP_TIMEOUT_S 120     /* default deadline of one step (--step-timeout) */
+/* Arm a deadline for the named step (0 s: none); replaces the previous one. 0 or -errno. */
+int step_begin(const char *name, unsigned seconds);
+void step_end(void);
+bool step_expired(void);
+/* "step 'NAME' did not finish within N s ...": call before step_end(). */
+const char *step_expired_why(char *buf, size_t n);
+/* Tests (--test-stall POINT): at the named point, wait until the watchdog
+ * fires and return -ETIMEDOUT; elsewhere return 0 at once. */
+int test_stall_here(const char *test_stall, const char *point);
 
 #endif

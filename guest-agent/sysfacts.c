@@ -1,4 +1,5 @@
 /* What the agent reads about the running system: reservation, memory map, lockdown, RAM. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,10 +67,20 @@ int read_file(const char *path, char *buf, size_t size)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ssize_t n = read(fd, buf, size - 1);
+	/* procfs files may come in several reads (seq_file): read to EOF. */
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + n, size - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return -1;
+		}
+		if (r == 0 || (n += (size_t)r) == size - 1)
+			break;
+	}
 	close(fd);
-	if (n < 0)
-		return -1;
 	buf[n] = 0;
 	return (int)n;
 }
@@ -137,4 +148,15 @@ uint64_t meminfo_kb(const char *key)
 		if (!strncmp(p, key, k) && p[k] == ':')
 			return strtoull(p + k + 1, NULL, 10);
 	return 0;
+}
+
+int64_t alloc_headroom_pages(void)
+{
+	/* Static: called while frozen, where every large allocation is a risk. */
+	static char buf[65536];
+	static struct zone_pages z[32];
+	if (read_file("/proc/zoneinfo", buf, sizeof(buf)) < 0)
+		return -1;
+	int n = zoneinfo_parse(buf, z, 32);
+	return n <= 0 ? -1 : (int64_t)zones_headroom(z, n);
 }
