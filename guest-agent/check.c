@@ -74,9 +74,17 @@ int cmd_check(int argc, char **argv)
 		    (unsigned long long)res.size >> 20);
 	else
 		add("reservation", false, res_hint, "no memmap=<size>$<addr> on the kernel command line");
-	if (res.found)
+	if (res.found) {
 		add("reservation-aligned", (res.base & 0x1fffff) == 0, "use a 2 MiB aligned address in memmap=",
 		    "base 0x%llx", (unsigned long long)res.base);
+		static struct odv_handoff_mem fw[ODV_HANDOFF_MAX_MEM];
+		int nfw = read_firmware_memmap(fw, ODV_HANDOFF_MAX_MEM);
+		add("reservation-ram", nfw > 0 && plan_region_is_ram(fw, nfw, res.base, res.size),
+		    "move memmap= into a RAM range of /sys/firmware/memmap",
+		    nfw > 0 ? "0x%llx-0x%llx %s RAM in the firmware memory map" : "cannot read /sys/firmware/memmap",
+		    (unsigned long long)res.base, (unsigned long long)(res.base + res.size),
+		    nfw > 0 && plan_region_is_ram(fw, nfw, res.base, res.size) ? "is" : "is not all");
+	}
 
 	struct hv_image hv;
 	char why[256];

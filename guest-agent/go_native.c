@@ -33,8 +33,10 @@ static int devirt_cpu(int cpu, int fd, double hz, struct cpu_result *r)
 	r->exits = 0;
 	hv_read(fd, ODV_MSR_EXITS, &r->exits);
 	progress("asking odv-hv to devirtualize cpu %d (after %llu VM exits)", cpu, (unsigned long long)r->exits);
-	tcdrain(1);   /* finish the console lines before odv-hv writes to the same port */
-	tcdrain(2);
+	/* Finish the console lines before odv-hv writes to the same port, but never
+	 * wait on a stopped transmitter for long (the devices may be detached). */
+	console_drain(1, 1.0);
+	console_drain(2, 1.0);
 	uint64_t t0 = rdtsc(), val = 0;
 	int rc = hv_read(fd, ODV_MSR_DEVIRT, &val);
 	uint64_t t1 = rdtsc();

@@ -35,7 +35,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
-#include <termios.h>
 #include <linux/reboot.h>
 #include "odv.h"
 #include "swsusp_image.h"
@@ -219,6 +218,12 @@ static int gv_prepare(struct gv *g)
 		return EXIT_PRECONDITION;
 	}
 	h->nr_mem = (uint32_t)g->nm;
+	if (!plan_region_is_ram(h->mem, g->nm, g->res.base, g->res.size)) {
+		fprintf(stderr, "odv go-virtual: the reserved region 0x%llx-0x%llx is not all RAM in the firmware "
+				"memory map (/sys/firmware/memmap); move memmap= into RAM; run 'odv check'\n",
+			(unsigned long long)g->res.base, (unsigned long long)(g->res.base + g->res.size));
+		return EXIT_PRECONDITION;
+	}
 	h->serial_port = 0x3f8;
 	h->log_level = 2;
 	h->test_flags = g->o.force_native ? ODV_TEST_FORCE_NATIVE : 0;
@@ -563,12 +568,13 @@ int cmd_go_virtual(int argc, char **argv)
 	uint8_t *buf = NULL;
 	loff_t size = 0;
 	if (gv_load(&g, &buf, &size) == 0) {
-		step_end();
 		progress("frozen for %.3f s so far; handing over to odv-hv", now_s() - g.t_frozen);
 		fflush(stdout);
-		/* Let a serial console finish these lines before the kernel goes away. */
-		tcdrain(1);
-		tcdrain(2);
+		/* Let a serial console finish these lines before the kernel goes
+		 * away, but never wait on it for long (see progress()). */
+		console_drain(1, 1.0);
+		console_drain(2, 1.0);
+		step_end();
 		syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_KEXEC, NULL);
 		/* Only reached if the kexec did not happen. */
 		snprintf(g.why, sizeof(g.why), "reboot(KEXEC) returned: %s", strerror(errno));

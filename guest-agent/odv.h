@@ -65,6 +65,8 @@ struct phys_run { uint64_t pfn, pages; };
  */
 int plan_free_runs(const struct odv_handoff_mem *ram, int nr_ram, const uint64_t *used, uint64_t nr_used,
 		   uint64_t excl_base, uint64_t excl_len, struct phys_run *out, int max);
+/* Whether [base, base+size) lies wholly in RAM entries of the firmware map. Pure. */
+bool plan_region_is_ram(const struct odv_handoff_mem *mem, int n, uint64_t base, uint64_t size);
 /* Choose at most max_segs runs (largest first) covering `pages`; fills segs in stream order. */
 int plan_stream_segments(struct phys_run *runs, int nr_runs, uint64_t pages,
 			 struct odv_handoff_seg *segs, int max_segs);
@@ -219,6 +221,8 @@ double tsc_hz(void);          /* calibrates once (about 50 ms), then cached */
 
 /* ---- output ---- */
 void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Wait at most `seconds` for a terminal's output to drain (never blocks longer). */
+void console_drain(int fd, double seconds);
 extern bool opt_json;
 extern bool progress_after_snapshot;   /* set once the snapshot exists: see progress() */
 

@@ -67,3 +67,27 @@ int plan_stream_segments(struct phys_run *runs, int nr_runs, uint64_t pages,
 	}
 	return pages ? -1 : n;
 }
+
+bool plan_region_is_ram(const struct odv_handoff_mem *mem, int n, uint64_t base, uint64_t size)
+{
+	/* Walk the region from its start, each step through one RAM entry that
+	 * covers the current address (entries may be unsorted or adjacent). */
+	uint64_t at = base, end = base + size;
+	if (size == 0 || end < base)
+		return false;
+	while (at < end) {
+		bool moved = false;
+		for (int i = 0; i < n; i++) {
+			if (mem[i].type != ODV_MEM_RAM)
+				continue;
+			uint64_t e = mem[i].base + mem[i].len;
+			if (mem[i].base <= at && at < e) {
+				at = e;
+				moved = true;
+			}
+		}
+		if (!moved)
+			return false;
+	}
+	return true;
+}

@@ -650,6 +650,32 @@ static void test_segments_random(void **state)
 	}
 }
 
+
+/* ---------------------------------------------------------------- plan_region_is_ram */
+
+static void test_region_is_ram(void **state)
+{
+	(void)state;
+	/* Unsorted, with an adjacent pair that together covers 1..3 GiB, a hole at
+	 * 3 GiB and a reserved range above 4 GiB. */
+	const struct odv_handoff_mem mem[] = {
+		{ 2 * GiB, 1 * GiB, ODV_MEM_RAM, 0 },
+		{ 1 * MiB, 1 * GiB - 1 * MiB, ODV_MEM_RAM, 0 },
+		{ 1 * GiB, 1 * GiB, ODV_MEM_RAM, 0 },
+		{ 4 * GiB, 1 * GiB, ODV_MEM_RESERVED, 0 },
+	};
+	assert_true(plan_region_is_ram(mem, 4, 768 * MiB, 64 * MiB));
+	assert_true(plan_region_is_ram(mem, 4, 1 * GiB - 32 * MiB, 64 * MiB));   /* across two entries */
+	assert_true(plan_region_is_ram(mem, 4, 1 * MiB, 3 * GiB - 1 * MiB));     /* all of them */
+	assert_false(plan_region_is_ram(mem, 4, 3 * GiB - 32 * MiB, 64 * MiB));  /* runs into the hole */
+	assert_false(plan_region_is_ram(mem, 4, 3 * GiB, 64 * MiB));             /* beyond RAM */
+	assert_false(plan_region_is_ram(mem, 4, 4 * GiB, 64 * MiB));             /* reserved, not RAM */
+	assert_false(plan_region_is_ram(mem, 4, 0, 64 * MiB));                   /* the first MiB is not listed */
+	assert_false(plan_region_is_ram(mem, 4, 768 * MiB, 0));
+	assert_false(plan_region_is_ram(mem, 4, ~0ull - 4095, 8192));            /* wraps */
+	assert_false(plan_region_is_ram(mem, 0, 768 * MiB, 64 * MiB));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -673,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_segments_exact_and_small),
 		cmocka_unit_test(test_segments_too_small),
 		cmocka_unit_test(test_segments_random),
+		cmocka_unit_test(test_region_is_ram),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
