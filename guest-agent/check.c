@@ -120,11 +120,14 @@ int cmd_check(int argc, char **argv)
 
 	uint64_t total = meminfo_kb("MemTotal"), avail = meminfo_kb("MemAvailable");
 	uint64_t used = total > avail ? total - avail : 0;
-	/* The snapshot copy, the agent's read buffer and kexec's staging copy: three times what is in use. */
-	bool mem_ok = avail >= 3 * used && 2 * used < total;
-	add("memory", mem_ok, "free memory (stop services) or add RAM: go-virtual briefly needs 3x the memory in use",
+	/* The snapshot's copy and the agent's read buffer (the image stays there;
+	 * kexec carries no copy of it): twice what is in use. go-virtual itself
+	 * checks the exact figure after the snapshot (free pages above the
+	 * watermarks), this is the estimate before it. */
+	bool mem_ok = avail >= 2 * used && 2 * used < total;
+	add("memory", mem_ok, "free memory (stop services) or add RAM: go-virtual briefly needs 2x the memory in use",
 	    "in use %llu MiB, available %llu MiB, need %llu MiB", (unsigned long long)used >> 10,
-	    (unsigned long long)avail >> 10, (unsigned long long)(3 * used) >> 10);
+	    (unsigned long long)avail >> 10, (unsigned long long)(2 * used) >> 10);
 
 	/* Virtual devices: what go-virtual would hand odv-hv (devswitch.c), if prepared. */
 	if (access(ODV_DEVSTATE_PATH, F_OK) == 0) {

@@ -49,7 +49,6 @@
 
 struct kexec_segment { const void *buf; size_t bufsz; const void *mem; size_t memsz; };
 #define KEXEC_ARCH_DEFAULT 0
-#define MAX_KEXEC_SEGS 16
 
 struct stream { uint8_t *buf; uint64_t pages; };
 
@@ -169,6 +168,9 @@ struct gv {
 	struct devswitch sw;
 	struct devstate ds;
 	bool devices;
+	uint64_t *pfns;              /* the image buffer's frames, page by page */
+	struct odv_handoff_run *runs;   /* ... as runs: the run table odv-hv reads */
+	uint64_t runs_len;           /* bytes of the run table's kexec segment */
 	int fd;                      /* /dev/snapshot */
 	double t0, t_frozen;
 	char why[512];
@@ -362,6 +364,92 @@ static int gv_read_image(struct gv *g, uint8_t **bufp, loff_t size)
 	return 0;
 }
 
+/* Pages kexec_load copies: odv-hv, the handoff block and the run table. */
+static uint64_t kexec_pages(const struct gv *g)
+{
+	return (g->hv.hdr.mem_size + g->handoff_len + g->runs_len) / SWSUSP_PAGE;
+}
+
+/*
+ * The run table: where each stream page is (the frames of the buffer it was
+ * read into), checked the way odv-hv will check it, and placed in the
+ * reservation after the handoff block. 0, or -1 with why.
+ */
+static int gv_stream_runs(struct gv *g, const uint8_t *buf, uint64_t pages, const struct swsusp_header *img,
+			  const struct swsusp_layout *lay, const struct stream *st)
+{
+	struct odv_handoff *h = g->h;
+	g->pfns = malloc(pages * sizeof(uint64_t) + 1);
+	uint64_t *image_pfns = malloc(lay->nr_pfns * sizeof(uint64_t) + 1);
+	if (!g->pfns || !image_pfns) {
+		free(image_pfns);
+		snprintf(g->why, sizeof(g->why), "out of memory for the stream's frame list");
+		return -1;
+	}
+	int rc = pagemap_pfns(buf, pages, g->pfns);
+	if (rc) {
+		free(image_pfns);
+		snprintf(g->why, sizeof(g->why), "cannot tell where the image buffer lies (/proc/self/pagemap): %s",
+			 strerror(-rc));
+		return -1;
+	}
+	uint64_t ni = 0;
+	for (uint64_t m = 0; m < img->nr_meta; m++) {
+		const uint64_t *p = stream_page((void *)st, 1 + m);
+		for (unsigned i = 0; i < 512 && ni < lay->nr_pfns; i++)
+			image_pfns[ni++] = p[i] & ~SWSUSP_PFN_ZERO;
+	}
+	uint64_t top = ni ? image_pfns[ni - 1] : 0;
+	if (top >= (4ull << 30) / SWSUSP_PAGE) {
+		free(image_pfns);
+		snprintf(g->why, sizeof(g->why), "the image restores into memory above 4 GiB (frame 0x%llx), which "
+			 "odv-hv does not map yet", (unsigned long long)top);
+		return -1;
+	}
+	uint64_t nr = plan_stream_runs(g->pfns, pages, NULL, 0);
+	g->runs_len = (nr * sizeof(struct odv_handoff_run) + 4095) & ~4095ull;
+	h->runs_phys = g->handoff_phys + g->handoff_len;
+	h->nr_runs = nr;
+	if (h->runs_phys + g->runs_len > g->res.base + g->res.size) {
+		free(image_pfns);
+		snprintf(g->why, sizeof(g->why), "the stream's run table (%llu KiB) does not fit in the reserved "
+			 "region after odv-hv; boot with a larger memmap=", (unsigned long long)g->runs_len >> 10);
+		return -1;
+	}
+	if (posix_memalign((void **)&g->runs, 4096, g->runs_len)) {
+		free(image_pfns);
+		snprintf(g->why, sizeof(g->why), "out of memory for the run table");
+		return -1;
+	}
+	memset(g->runs, 0, g->runs_len);
+	plan_stream_runs(g->pfns, pages, g->runs, nr);
+	const char *err = plan_check_stream(g->runs, nr, image_pfns, ni, h->mem, g->nm, g->res.base, g->res.size,
+					    4ull << 30);
+	free(image_pfns);
+	if (err) {
+		snprintf(g->why, sizeof(g->why), "odv-hv could not read the image where it is: %s", err);
+		return -1;
+	}
+	progress("image stream in %llu runs of frames (run table %llu KiB at 0x%llx)", (unsigned long long)nr,
+		 (unsigned long long)g->runs_len >> 10, (unsigned long long)h->runs_phys);
+	return 0;
+}
+
+/* The buffer's frames are still the ones in the run table. 0, or -1 with why. */
+static int gv_stream_unmoved(struct gv *g, const uint8_t *buf, uint64_t pages)
+{
+	static uint64_t now[4096];
+	for (uint64_t done = 0; done < pages; done += 4096) {
+		uint64_t n = pages - done < 4096 ? pages - done : 4096;
+		if (pagemap_pfns(buf + done * SWSUSP_PAGE, n, now) ||
+		    memcmp(now, g->pfns + done, n * sizeof(uint64_t))) {
+			snprintf(g->why, sizeof(g->why), "the image buffer moved in memory during kexec_load");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * After the snapshot: read and validate the image, plan where it goes, and
  * kexec_load odv-hv, the handoff and the image. Returns only on failure
@@ -377,13 +465,14 @@ static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
 	}
 	*sizep = size;
 	uint64_t img_pages = (uint64_t)size / SWSUSP_PAGE;
-	uint64_t seg_pages = img_pages + (g->hv.hdr.mem_size + g->handoff_len) / SWSUSP_PAGE;
+	/* The buffer, its frame list and run table (8 and at most 16 bytes a
+	 * page), and kexec_load's copy of odv-hv, the handoff and the table. */
+	uint64_t need = img_pages + 2 * (img_pages / 512 + 1) + kexec_copy_pages(kexec_pages(g) + img_pages / 256 + 1) +
+			HEADROOM_SLACK_PAGES;
 	int64_t head = alloc_headroom_pages();
 	progress("snapshot taken: %lld MiB; %lld MiB can be allocated without reclaim, the copies need %llu MiB",
-		 (long long)size >> 20, (long long)head >> 8,
-		 (unsigned long long)(img_pages + kexec_copy_pages(seg_pages) + HEADROOM_SLACK_PAGES) >> 8);
-	if (gv_headroom(g, img_pages + kexec_copy_pages(seg_pages) + HEADROOM_SLACK_PAGES,
-			"the image buffer and kexec_load's copy"))
+		 (long long)size >> 20, (long long)head >> 8, (unsigned long long)need >> 8);
+	if (gv_headroom(g, need, "the image buffer and kexec_load's copy"))
 		return -1;
 	if (test_stall_here(g->o.test_stall, "after-snapshot")) {
 		step_expired_why(g->why, sizeof(g->why));
@@ -421,61 +510,42 @@ static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
 	progress("image valid: %llu pages restored (%llu zero), %llu stream pages",
 		 (unsigned long long)lay.nr_pfns, (unsigned long long)lay.nr_zero, (unsigned long long)st.pages);
 
-	/* Where the stream goes: RAM the image does not restore into (the PFN
-	 * list is 1/512 of the image: inside the headroom's slack). */
-	uint64_t *used = malloc(lay.nr_pfns * sizeof(uint64_t) + 1);
-	if (!used) {
-		snprintf(g->why, sizeof(g->why), "out of memory for the image's frame list");
+	/* The stream stays where it is, in the buffer's frames: odv-hv gets their
+	 * list (the run table), and kexec_load carries no image (odv_handoff.h). */
+	if (gv_stream_runs(g, buf, img_pages, &img, &lay, &st))
 		return -1;
-	}
-	uint64_t nu = 0;
-	for (uint64_t m = 0; m < img.nr_meta; m++) {
-		const uint64_t *p = stream_page(&st, 1 + m);
-		for (unsigned i = 0; i < 512 && nu < lay.nr_pfns; i++)
-			used[nu++] = p[i] & ~SWSUSP_PFN_ZERO;
-	}
-	struct phys_run runs[64];
-	int nr_runs = plan_free_runs(h->mem, g->nm, used, nu, g->res.base, g->res.size, runs, 64);
-	int nsegs = plan_stream_segments(runs, nr_runs, st.pages, h->seg, MAX_KEXEC_SEGS - 2);
-	free(used);
-	if (nsegs < 0) {
-		snprintf(g->why, sizeof(g->why), "not enough free RAM outside the image to stage it in %d segments",
-			 MAX_KEXEC_SEGS - 2);
-		return -1;
-	}
-	h->nr_segs = (uint32_t)nsegs;
 	h->jump_address = img.jump_address;
 	h->jump_address_phys = img.jump_address_phys;
 	h->image_cr3 = img.cr3;
 	h->image_pages = img.image_pages;
 	h->stream_pages = st.pages;
-	odv_handoff_seal(h);
+	odv_handoff_seal(h, g->runs);
 
-	struct kexec_segment seg[MAX_KEXEC_SEGS];
-	int ns = 0;
-	seg[ns++] = (struct kexec_segment){ g->hv.data, (g->hv.hdr.load_size + 4095) & ~4095ull,
-					     (void *)g->res.base, g->hv.hdr.mem_size };
-	seg[ns++] = (struct kexec_segment){ h, g->handoff_len, (void *)g->handoff_phys, g->handoff_len };
-	uint64_t off = 0;
-	for (int i = 0; i < nsegs; i++) {
-		size_t len = h->seg[i].pages * SWSUSP_PAGE;
-		seg[ns++] = (struct kexec_segment){ buf + off, len, (void *)h->seg[i].phys, len };
-		off += len;
-	}
+	struct kexec_segment seg[3] = {
+		{ g->hv.data, (g->hv.hdr.load_size + 4095) & ~4095ull, (void *)g->res.base, g->hv.hdr.mem_size },
+		{ h, g->handoff_len, (void *)g->handoff_phys, g->handoff_len },
+		{ g->runs, g->runs_len, (void *)h->runs_phys, g->runs_len },
+	};
 	/* kexec_load's page allocations cannot be interrupted: make sure they need no reclaim. */
-	if (gv_headroom(g, kexec_copy_pages(seg_pages) + HEADROOM_SLACK_PAGES, "kexec_load's copy of the image"))
+	if (gv_headroom(g, kexec_copy_pages(kexec_pages(g)) + HEADROOM_SLACK_PAGES, "kexec_load's copy"))
 		return -1;
 	if (step_expired()) {
 		step_expired_why(g->why, sizeof(g->why));
 		return -1;
 	}
-	progress("loading odv-hv at 0x%llx and the image in %d segments (kexec_load)",
-		 (unsigned long long)g->res.base, nsegs);
-	if (syscall(SYS_kexec_load, (unsigned long)(g->res.base + g->hv.hdr.kexec_entry), (unsigned long)ns,
+	progress("loading odv-hv at 0x%llx with the stream's %llu runs (kexec_load)",
+		 (unsigned long long)g->res.base, (unsigned long long)h->nr_runs);
+	if (syscall(SYS_kexec_load, (unsigned long)(g->res.base + g->hv.hdr.kexec_entry), 3UL,
 		    seg, (unsigned long)KEXEC_ARCH_DEFAULT)) {
 		int e = errno;
 		snprintf(g->why, sizeof(g->why), "kexec_load failed: %s%s", strerror(e),
 			 e == EPERM ? " (kexec disabled: kernel lockdown/Secure Boot or kexec_load_disabled)" : "");
+		return -1;
+	}
+	/* Nothing may have moved the buffer meanwhile (compaction and NUMA
+	 * balancing are frozen or off, but the run table must be exact). */
+	if (gv_stream_unmoved(g, buf, img_pages)) {
+		syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);   /* unload */
 		return -1;
 	}
 	return 0;

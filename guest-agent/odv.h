@@ -26,6 +26,10 @@ int read_file(const char *path, char *buf, size_t size);
 int read_firmware_memmap(struct odv_handoff_mem *out, int max);
 const char *lockdown_state(char *buf, size_t size);   /* "none", "integrity", ... or NULL */
 uint64_t meminfo_kb(const char *key);                 /* 0 if unknown */
+/* The page frame of each of `pages` pages from `addr` (this process, mapped and
+ * present), from /proc/self/pagemap (root). 0, or -errno (-ENOENT: a page not
+ * present or its frame hidden). */
+int pagemap_pfns(const void *addr, uint64_t pages, uint64_t *pfns);
 
 /* ---- allocation headroom (headroom.c, pure) ---- */
 #define ZONE_MAX_PROT 8
@@ -56,20 +60,18 @@ void hv_image_free(struct hv_image *hv);
 /* Bytes of the reservation odv-hv and the handoff block take. */
 uint64_t hv_image_region_need(const struct hv_image *hv);
 
-/* ---- segment planning (plan.c), pure ---- */
-struct phys_run { uint64_t pfn, pages; };
-/*
- * Free runs of RAM: pages in `ram` that are neither in the sorted list
- * `used` (ascending PFNs) nor in [excl_base, excl_base+excl_len) nor below
- * 1 MiB. Returns the number written to `out` (at most max, largest kept).
- */
-int plan_free_runs(const struct odv_handoff_mem *ram, int nr_ram, const uint64_t *used, uint64_t nr_used,
-		   uint64_t excl_base, uint64_t excl_len, struct phys_run *out, int max);
-/* Whether [base, base+size) lies wholly in RAM entries of the firmware map. Pure. */
+/* ---- where the image stream is (plan.c), pure ---- */
+/* Coalesce page frames, in stream order, into runs of consecutive frames.
+ * Returns how many runs there are; writes at most max of them to out (NULL: count). */
+uint64_t plan_stream_runs(const uint64_t *pfns, uint64_t n, struct odv_handoff_run *out, uint64_t max);
+/* Why odv-hv could not use these runs (above `limit`, in the excluded region,
+ * not RAM, or holding a frame the image restores into: image_pfns, ascending),
+ * or NULL. */
+const char *plan_check_stream(const struct odv_handoff_run *runs, uint64_t nr, const uint64_t *image_pfns,
+			      uint64_t ni, const struct odv_handoff_mem *mem, int nm, uint64_t excl_base,
+			      uint64_t excl_len, uint64_t limit);
+/* Whether [base, base+size) lies wholly in RAM entries of the firmware map. */
 bool plan_region_is_ram(const struct odv_handoff_mem *mem, int n, uint64_t base, uint64_t size);
-/* Choose at most max_segs runs (largest first) covering `pages`; fills segs in stream order. */
-int plan_stream_segments(struct phys_run *runs, int nr_runs, uint64_t pages,
-			 struct odv_handoff_seg *segs, int max_segs);
 
 /* ---- odv-hv hypercalls through the msr driver (hvcall.c) ---- */
 int hv_open(int cpu, char *why, size_t wl);            /* fd, or -1 with why */

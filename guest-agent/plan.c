@@ -1,71 +1,57 @@
-/* Where the image stream goes: the largest runs of RAM that the image does not restore into. Pure. */
+/*
+ * Where the image stream is, for odv-hv: the frames the agent read it into,
+ * as runs, and the checks that odv-hv can use them. Pure.
+ */
 #include "odv.h"
 
-static void keep_largest(struct phys_run *out, int *n, int max, struct phys_run r)
+uint64_t plan_stream_runs(const uint64_t *pfns, uint64_t n, struct odv_handoff_run *out, uint64_t max)
 {
-	if (*n < max) {
-		out[(*n)++] = r;
-		return;
+	uint64_t nr = 0, start = 0;
+	for (uint64_t i = 1; i <= n; i++) {
+		if (i < n && pfns[i] == pfns[i - 1] + 1)
+			continue;   /* still consecutive: the run goes on */
+		if (out && nr < max)
+			out[nr] = (struct odv_handoff_run){ pfns[start] * 4096, i - start };
+		nr++;
+		start = i;
 	}
-	int smallest = 0;
-	for (int i = 1; i < *n; i++)
-		if (out[i].pages < out[smallest].pages)
-			smallest = i;
-	if (r.pages > out[smallest].pages)
-		out[smallest] = r;
+	return nr;
 }
 
-int plan_free_runs(const struct odv_handoff_mem *ram, int nr_ram, const uint64_t *used, uint64_t nr_used,
-		   uint64_t excl_base, uint64_t excl_len, struct phys_run *out, int max)
+/* The first index in the ascending list `a` whose value is >= v. */
+static uint64_t lower_bound(const uint64_t *a, uint64_t n, uint64_t v)
 {
-	int n = 0;
-	uint64_t u = 0;
-	uint64_t ex0 = excl_base / 4096, ex1 = (excl_base + excl_len + 4095) / 4096;
-	for (int i = 0; i < nr_ram; i++) {
-		if (ram[i].type != ODV_MEM_RAM)
-			continue;
-		uint64_t p = (ram[i].base + 4095) / 4096, end = (ram[i].base + ram[i].len) / 4096;
-		u = 0;                                 /* RAM ranges need not be in order */
-		if (p < 256)
-			p = 256;                       /* leave the first MiB alone (BIOS, trampolines) */
-		while (p < end) {
-			while (u < nr_used && used[u] < p)
-				u++;
-			/* next obstacle: a used page or the excluded region */
-			uint64_t stop = end;
-			if (u < nr_used && used[u] < stop)
-				stop = used[u];
-			if (p >= ex0 && p < ex1) {
-				p = ex1;
-				continue;
-			}
-			if (ex0 > p && ex0 < stop)
-				stop = ex0;
-			if (stop > p)
-				keep_largest(out, &n, max, (struct phys_run){ p, stop - p });
-			p = stop + (u < nr_used && used[u] == stop ? 1 : 0);
-		}
+	uint64_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return n;
+	return lo;
 }
 
-int plan_stream_segments(struct phys_run *runs, int nr_runs, uint64_t pages,
-			 struct odv_handoff_seg *segs, int max_segs)
+const char *plan_check_stream(const struct odv_handoff_run *runs, uint64_t nr, const uint64_t *image_pfns,
+			      uint64_t ni, const struct odv_handoff_mem *mem, int nm, uint64_t excl_base,
+			      uint64_t excl_len, uint64_t limit)
 {
-	/* Largest first, so the stream takes as few kexec segments as possible. */
-	for (int i = 1; i < nr_runs; i++)
-		for (int j = i; j > 0 && runs[j - 1].pages < runs[j].pages; j--) {
-			struct phys_run t = runs[j];
-			runs[j] = runs[j - 1];
-			runs[j - 1] = t;
-		}
-	int n = 0;
-	for (int i = 0; i < nr_runs && pages && n < max_segs; i++) {
-		uint64_t take = runs[i].pages < pages ? runs[i].pages : pages;
-		segs[n++] = (struct odv_handoff_seg){ runs[i].pfn * 4096, take };
-		pages -= take;
+	for (uint64_t i = 1; i < ni; i++)
+		if (image_pfns[i] <= image_pfns[i - 1])
+			return "the image's frame list is not ascending";
+	for (uint64_t i = 0; i < nr; i++) {
+		uint64_t a = runs[i].phys, len = runs[i].pages * 4096;
+		if (!runs[i].pages || (a & 4095) || a >= limit || len > limit - a)
+			return "a frame of the image buffer lies above 4 GiB, which odv-hv does not map yet";
+		if (a < excl_base + excl_len && excl_base < a + len)
+			return "a frame of the image buffer lies in the reserved region";
+		if (!plan_region_is_ram(mem, nm, a, len))
+			return "a frame of the image buffer is not RAM in the firmware memory map";
+		uint64_t j = lower_bound(image_pfns, ni, a / 4096);
+		if (j < ni && image_pfns[j] < (a + len) / 4096)
+			return "a frame of the image buffer is one the image restores into";
 	}
-	return pages ? -1 : n;
+	return NULL;
 }
 
 bool plan_region_is_ram(const struct odv_handoff_mem *mem, int n, uint64_t base, uint64_t size)

@@ -160,3 +160,37 @@ int64_t alloc_headroom_pages(void)
 	int n = zoneinfo_parse(buf, z, 32);
 	return n <= 0 ? -1 : (int64_t)zones_headroom(z, n);
 }
+
+int pagemap_pfns(const void *addr, uint64_t pages, uint64_t *pfns)
+{
+	/* One 64-bit entry per virtual page: bit 63 present, bits 0-54 the frame
+	 * (Documentation/admin-guide/mm/pagemap.rst; shown as 0 without
+	 * CAP_SYS_ADMIN). Static buffer: called while frozen. */
+	static uint64_t ent[4096];
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	uint64_t first = (uint64_t)(uintptr_t)addr / 4096;
+	for (uint64_t done = 0; done < pages;) {
+		uint64_t n = pages - done < 4096 ? pages - done : 4096;
+		ssize_t r = pread(fd, ent, n * 8, (off_t)((first + done) * 8));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != (ssize_t)(n * 8)) {
+			int e = r < 0 ? errno : EIO;
+			close(fd);
+			return -e;
+		}
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t pfn = ent[i] & ((1ull << 55) - 1);
+			if (!(ent[i] >> 63) || !pfn) {
+				close(fd);
+				return -ENOENT;
+			}
+			pfns[done + i] = pfn;
+		}
+		done += n;
+	}
+	close(fd);
+	return 0;
+}

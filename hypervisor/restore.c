@@ -15,15 +15,54 @@
 #include "swsusp_image.h"
 
 static struct odv_handoff *handoff;
+static const struct odv_handoff_run *runs;   /* the stream's frames, in stream order */
 
-/* Stream page `idx` lives in the segment that covers it. */
+/* Stream page `idx`. Lookups come in ascending order (validate, then copy), so
+ * the walk over the runs resumes where the last one ended: linear overall. */
 static const void *stream_page(void *ctx, uint64_t idx)
 {
+	static uint64_t run, first;   /* cursor: a run and the stream index of its first page */
 	const struct odv_handoff *h = ctx;
-	for (uint32_t i = 0; i < h->nr_segs; i++) {
-		if (idx < h->seg[i].pages)
-			return phys_to_virt(h->seg[i].phys + idx * PAGE_SIZE);
-		idx -= h->seg[i].pages;
+	if (idx < first)
+		run = first = 0;
+	while (run < h->nr_runs && idx - first >= runs[run].pages) {
+		first += runs[run].pages;
+		run++;
+	}
+	if (run >= h->nr_runs) {
+		run = first = 0;
+		return NULL;
+	}
+	return phys_to_virt(runs[run].phys + (idx - first) * PAGE_SIZE);
+}
+
+/* One bit per frame of the first 4 GiB (all odv-hv maps yet): set where a
+ * stream page lies, so that no image page may be copied over one. */
+#define STREAM_MAP_FRAMES ((4 * SZ_1G) / PAGE_SIZE)
+static uint8_t stream_frames[STREAM_MAP_FRAMES / 8];
+
+static bool in_ram(const struct phys_range *ram, unsigned n, uint64_t base, uint64_t len)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (base >= ram[i].base && base - ram[i].base <= ram[i].len && len <= ram[i].len - (base - ram[i].base))
+			return true;
+	return false;
+}
+
+/* Check every run against RAM, the 4 GiB odv-hv maps and its own region, and
+ * mark its frames. NULL, or why the stream cannot be used. */
+static const char *mark_stream_frames(const struct phys_range *ram, unsigned nr_ram)
+{
+	for (uint64_t i = 0; i < handoff->nr_runs; i++) {
+		uint64_t a = runs[i].phys, len = runs[i].pages * PAGE_SIZE;
+		if (a >= 4 * SZ_1G || len > 4 * SZ_1G - a)
+			return "a stream run lies above 4 GiB, which odv-hv does not map yet";
+		if (a < handoff->region_base + handoff->region_size && handoff->region_base < a + len)
+			return "a stream run overlaps odv-hv's region";
+		if (!in_ram(ram, nr_ram, a, len))
+			return "a stream run is not in RAM";
+		for (uint64_t f = a / PAGE_SIZE; f < (a + len) / PAGE_SIZE; f++)
+			stream_frames[f / 8] |= (uint8_t)(1u << (f % 8));
 	}
 	return NULL;
 }
@@ -37,19 +76,17 @@ static void set_result(uint32_t mode, const char *reason)
 	handoff->result_reason[n] = 0;
 }
 
-/* A destination PFN must not be a page the stream still occupies. */
+/* A destination PFN must not be a frame the stream occupies. */
 static int pfn_not_in_stream(void *ctx, uint64_t pfn, uint64_t idx)
 {
-	const struct odv_handoff *h = ctx;
+	(void)ctx;
 	(void)idx;
-	uint64_t a = pfn * PAGE_SIZE;
-	for (uint32_t i = 0; i < h->nr_segs; i++)
-		if (a >= h->seg[i].phys && a < h->seg[i].phys + h->seg[i].pages * PAGE_SIZE) {
-			pr_err("restore: image PFN 0x%lx lies in stream segment %u", pfn, i);
-			return -1;
-		}
-	if (a >= 4 * SZ_1G) {
+	if (pfn >= STREAM_MAP_FRAMES) {
 		pr_err("restore: image PFN 0x%lx is above 4 GiB, which odv-hv does not map yet", pfn);
+		return -1;
+	}
+	if (stream_frames[pfn / 8] & (1u << (pfn % 8))) {
+		pr_err("restore: image PFN 0x%lx is a frame of the stream", pfn);
 		return -1;
 	}
 	return 0;
@@ -176,9 +213,15 @@ __noreturn void restore_main(void)
 		       handoff->region_base, handoff->hv_size, hv.load_base, hv.size);
 		hv_halt("handoff does not match this odv-hv");
 	}
-	pr_info("restore: handoff v%u ok: region 0x%lx-0x%lx, stream %lu pages in %u segments",
+	runs = phys_to_virt(handoff->runs_phys);
+	rc = odv_handoff_check_runs(handoff, runs);
+	if (rc) {
+		pr_err("fatal: the stream's run table at 0x%lx: %s", handoff->runs_phys, odv_handoff_strerror(rc));
+		hv_halt("no usable run table");
+	}
+	pr_info("restore: handoff v%u ok: region 0x%lx-0x%lx, stream %lu pages in %lu runs",
 		handoff->version, handoff->region_base, handoff->region_base + handoff->region_size,
-		handoff->stream_pages, handoff->nr_segs);
+		handoff->stream_pages, handoff->nr_runs);
 	park_other_cpus();
 
 	/* Platform facts from the handoff: the firmware memory map. */
@@ -192,9 +235,13 @@ __noreturn void restore_main(void)
 			ram[nr_ram++] = (struct phys_range){ handoff->mem[i].base, handoff->mem[i].len };
 	}
 
+	const char *err = mark_stream_frames(ram, nr_ram);
+	if (err) {
+		pr_err("fatal: image cannot be restored: %s", err);
+		hv_halt("image stream unusable after kexec");
+	}
 	struct swsusp_header img;
 	struct swsusp_layout lay;
-	const char *err;
 	struct phys_range excl = { handoff->region_base, handoff->region_size };
 	const void *p0 = stream_page(handoff, 0);
 	if (!p0 || swsusp_parse_header(p0, &img, &err) ||

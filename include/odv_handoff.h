@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The handoff block: what the odv agent tells odv-hv when it kexecs it
- * (DESIGN.md "go-virtual, step by step"), and what odv-hv answers back
- * after the resume. It is one kexec segment placed right after odv-hv's
- * image in the reserved region, at a 4 KiB boundary: odv-hv finds it at
- * its own load address + ODV_HANDOFF_OFFSET. Versioned and CRC-checked;
- * the codec (hypervisor/handoff.c) is shared by the agent and odv-hv.
+ * (docs/ARCHITECTURE.md, go-virtual), and what odv-hv answers back after
+ * the resume. It is one kexec segment placed right after odv-hv's image in
+ * the reserved region, at a 4 KiB boundary: odv-hv finds it at its own load
+ * address + ODV_HANDOFF_OFFSET. Versioned and CRC-checked; the codec
+ * (hypervisor/handoff.c) is shared by the agent and odv-hv.
+ *
+ * The hibernation image stream is not part of the kexec: it stays in the
+ * frames where the agent read it, and the run table (its own kexec segment
+ * in the reserved region, after the handoff block, with its own CRC) lists
+ * those frames in stream order. So kexec_load copies only odv-hv, the
+ * handoff and the table: it never has to place the image among the free
+ * pages it allocates from, which made its page placement quadratic.
  *
  * All fields are little-endian, fixed width; the struct has no padding
  * holes (checked by static asserts), so it is the wire format.
@@ -15,16 +22,16 @@
 #include <stdint.h>
 
 #define ODV_HANDOFF_MAGIC    0x31464f4844564f44ull   /* "DOVDHOF1" */
-#define ODV_HANDOFF_VERSION  2    /* 2: hv_args */
+#define ODV_HANDOFF_VERSION  3    /* 2: hv_args; 3: the stream as a run table */
 #define ODV_HANDOFF_MAX_MEM  64
-#define ODV_HANDOFF_MAX_SEGS 16
+#define ODV_HANDOFF_MAX_RUNS (1ull << 24)   /* a run table of at most 256 MiB */
 
 enum odv_handoff_mem_type { ODV_MEM_RAM = 1, ODV_MEM_RESERVED = 2, ODV_MEM_ACPI = 3, ODV_MEM_NVS = 4 };
 
 struct odv_handoff_mem { uint64_t base, len; uint32_t type, pad; };
 
-/* A run of consecutive image-stream pages, placed at `phys` by kexec. */
-struct odv_handoff_seg { uint64_t phys, pages; };
+/* A run of consecutive image-stream pages in consecutive frames from `phys`. */
+struct odv_handoff_run { uint64_t phys, pages; };
 
 /* Filled by odv-hv after the resume, read back by the agent through /dev/mem. */
 enum odv_result_mode { ODV_RESULT_NONE = 0, ODV_RESULT_VIRTUAL = 1, ODV_RESULT_NATIVE = 2 };
@@ -45,9 +52,10 @@ struct odv_handoff {
 	uint64_t image_pages;     /* data pages in the stream */
 	uint64_t stream_pages;    /* header + meta + data pages */
 	uint32_t nr_mem;
-	uint32_t nr_segs;
+	uint32_t runs_crc32;      /* over the run table */
 	struct odv_handoff_mem mem[ODV_HANDOFF_MAX_MEM];    /* /sys/firmware/memmap */
-	struct odv_handoff_seg seg[ODV_HANDOFF_MAX_SEGS];   /* the stream, in order */
+	uint64_t runs_phys;       /* the run table: nr_runs entries, the stream in order, */
+	uint64_t nr_runs;         /*   inside the reserved region after odv-hv */
 	uint64_t serial_port;
 	uint64_t log_level;
 	uint64_t test_flags;      /* ODV_TEST_*: test-only behaviour switches */
@@ -74,10 +82,14 @@ enum odv_handoff_err {
 };
 
 uint32_t odv_crc32(const void *data, uint64_t len);
-/* Fill magic/version/size and the CRC. */
-void odv_handoff_seal(struct odv_handoff *h);
-/* Check magic, version, size, CRC and internal consistency; returns enum odv_handoff_err. */
+/* Fill magic/version/size and the CRCs (of the block and of the run table). */
+void odv_handoff_seal(struct odv_handoff *h, const struct odv_handoff_run *runs);
+/* Check magic, version, size, CRC and internal consistency, including where
+ * the run table lies (not its contents); returns enum odv_handoff_err. */
 int odv_handoff_check(const struct odv_handoff *h);
+/* Check the run table itself: CRC, page alignment, no empty run, the runs
+ * add up to stream_pages. Call after odv_handoff_check. */
+int odv_handoff_check_runs(const struct odv_handoff *h, const struct odv_handoff_run *runs);
 const char *odv_handoff_strerror(int err);
 
 #endif

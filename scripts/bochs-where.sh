@@ -6,8 +6,9 @@
 #   (written by run-vm.sh when the guest went silent) and serial.log, in which the
 #   test system printed "odv-test: kernel _text at 0x..." (where KASLR put it).
 # Prints each CPU's RIP and the stack words that point into the kernel's text as
-# symbol+offset, from the System.map of the stock kernel package scripts/setup.sh
-# fetched. Addresses outside the kernel (odv-hv, user space) are left as they are.
+# symbol+offset, from the stock kernel's own symbol list (scripts/kernel-symbols.sh
+# makes it once: Debian's System.map is a stub). Addresses outside the kernel
+# (odv-hv, user space) are left as they are.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 [ $# -eq 1 ] && [ "$1" != -h ] && [ "$1" != --help ] || { sed -n 's/^# \{0,1\}//;3,10p' "$0"; exit 2; }
@@ -15,20 +16,17 @@ dir=$1
 [ -f "$dir/stall-dump.log" ] || { echo "bochs-where.sh: no $dir/stall-dump.log" >&2; exit 1; }
 text=$(tr -d '\r' < "$dir/serial.log" | sed -n 's/^odv-test: kernel _text at \(0x[0-9a-f]*\)$/\1/p' | tail -n1)
 [ -n "$text" ] || { echo "bochs-where.sh: $dir/serial.log does not say where the kernel is (no '_text at' line)" >&2; exit 1; }
-deb=$(ls build/kernel/linux-image-*.deb 2>/dev/null | head -n1)
-[ -n "$deb" ] || { echo "bochs-where.sh: no kernel package in build/kernel (run scripts/setup.sh)" >&2; exit 1; }
-map=build/kernel/System.map
-[ -s "$map" ] && [ "$map" -nt "$deb" ] || dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './boot/System.map-*' > "$map"
+map=build/kernel/kallsyms.txt
+[ -s "$map" ] && [ "$map" -nt build/kernel/vmlinuz ] || scripts/kernel-symbols.sh "$map" >&2
 python3 - "$map" "$text" "$dir/stall-dump.log" <<'PY'
 import bisect, re, sys
 mapf, text, dump = sys.argv[1], int(sys.argv[2], 16), sys.argv[3]
 syms = []
 for line in open(mapf):
     a, t, n = line.split()[:3]
-    if t in "tTwW":
-        syms.append((int(a, 16), n))
+    syms.append((int(a, 16), n))
 syms.sort()
-base = dict((n, a) for a, n in syms).get("_text") or [a for a, n in syms if n == "_stext"][0]
+base = dict((n, a) for a, n in syms)["_text"]
 delta = text - base
 addrs = [a for a, _ in syms]
 end = max(addrs)

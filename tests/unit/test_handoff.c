@@ -33,13 +33,22 @@ static void fill_block(struct odv_handoff *h)
 	h->mem[1] = (struct odv_handoff_mem){ 0x9fc00, 0x400, ODV_MEM_RESERVED, 0 };
 	h->mem[2] = (struct odv_handoff_mem){ 0x100000, GiB - 0x100000 - 0x20000, ODV_MEM_RAM, 0 };
 	h->mem[3] = (struct odv_handoff_mem){ GiB - 0x20000, 0x20000, ODV_MEM_ACPI, 0 };
-	h->nr_segs = 3;
-	h->seg[0] = (struct odv_handoff_seg){ 0x20000000, 20000 };
-	h->seg[1] = (struct odv_handoff_seg){ 0x08000000, 3000 };
-	h->seg[2] = (struct odv_handoff_seg){ 0x01000000, 46 };
+	h->runs_phys = 0x30061000;   /* after odv-hv and the handoff block */
+	h->nr_runs = 3;
 	h->serial_port = 0x3f8;
 	h->log_level = 2;
 	h->test_flags = 0;
+}
+
+/* The run table fill_block's block describes: 23046 stream pages in 3 runs. */
+static struct odv_handoff_run runs3[4];
+
+static void fill_runs(void)
+{
+	runs3[0] = (struct odv_handoff_run){ 0x20000000, 20000 };
+	runs3[1] = (struct odv_handoff_run){ 0x08000000, 3000 };
+	runs3[2] = (struct odv_handoff_run){ 0x01000000, 46 };
+	runs3[3] = (struct odv_handoff_run){ 0x123, 99 };   /* past nr_runs: never looked at */
 }
 
 static void test_crc32_vectors(void **state)
@@ -70,7 +79,8 @@ static void test_seal_fills_header_and_checks(void **state)
 {
 	static struct odv_handoff h;
 	fill_block(&h);
-	odv_handoff_seal(&h);
+	fill_runs();
+	odv_handoff_seal(&h, runs3);
 	assert_true(h.magic == ODV_HANDOFF_MAGIC);
 	assert_int_equal(h.version, ODV_HANDOFF_VERSION);
 	assert_int_equal(h.size, sizeof(struct odv_handoff));
@@ -78,14 +88,14 @@ static void test_seal_fills_header_and_checks(void **state)
 	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_OK);
 	/* Sealing twice gives the same CRC (the old CRC is not part of the sum). */
 	uint32_t crc = h.crc32;
-	odv_handoff_seal(&h);
+	odv_handoff_seal(&h, runs3);
 	assert_int_equal(h.crc32, crc);
 	/* Sealing over garbage in the header fields fixes them. */
 	h.magic = 1;
 	h.version = 77;
 	h.size = 3;
 	h.crc32 = 0xdeadbeef;
-	odv_handoff_seal(&h);
+	odv_handoff_seal(&h, runs3);
 	assert_int_equal(h.crc32, crc);
 	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_OK);
 }
@@ -95,7 +105,8 @@ static void test_seal_crc_definition(void **state)
 {
 	static struct odv_handoff h, copy;
 	fill_block(&h);
-	odv_handoff_seal(&h);
+	fill_runs();
+	odv_handoff_seal(&h, runs3);
 	copy = h;
 	copy.crc32 = 0;
 	assert_int_equal(h.crc32, odv_crc32(&copy, COVERED));
@@ -107,7 +118,7 @@ static void test_seal_empty_block(void **state)
 	static struct odv_handoff h;
 	memset(&h, 0, sizeof(h));
 	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_EMAGIC);
-	odv_handoff_seal(&h);
+	odv_handoff_seal(&h, runs3);
 	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_OK);
 }
 
@@ -128,8 +139,9 @@ static void test_every_byte_flip_detected(void **state)
 	static struct odv_handoff sealed, h;
 	static const uint8_t masks[] = { 0x01, 0x80, 0x5a, 0xff };
 	fill_block(&sealed);
-	odv_handoff_seal(&sealed);
-	assert_int_equal(COVERED, 2040);   /* wire format v2 (v1: 1912, before hv_args): result starts here */
+	fill_runs();
+	odv_handoff_seal(&sealed, runs3);
+	assert_int_equal(COVERED, 1800);   /* wire format v3 (v2: 2040, 16 inline segments; v1: 1912) */
 	for (size_t off = 0; off < COVERED; off++) {
 		for (unsigned m = 0; m < sizeof(masks); m++) {
 			h = sealed;
@@ -148,7 +160,8 @@ static void test_result_fields_not_covered(void **state)
 {
 	static struct odv_handoff h;
 	fill_block(&h);
-	odv_handoff_seal(&h);
+	fill_runs();
+	odv_handoff_seal(&h, runs3);
 	uint32_t crc = h.crc32;
 	h.result_mode = ODV_RESULT_NATIVE;
 	h.result_pad = 0xffffffff;
@@ -163,16 +176,27 @@ static void test_result_fields_not_covered(void **state)
 		assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_OK);
 	}
 	/* Re-sealing with a result present gives the same CRC. */
-	odv_handoff_seal(&h);
+	odv_handoff_seal(&h, runs3);
 	assert_int_equal(h.crc32, crc);
 }
 
 /* Change one thing, re-seal so only the consistency check can object. */
 #define RESEAL_EXPECT(h, want, ...) do { \
 		fill_block(&(h)); \
+		fill_runs(); \
 		__VA_ARGS__; \
-		odv_handoff_seal(&(h)); \
+		/* (a table longer than runs3 is sealed without one: only its place is checked) */ \
+		odv_handoff_seal(&(h), (h).nr_runs <= 4 ? runs3 : NULL); \
 		assert_int_equal(odv_handoff_check(&(h)), (want)); \
+	} while (0)
+/* The same for the run table's own check (after the block's, which must pass). */
+#define RUNS_EXPECT(h, want, ...) do { \
+		fill_block(&(h)); \
+		fill_runs(); \
+		__VA_ARGS__; \
+		odv_handoff_seal(&(h), runs3); \
+		assert_int_equal(odv_handoff_check(&(h)), ODV_HANDOFF_OK); \
+		assert_int_equal(odv_handoff_check_runs(&(h), runs3), (want)); \
 	} while (0)
 
 static void test_range_counts(void **state)
@@ -181,21 +205,16 @@ static void test_range_counts(void **state)
 	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.nr_mem = ODV_HANDOFF_MAX_MEM);
 	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_mem = ODV_HANDOFF_MAX_MEM + 1);
 	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_mem = 0xffffffffu);
-	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_segs = ODV_HANDOFF_MAX_SEGS + 1);
-	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_segs = 0xffffffffu);
-	/* All 16 segments in use, totals matching. */
-	RESEAL_EXPECT(h, ODV_HANDOFF_OK, {
-		h.nr_segs = ODV_HANDOFF_MAX_SEGS;
-		for (int i = 0; i < ODV_HANDOFF_MAX_SEGS; i++)
-			h.seg[i] = (struct odv_handoff_seg){ (uint64_t)(i + 1) * 16 * MiB, 100 };
-		h.stream_pages = 1600;
-	});
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_runs = ODV_HANDOFF_MAX_RUNS + 1);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_runs = UINT64_MAX);
 }
 
 static void test_range_region(void **state)
 {
 	static struct odv_handoff h;
-	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.hv_size = h.region_size);
+	/* odv-hv filling the whole region leaves no room for a run table. */
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.hv_size = h.region_size);
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, { h.hv_size = h.region_size; h.nr_runs = 0; h.stream_pages = 0; });
 	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.hv_size = h.region_size + 1);
 	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.region_size = 0);
 	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.region_base = 0x30000001);
@@ -213,40 +232,63 @@ static void test_hv_args_terminated(void **state)
 	RESEAL_EXPECT(h, ODV_HANDOFF_OK, (memset(h.hv_args, 'x', sizeof(h.hv_args)), h.hv_args[sizeof(h.hv_args) - 1] = 0));
 }
 
-static void test_range_segments(void **state)
+/* Where the run table may lie: page aligned, inside the region, after odv-hv. */
+static void test_range_run_table_place(void **state)
 {
 	static struct odv_handoff h;
-	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.seg[0].phys |= 1);
-	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.seg[1].phys += 0x800);
-	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.seg[2].phys |= 0xfff);
-	/* Segments past nr_segs are not looked at. */
-	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.seg[3] = ((struct odv_handoff_seg){ 0x123, 99 }));
-	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.seg[ODV_HANDOFF_MAX_SEGS - 1].phys = 1);
-	/* Page totals. */
-	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.stream_pages++);
-	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.stream_pages--);
-	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.seg[1].pages++);
-	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.seg[2].pages = 0);
-	RESEAL_EXPECT(h, ODV_HANDOFF_OK, { h.seg[0].pages--; h.seg[1].pages++; });
-	/* Dropping the last segment breaks the total. */
-	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_segs = 2);
-	RESEAL_EXPECT(h, ODV_HANDOFF_OK, { h.nr_segs = 2; h.stream_pages = 23000; });
-	/* No segments at all: only consistent with an empty stream. */
-	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_segs = 0);
-	RESEAL_EXPECT(h, ODV_HANDOFF_OK, { h.nr_segs = 0; h.stream_pages = 0; });
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.runs_phys |= 8);
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.runs_phys = 0x30000000);          /* on odv-hv */
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.runs_phys = 0x30060000);              /* right after it */
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.runs_phys = 0x2ff00000);          /* below the region */
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.runs_phys = 0x34000000);          /* past its end */
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.runs_phys = 0x34000000 - 4096);       /* 48 bytes in the last page */
+	/* A table that starts inside but runs past the end. */
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, { h.runs_phys = 0x34000000 - 4096; h.nr_runs = 257; });
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, { h.runs_phys = 0x34000000 - 4096; h.nr_runs = 256; });
+	/* No table: only with an empty stream (the boot-menu path has none). */
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_runs = 0);
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, { h.nr_runs = 0; h.stream_pages = 0; h.runs_phys = 0; });
+}
+
+static void test_runs(void **state)
+{
+	static struct odv_handoff h;
+	RUNS_EXPECT(h, ODV_HANDOFF_OK, (void)0);
+	/* The table is covered by its own CRC, recorded in the block. */
+	fill_block(&h);
+	fill_runs();
+	odv_handoff_seal(&h, runs3);
+	runs3[1].phys += 4096;
+	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_OK);
+	assert_int_equal(odv_handoff_check_runs(&h, runs3), ODV_HANDOFF_ECRC);
+	runs3[1].phys -= 4096;
+	runs3[3].pages = 1;   /* past nr_runs: not covered, not looked at */
+	assert_int_equal(odv_handoff_check_runs(&h, runs3), ODV_HANDOFF_OK);
+	/* Alignment, empty runs, page totals. */
+	RUNS_EXPECT(h, ODV_HANDOFF_ERANGE, runs3[0].phys |= 1);
+	RUNS_EXPECT(h, ODV_HANDOFF_ERANGE, runs3[2].phys |= 0xfff);
+	RUNS_EXPECT(h, ODV_HANDOFF_ERANGE, runs3[2].pages = 0);
+	RUNS_EXPECT(h, ODV_HANDOFF_ERANGE, h.stream_pages++);
+	RUNS_EXPECT(h, ODV_HANDOFF_ERANGE, h.stream_pages--);
+	RUNS_EXPECT(h, ODV_HANDOFF_ERANGE, runs3[1].pages++);
+	RUNS_EXPECT(h, ODV_HANDOFF_OK, { runs3[0].pages--; runs3[1].pages++; });
+	RUNS_EXPECT(h, ODV_HANDOFF_ERANGE, h.nr_runs = 2);
+	RUNS_EXPECT(h, ODV_HANDOFF_OK, { h.nr_runs = 2; h.stream_pages = 23000; });
+	/* A run whose frames would run past the top of the address space. */
+	RUNS_EXPECT(h, ODV_HANDOFF_ERANGE, { runs3[0].phys = ~0xfffull; runs3[0].pages = 2; h.stream_pages = 3048; });
 }
 
 /*
- * Segment page counts whose sum wraps past 2^64 do not add up to
- * stream_pages, whatever the low 64 bits of the sum say.
+ * Run page counts whose sum wraps past 2^64 do not add up to stream_pages,
+ * whatever the low 64 bits of the sum say.
  */
-static void test_range_segment_pages_wrap(void **state)
+static void test_runs_pages_wrap(void **state)
 {
 	static struct odv_handoff h;
-	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, {
-		h.nr_segs = 2;
-		h.seg[0] = (struct odv_handoff_seg){ 0x20000000, UINT64_MAX };
-		h.seg[1] = (struct odv_handoff_seg){ 0x08000000, 11 };
+	RUNS_EXPECT(h, ODV_HANDOFF_ERANGE, {
+		h.nr_runs = 2;
+		runs3[0] = (struct odv_handoff_run){ 0x1000, UINT64_MAX / 8 };
+		runs3[1] = (struct odv_handoff_run){ 0x08000000, 11 };
 		h.stream_pages = 10;
 	});
 }
@@ -256,7 +298,8 @@ static void test_check_order(void **state)
 {
 	static struct odv_handoff h;
 	fill_block(&h);
-	odv_handoff_seal(&h);
+	fill_runs();
+	odv_handoff_seal(&h, runs3);
 	h.magic = 0;
 	h.version = 9;
 	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_EMAGIC);
@@ -270,7 +313,7 @@ static void test_check_order(void **state)
 	/* A range problem with a stale CRC is a CRC error first. */
 	h.nr_mem = 1000;
 	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_ECRC);
-	odv_handoff_seal(&h);
+	odv_handoff_seal(&h, runs3);
 	assert_int_equal(odv_handoff_check(&h), ODV_HANDOFF_ERANGE);
 }
 
@@ -312,8 +355,9 @@ int main(void)
 		cmocka_unit_test(test_range_counts),
 		cmocka_unit_test(test_range_region),
 		cmocka_unit_test(test_hv_args_terminated),
-		cmocka_unit_test(test_range_segments),
-		cmocka_unit_test(test_range_segment_pages_wrap),
+		cmocka_unit_test(test_range_run_table_place),
+		cmocka_unit_test(test_runs),
+		cmocka_unit_test(test_runs_pages_wrap),
 		cmocka_unit_test(test_check_order),
 		cmocka_unit_test(test_strerror),
 	};
