@@ -295,14 +295,25 @@ stall_dump() {
     done
     [ -n "${bx:-}" ] || return 0
     from=$(stat -c %s "$con" 2>/dev/null || echo 0)
+    # Break in, and wait (up to 20 s) for the debugger's prompt before typing.
     kill -INT "$bx" 2>/dev/null || return 0
-    sleep 2
+    for i in $(seq 1 100); do
+        tail -c +$((from + 1)) "$con" 2>/dev/null | grep -aq '<bochs:[0-9]*>' && break
+        sleep 0.2
+    done
     {
         for i in $(seq 0 $((cpus - 1))); do
             printf 'set $cpu = %d\nr\nsreg\ncreg\ninfo idt 0 1\nprint-stack 48\n' "$i"
         done
     } >&"$dbg_fd"
-    for i in $(seq 1 50); do sleep 0.2; done
+    # Then until the console has been quiet for 2 s (at most 30 s).
+    local last=-1 now quiet=0
+    for i in $(seq 1 150); do
+        now=$(stat -c %s "$con" 2>/dev/null || echo 0)
+        if [ "$now" = "$last" ]; then quiet=$((quiet + 1)); else quiet=0; last=$now; fi
+        [ "$quiet" -lt 10 ] || break
+        sleep 0.2
+    done
     tail -c +$((from + 1)) "$con" | tr -d '\r' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' > "$logdir/stall-dump.raw"
     awk '
         /^CPU[0-9]+:|^Next at t=/ { }
