@@ -37,7 +37,7 @@ want ^bench: go-virtual start$
 want ^virtual: resumed under odv-hv, downtime [0-9.]+ s$
 want ^bench: go-virtual end exit 0$
 want ^bench: go-native start$
-want ^native: left odv-hv after [0-9]+ VM exits; the request took [0-9.]+ ms$
+want ^native: left odv-hv after [0-9]+ VM exits; the request took [0-9.]+ ms(;|$)
 want ^bench: go-native end exit 0$
 want ^bench: hibernate start$
 want ^bench: hibernate end exit 0$
@@ -75,7 +75,7 @@ gn=$(span '^bench: go-native start$' '^bench: go-native end')
 hb=$(span '^bench: hibernate start$' '^bench: hibernate end')
 gv_tsc=$(sed -n 's/^virtual: resumed under odv-hv, downtime \([0-9.]*\) s$/\1/p' "$dir/stamped.log" | head -1)
 gv_tsc=${gv_tsc:-$(tr -d '\r' < "$serial" | sed -n 's/^virtual: resumed under odv-hv, downtime \([0-9.]*\) s$/\1/p' | head -1)}
-gn_tsc=$(tr -d '\r' < "$serial" | sed -n 's/^native: left odv-hv after [0-9]* VM exits; the request took \([0-9.]*\) ms$/\1/p' | head -1)
+gn_tsc=$(tr -d '\r' < "$serial" | sed -n 's/^native: left odv-hv after [0-9]* VM exits; the request took \([0-9.]*\) ms.*$/\1/p' | head -1)
 
 echo
 echo "downtime, host time between the guest's marker lines (Bochs, one run, same guest):"
