@@ -1,4 +1,11 @@
-/* odv check: every go-virtual precondition, one pass/fail line each with a fix hint. */
+/*
+ * The go-virtual preconditions: one list, which `odv check` prints (one
+ * pass/fail line each, with a fix hint) and `odv go-virtual` applies before
+ * it freezes anything (preconditions_refuse). Each item is a fact about the
+ * system now; go-virtual's exact memory rule comes later, after the snapshot
+ * (free pages above the watermarks, see headroom.c), and "memory" here is the
+ * estimate of it.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,21 +44,9 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
-int cmd_check(int argc, char **argv)
+/* Evaluate every precondition into items[]. */
+static void preconditions_eval(const char *hv_path, bool with_devices)
 {
-	const char *hv_path = ODV_DEFAULT_HV_PATH;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) opt_json = true;
-		else if (!strcmp(argv[i], "--hv") && i + 1 < argc) hv_path = argv[++i];
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: odv check [--hv PATH] [--json]\n"
-			       "Checks every precondition of odv go-virtual; exit 0 if all pass, 4 if not.\n");
-			return EXIT_OK;
-		} else {
-			fprintf(stderr, "odv check: unknown option '%s' (try --help)\n", argv[i]);
-			return EXIT_USAGE;
-		}
-	}
 	nitems = 0;
 	add("root", geteuid() == 0, "run odv as root", "effective uid %u", (unsigned)geteuid());
 
@@ -130,7 +125,9 @@ int cmd_check(int argc, char **argv)
 	    (unsigned long long)avail >> 10, (unsigned long long)(2 * used) >> 10);
 
 	/* Virtual devices: what go-virtual would hand odv-hv (devswitch.c), if prepared. */
-	if (access(ODV_DEVSTATE_PATH, F_OK) == 0) {
+	if (!with_devices) {
+		add("devices", true, NULL, "left alone (--no-devices): odv-hv passes them through");
+	} else if (access(ODV_DEVSTATE_PATH, F_OK) == 0) {
 		static struct devstate ds;
 		static struct devswitch sw;
 		struct dm_info dm;
@@ -145,6 +142,41 @@ int cmd_check(int argc, char **argv)
 		add("devices", true, NULL, "not prepared (odv prepare): the disk and NIC stay physical under odv-hv");
 	}
 
+}
+
+int preconditions_refuse(const char *who, const char *hv_path, bool with_devices)
+{
+	preconditions_eval(hv_path, with_devices);
+	int failed = 0;
+	for (int i = 0; i < nitems; i++) {
+		if (items[i].ok)
+			continue;
+		fprintf(stderr, "odv %s: precondition '%s' not met: %s%s%s\n", who, items[i].name, items[i].detail,
+			items[i].hint ? "; fix: " : "", items[i].hint ? items[i].hint : "");
+		failed++;
+	}
+	if (failed)
+		fprintf(stderr, "odv %s: nothing changed (odv check lists every precondition)\n", who);
+	return failed ? EXIT_PRECONDITION : EXIT_OK;
+}
+
+int cmd_check(int argc, char **argv)
+{
+	const char *hv_path = ODV_DEFAULT_HV_PATH;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) opt_json = true;
+		else if (!strcmp(argv[i], "--hv") && i + 1 < argc) hv_path = argv[++i];
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: odv check [--hv PATH] [--json]\n"
+			       "Checks every precondition of odv go-virtual (the same list go-virtual applies\n"
+			       "before it freezes anything); exit 0 if all pass, 4 if not.\n");
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "odv check: unknown option '%s' (try --help)\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	preconditions_eval(hv_path, true);
 	bool all = true;
 	for (int i = 0; i < nitems; i++)
 		all &= items[i].ok;

@@ -180,10 +180,10 @@ struct gv {
 static int gv_prepare(struct gv *g)
 {
 	char cmdline[4096];
-	if (geteuid() != 0) {
-		fprintf(stderr, "odv go-virtual: must run as root (it freezes the system and loads a kernel)\n");
-		return EXIT_PRECONDITION;
-	}
+	/* Everything odv check checks, before anything is frozen. */
+	int rc = preconditions_refuse("go-virtual", g->o.hv_path, !g->o.no_devices);
+	if (rc)
+		return rc;
 	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0 || !find_reservation(cmdline, &g->res)) {
 		fprintf(stderr, "odv go-virtual: no reserved region: boot with memmap=<size>$<addr> "
 				"(e.g. memmap=64M$0x30000000); run 'odv check'\n");

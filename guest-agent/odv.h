@@ -210,6 +210,9 @@ void devswitch_report(const struct devswitch *w, const struct devstate *s, bool 
 int cmd_log(int argc, char **argv);
 int cmd_go_native(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+/* go-virtual's preconditions (the list odv check prints): EXIT_OK, or
+ * EXIT_PRECONDITION with each failed one printed as "odv WHO: precondition ...". */
+int preconditions_refuse(const char *who, const char *hv_path, bool with_devices);
 int cmd_go_virtual(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
