@@ -250,6 +250,12 @@ static void test_check_stream(void **state)
 	assert_non_null(plan_check_stream(g, 1, image, 5, mem, 2, rb, rl, limit));
 	struct odv_handoff_run h[] = { { 0x200 * PG, 0 } };        /* empty */
 	assert_non_null(plan_check_stream(h, 1, image, 5, mem, 2, rb, rl, limit));
+	/* The first MiB, although RAM in the map: odv-hv starts its CPUs there. */
+	const struct odv_handoff_mem low[] = { { 0, 640 * KiB, ODV_MEM_RAM, 0 }, { 1 * MiB, 1 * GiB, ODV_MEM_RAM, 0 } };
+	struct odv_handoff_run i1[] = { { 0x9000, 1 } };
+	assert_non_null(plan_check_stream(i1, 1, image, 5, low, 2, rb, rl, limit));
+	struct odv_handoff_run i2[] = { { 0x300 * PG, 1 } };   /* above it (0x100 is an image frame) */
+	assert_null(plan_check_stream(i2, 1, image, 5, low, 2, rb, rl, limit));
 	/* An image frame list out of order is refused whatever the runs. */
 	const uint64_t unsorted[] = { 0x100, 0x5000, 0x101 };
 	assert_non_null(plan_check_stream(ok, 3, unsorted, 3, mem, 2, rb, rl, limit));
