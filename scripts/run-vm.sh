@@ -272,10 +272,37 @@ stop_host() {
     kill -TERM "$host_pid" 2>/dev/null; sleep 0.2; kill -KILL "$host_pid" 2>/dev/null
     wait "$host_pid" 2>/dev/null; host_pid=""
 }
-trap 'kill_emulator 2>/dev/null; stop_host' EXIT
+# Bochs' "term" display draws the VGA text screen into a pseudo-terminal of its own
+# ("Bochs connected to screen \"/dev/pts/N\"" on its console) and nothing else reads
+# it: once some 20 KiB of screen updates are waiting there, Bochs' next write blocks
+# and the whole emulator stops, which looks like a hung guest. Every hibernation
+# snapshot repaints the screen (the kernel moves to its suspend console), so runs
+# with several conversions hit it. The screen reader drains that terminal into
+# bochs-screen.log for as long as Bochs runs.
+screen_pid=""
+start_screen_reader() {
+    (
+        con="$logdir/bochs-console.log" pts=""
+        for i in $(seq 1 600); do
+            pts=$(tr -d '\r' < "$con" 2>/dev/null | sed -n 's/^Bochs connected to screen "\(\/dev\/pts\/[0-9]*\)"$/\1/p' | head -n1)
+            [ -n "$pts" ] && break
+            sleep 0.1
+        done
+        [ -n "$pts" ] || { echo "run-vm.sh: Bochs named no screen terminal in 60 s" >> "$logdir/bochs-screen.log"; exit 0; }
+        exec cat "$pts" >> "$logdir/bochs-screen.log" 2>/dev/null
+    ) </dev/null &
+    screen_pid=$!
+}
+stop_screen_reader() {
+    [ -n "$screen_pid" ] || return 0
+    pkill -KILL -P "$screen_pid" 2>/dev/null; kill -KILL "$screen_pid" 2>/dev/null
+    wait "$screen_pid" 2>/dev/null; screen_pid=""
+}
+trap 'kill_emulator 2>/dev/null; stop_host; stop_screen_reader' EXIT
 on_signal() {
     kill_emulator 2>/dev/null
     stop_host
+    stop_screen_reader
     echo "FAIL $name: interrupted by SIG$1 (serial: $serial, emulator log: $emu_log)"
     trap - EXIT "$1"
     kill -"$1" $$     # die by the same signal, so a calling shell stops too
@@ -342,6 +369,7 @@ emu_in=/dev/null
 [ "$run_engine" != bochs ] || emu_in=$dbg_fifo
 setsid timeout -s KILL $((timeout + 10)) "${emu_cmd[@]}" <"$emu_in" >>"$emu_out" 2>&1 &
 emu_pid=$!
+if [ "$run_engine" = bochs ]; then rm -f "$logdir/bochs-screen.log"; start_screen_reader; fi
 exec {slot_fd}>&-   # the emulator's copy of the fd keeps the slot until it exits
 
 elapsed() { # seconds since t0, one decimal
@@ -375,6 +403,7 @@ done
 t_until=$(elapsed)
 [ "$outcome" != stall ] || [ "$run_engine" != bochs ] || stall_dump
 kill_emulator 2>/dev/null
+stop_screen_reader
 wall=$(elapsed)
 case "$outcome" in
     until) what="until matched" ;; timeout) what="timed out" ;; stall) what="stalled" ;;
