@@ -284,7 +284,7 @@ start_screen_reader() {
     (
         con="$logdir/bochs-console.log" pts=""
         for i in $(seq 1 600); do
-            pts=$(tr -d '\r' < "$con" 2>/dev/null | sed -n 's/^Bochs connected to screen "\(\/dev\/pts\/[0-9]*\)"$/\1/p' | head -n1)
+            pts=$( { tr -d '\r' < "$con"; } 2>/dev/null | sed -n 's/^Bochs connected to screen "\(\/dev\/pts\/[0-9]*\)"$/\1/p' | head -n1)
             [ -n "$pts" ] && break
             sleep 0.1
         done

@@ -72,6 +72,12 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	double hz = (double)(rdtsc() - c0) / ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
 
+	/* The handlers go in before anything waits: a SIGUSR1 (report) that comes
+	 * while the peer is not connected yet must not end the program, which is
+	 * SIGUSR1's default action (the test init asks for a report at a fixed time). */
+	struct sigaction s1 = { .sa_handler = on_usr1 }, s2 = { .sa_handler = on_usr2 };
+	sigaction(SIGUSR1, &s1, NULL);
+	sigaction(SIGUSR2, &s2, NULL);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])) };
 	int fd = -1;
 	if (listening) {
@@ -84,7 +90,9 @@ int main(int argc, char **argv)
 		}
 		printf("tcpstream: listening on port %s\n", argv[2]);
 		fflush(stdout);
-		fd = accept(ls, NULL, NULL);
+		do
+			fd = accept(ls, NULL, NULL);   /* a report asked for meanwhile interrupts it */
+		while (fd < 0 && errno == EINTR);
 		close(ls);
 	}
 	for (int tries = 0; !listening && tries < 60; tries++) {
@@ -102,9 +110,6 @@ int main(int argc, char **argv)
 	}
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	struct sigaction s1 = { .sa_handler = on_usr1 }, s2 = { .sa_handler = on_usr2 };
-	sigaction(SIGUSR1, &s1, NULL);
-	sigaction(SIGUSR2, &s2, NULL);
 	printf("tcpstream: connected (%s %s)\n", argv[1], argv[2]);
 	fflush(stdout);
 
