@@ -8,31 +8,42 @@ NASM     := nasm
 LD       := ld
 OBJCOPY  := objcopy
 
+# odv-hv's source folders (docs/ARCHITECTURE.md, "Source tree"); headers are
+# included by bare name from any of them.
+HV_DIRS  := core vmx mm entry smp platform
+HV_INC   := $(addprefix -Ihypervisor/,$(HV_DIRS)) -Iinclude -Iinclude/codec
 WARN     := -Wall -Wextra -Werror=implicit-function-declaration -Wno-unused-parameter
 # Freestanding x86-64, no SSE/x87 anywhere in hypervisor code (kexec enters
 # with CR4.OSFXSR clear), no red zone (exceptions run on the same stack).
 HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-stack-protector \
 	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
 	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer $(WARN) \
-	-Ihypervisor -Iinclude -Idrivers
+	$(HV_INC) -Idrivers
 GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-stack-protector \
 	-fno-pic -fno-pie -mcmodel=small -mno-red-zone -mgeneral-regs-only \
-	-fno-asynchronous-unwind-tables $(WARN) -Ihypervisor -Iinclude -Itests/guests
-HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Ihypervisor -Iinclude -fsanitize=address,undefined
+	-fno-asynchronous-unwind-tables $(WARN) $(HV_INC) -Itests/guests
+HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) $(HV_INC) -fsanitize=address,undefined
 
-HV_C   := main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c vmx.c vmx_caps.c \
-	  vmcs_fields.c ept.c exit.c dump.c devirt.c devirt_gdt.c mb2.c memmap.c guest_test.c \
-	  host_paging.c restore.c handoff.c swsusp_image.c linux_boot.c smp.c sipi.c delay.c acpi.c \
-	  insn_decode.c guest_mem.c lapic.c lapic_trap.c vdev.c
+# odv-hv's C sources, by folder (docs/ARCHITECTURE.md, "Source tree").
+HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c delay.c) \
+	  $(addprefix vmx/,vmx.c vmx_caps.c vmcs_fields.c exit.c dump.c devirt.c devirt_gdt.c) \
+	  $(addprefix mm/,ept.c host_paging.c guest_mem.c memmap.c) \
+	  $(addprefix entry/,mb2.c linux_boot.c guest_test.c restore.c) \
+	  $(addprefix smp/,smp.c sipi.c lapic.c lapic_trap.c acpi.c) \
+	  $(addprefix platform/,vdev.c insn_decode.c)
+# The codecs odv-hv and the agent both compile (include/codec/).
+CODEC_C := handoff.c swsusp_image.c
+HV_HDRS := $(wildcard $(addsuffix /*.h,$(addprefix hypervisor/,$(HV_DIRS))) include/*.h include/codec/*.h)
 # Device logic (drivers/): pure C shared with the host unit tests.
 DRV_C  := pci_cfg.c virtq.c virtio_pci.c virtio_blk.c virtio_net.c ata.c e1000.c
-HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(B)/hv/ap_blob.o $(HV_C:%.c=$(B)/hv/%.o) $(DRV_C:%.c=$(B)/hv/drv_%.o)
+HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(B)/hv/ap_blob.o $(HV_C:%.c=$(B)/hv/%.o) $(CODEC_C:%.c=$(B)/hv/codec/%.o) \
+	$(DRV_C:%.c=$(B)/hv/drv_%.o)
 
 GUESTS := guest-a guest-b guest-c guest-d
 GUEST_COMMON := $(B)/guests/start.o $(B)/guests/lib.o $(B)/guests/fmt.o
 
-UNIT_SRC := $(addprefix hypervisor/,fmt.c log_format.c vmcs_fields.c vmx_caps.c ept.c mb2.c memmap.c \
-	devirt_gdt.c handoff.c swsusp_image.c acpi.c insn_decode.c) guest-agent/plan.c guest-agent/sysfacts.c guest-agent/headroom.c \
+UNIT_SRC := $(addprefix hypervisor/,core/fmt.c core/log_format.c vmx/vmcs_fields.c vmx/vmx_caps.c mm/ept.c \
+	entry/mb2.c mm/memmap.c vmx/devirt_gdt.c smp/acpi.c platform/insn_decode.c) $(CODEC_C:%=include/codec/%) guest-agent/plan.c guest-agent/sysfacts.c guest-agent/headroom.c \
 	$(addprefix drivers/,$(DRV_C))
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh
@@ -48,9 +59,13 @@ hv: $(B)/odv-hv.elf $(B)/odv-hv.bin
 agent: $(B)/odv
 guests: $(GUESTS:%=$(B)/guests/%.bin)
 
-$(B)/hv/%.o: hypervisor/%.c $(wildcard hypervisor/*.h include/*.h drivers/*.h) | $(B)/hv
+$(B)/hv/codec/%.o: include/codec/%.c $(HV_HDRS) | $(B)/hv
+	@mkdir -p $(@D)
 	$(CC) $(HV_CFLAGS) -c $< -o $@
-$(B)/hv/drv_%.o: drivers/%.c $(wildcard hypervisor/*.h include/*.h drivers/*.h) | $(B)/hv
+$(B)/hv/%.o: hypervisor/%.c $(HV_HDRS) $(wildcard drivers/*.h) | $(B)/hv
+	@mkdir -p $(@D)
+	$(CC) $(HV_CFLAGS) -c $< -o $@
+$(B)/hv/drv_%.o: drivers/%.c $(HV_HDRS) $(wildcard drivers/*.h) | $(B)/hv
 	$(CC) $(HV_CFLAGS) -c $< -o $@
 $(B)/hv/mb2_entry.o: boot/mb2_entry.asm | $(B)/hv
 	$(NASM) -f elf64 $< -o $@
@@ -60,7 +75,7 @@ $(B)/hv/ap_trampoline.bin: boot/ap_trampoline.asm | $(B)/hv
 	$(NASM) -f bin $< -o $@
 $(B)/hv/ap_blob.o: boot/ap_blob.asm $(B)/hv/ap_trampoline.bin | $(B)/hv
 	$(NASM) -f elf64 -DAP_TRAMP_BIN='"$(B)/hv/ap_trampoline.bin"' $< -o $@
-$(B)/hv/stubs.o: hypervisor/stubs.asm | $(B)/hv
+$(B)/hv/stubs.o: hypervisor/vmx/stubs.asm | $(B)/hv
 	$(NASM) -f elf64 $< -o $@
 $(B)/odv-hv.elf: $(HV_OBJ) hypervisor/linker.ld
 	$(LD) -n -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T hypervisor/linker.ld -o $@ $(HV_OBJ)
@@ -70,13 +85,13 @@ $(B)/odv-hv.elf: $(HV_OBJ) hypervisor/linker.ld
 $(B)/odv-hv.bin: $(B)/odv-hv.elf
 	$(OBJCOPY) -O binary $< $@
 
-AGENT_SRC := $(wildcard guest-agent/*.c) hypervisor/handoff.c hypervisor/swsusp_image.c
-$(B)/odv: $(AGENT_SRC) $(wildcard guest-agent/*.h) include/odv_abi.h include/odv_handoff.h include/odv_hvimage.h hypervisor/swsusp_image.h | $(B)
-	$(CC) -std=gnu11 -O2 -static $(WARN) -Iinclude -Ihypervisor -Iguest-agent $(AGENT_SRC) -o $@
+AGENT_SRC := $(wildcard guest-agent/*.c) $(CODEC_C:%=include/codec/%)
+$(B)/odv: $(AGENT_SRC) $(wildcard guest-agent/*.h include/*.h include/codec/*.h) | $(B)
+	$(CC) -std=gnu11 -O2 -static $(WARN) -Iinclude -Iinclude/codec -Iguest-agent $(AGENT_SRC) -o $@
 
 $(B)/guests/start.o: tests/guests/start.asm | $(B)/guests
 	$(NASM) -f elf64 $< -o $@
-$(B)/guests/fmt.o: hypervisor/fmt.c hypervisor/fmt.h | $(B)/guests
+$(B)/guests/fmt.o: hypervisor/core/fmt.c hypervisor/core/fmt.h | $(B)/guests
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
 $(B)/guests/%.o: tests/guests/%.c tests/guests/guest.h include/odv_testguest.h include/odv_abi.h | $(B)/guests
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@
@@ -240,7 +255,7 @@ bench-prereqs: $(B)/bench/bench.iso
 	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
 
 # ---- host unit tests (cmocka) ----
-$(B)/unit/%: tests/unit/%.c $(UNIT_SRC) $(wildcard hypervisor/*.h include/*.h guest-agent/*.h tests/unit/*.h drivers/*.h) | $(B)/unit
+$(B)/unit/%: tests/unit/%.c $(UNIT_SRC) $(HV_HDRS) $(wildcard guest-agent/*.h tests/unit/*.h drivers/*.h) | $(B)/unit
 	$(CC) $(HOST_CFLAGS) -Idrivers -Iguest-agent -Itests/unit $< $(UNIT_SRC) -lcmocka -o $@
 unit: $(UNIT_TESTS:%=$(B)/unit/%) $(UNIT_SH) | $(B)/unit
 	@pass=0; fail=0; \

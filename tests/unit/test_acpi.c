@@ -1,4 +1,4 @@
-/* Host unit tests for hypervisor/acpi.c: RSDP search and MADT CPU listing on fake physical memory. */
+/* Host unit tests for hypervisor/smp/acpi.c: RSDP search and MADT CPU listing on fake physical memory. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Host unit tests for hypervisor/devirt_gdt.c: descriptors from VMCS segment state. */
+/* Host unit tests for hypervisor/vmx/devirt_gdt.c: descriptors from VMCS segment state. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

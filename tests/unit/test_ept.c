@@ -1,4 +1,4 @@
-/* Host unit tests for hypervisor/ept.c: identity-map building and the table walk. */
+/* Host unit tests for hypervisor/mm/ept.c: identity-map building and the table walk. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

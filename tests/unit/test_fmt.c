@@ -1,4 +1,4 @@
-/* Host unit tests for hypervisor/fmt.c (fmt_vsnprintf / fmt_snprintf). */
+/* Host unit tests for hypervisor/core/fmt.c (fmt_vsnprintf / fmt_snprintf). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

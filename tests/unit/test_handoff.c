@@ -1,4 +1,4 @@
-/* Host unit tests for hypervisor/handoff.c: CRC-32, seal/check, range checks, error strings. */
+/* Host unit tests for include/codec/handoff.c: CRC-32, seal/check, range checks, error strings. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * Host unit tests for hypervisor/insn_decode.c (decode_mmio_store, and
+ * Host unit tests for hypervisor/platform/insn_decode.c (decode_mmio_store, and
  * decode_mmio_access further down), checked against the GNU assembler rather
  * than against the decoder's own idea of x86.
  *

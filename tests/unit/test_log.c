@@ -1,4 +1,4 @@
-/* Host unit tests for hypervisor/log_format.c: line formatting and the byte ring. */
+/* Host unit tests for hypervisor/core/log_format.c: line formatting and the byte ring. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

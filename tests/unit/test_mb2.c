@@ -1,4 +1,4 @@
-/* Host unit tests for hypervisor/mb2.c: parsing synthetic multiboot2 information blocks. */
+/* Host unit tests for hypervisor/entry/mb2.c: parsing synthetic multiboot2 information blocks. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Host unit tests for hypervisor/memmap.c: sorting, carving, lookups. */
+/* Host unit tests for hypervisor/mm/memmap.c: sorting, carving, lookups. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

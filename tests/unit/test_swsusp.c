@@ -1,4 +1,4 @@
-/* Host unit tests for hypervisor/swsusp_image.c: header, metadata walk, validation, on synthetic streams. */
+/* Host unit tests for include/codec/swsusp_image.c: header, metadata walk, validation, on synthetic streams. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

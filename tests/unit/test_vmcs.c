@@ -1,4 +1,4 @@
-/* Host unit tests for hypervisor/vmcs.h and vmcs_fields.c (encodings, names, exit reasons). */
+/* Host unit tests for hypervisor/vmx/vmcs.h and vmcs_fields.c (encodings, names, exit reasons). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Host unit tests for hypervisor/vmx_caps.c: capability decoding and control adjustment. */
+/* Host unit tests for hypervisor/vmx/vmx_caps.c: capability decoding and control adjustment. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * Devirtualize: hand the CPU back to the guest natively (DESIGN.md,
+ * Devirtualize: hand the CPU back to the guest natively (docs/ARCHITECTURE.md,
  * "go-native"). Every piece of guest state in the VMCS is loaded into the
  * real CPU, VMX is switched off and the guest continues at the
  * instruction after its request, on bare metal. EPT was an identity map,

@@ -1,5 +1,5 @@
 /*
- * go-virtual, odv-hv's half (DESIGN.md steps 4-6): entered from kexec with
+ * go-virtual, odv-hv's half (docs/ARCHITECTURE.md, go-virtual steps 6-8): entered from kexec with
  * the hibernation image stream scattered over free RAM frames and the
  * handoff block right after odv-hv's image. Check the handoff, park the
  * other CPUs, copy every image page to its PFN, then resume the image:
@@ -128,7 +128,7 @@ static uint64_t restore_gdt[4] __aligned(16) = {
 	0x00CF92000000FFFFull,   /* 0x18: data */
 };
 
-/* Fail-safe: jump into the image's restore_registers natively (DESIGN.md). */
+/* Fail-safe: jump into the image's restore_registers natively (docs/ARCHITECTURE.md, "Fail-safe"). */
 static __noreturn void resume_native(struct swsusp_header *img, const char *why)
 {
 	set_result(ODV_RESULT_NATIVE, why);
@@ -163,7 +163,7 @@ static __noreturn void resume_native(struct swsusp_header *img, const char *why)
 }
 
 /*
- * vCPU 0 starts at the image's restore entry with the state DESIGN.md
+ * vCPU 0 starts at the image's restore entry with the state docs/ARCHITECTURE.md
  * gives: 64-bit, CS=0x10, SS/DS/ES=0x18, CR3 = R9 = the image's CR3,
  * RIP = jump_address, EFER as the kernel ran it (same kernel, same boot).
  * Any VMX setup failure falls back to the native resume.

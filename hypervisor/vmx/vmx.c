@@ -314,7 +314,7 @@ int vmx_setup_vmcs(struct vcpu *v)
 
 /*
  * Guest state for a 64-bit start, the shape a hibernation-image resume
- * needs (DESIGN.md): CS=0x10 (64-bit code), SS/DS/ES=0x18, IF=0, CR4.PAE,
+ * needs (docs/ARCHITECTURE.md): CS=0x10 (64-bit code), SS/DS/ES=0x18, IF=0, CR4.PAE,
  * a minimal busy TSS, and no GDT/IDT yet: the guest loads its own before
  * it can take any exception.
  */
