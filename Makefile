@@ -26,11 +26,11 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) $(HV_INC) -fsanitize=address,undefined
 
 # odv-hv's C sources, by folder (docs/ARCHITECTURE.md, "Source tree").
 HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c delay.c) \
-	  $(addprefix vmx/,vmx.c vmx_caps.c vmcs_fields.c exit.c dump.c devirt.c devirt_gdt.c) \
-	  $(addprefix mm/,ept.c host_paging.c guest_mem.c memmap.c) \
+	  $(addprefix vmx/,vmx.c vmx_caps.c vmcs_fields.c exit.c exit_info.c exit_cpu.c exit_access.c hypercall.c dump.c devirt.c devirt_gdt.c) \
+	  $(addprefix mm/,ept.c ept_guest.c host_paging.c guest_mem.c memmap.c) \
 	  $(addprefix entry/,mb2.c linux_boot.c guest_test.c restore.c) \
 	  $(addprefix smp/,smp.c sipi.c lapic.c lapic_trap.c acpi.c) \
-	  $(addprefix platform/,vdev.c insn_decode.c)
+	  $(addprefix platform/,vdev.c region.c mmio.c insn_decode.c)
 # The codecs odv-hv and the agent both compile (include/codec/).
 CODEC_C := handoff.c swsusp_image.c
 HV_HDRS := $(wildcard $(addsuffix /*.h,$(addprefix hypervisor/,$(HV_DIRS))) include/*.h include/codec/*.h)
@@ -43,11 +43,11 @@ GUESTS := guest-a guest-b guest-c guest-d
 GUEST_COMMON := $(B)/guests/start.o $(B)/guests/lib.o $(B)/guests/fmt.o
 
 UNIT_SRC := $(addprefix hypervisor/,core/fmt.c core/log_format.c vmx/vmcs_fields.c vmx/vmx_caps.c mm/ept.c \
-	entry/mb2.c mm/memmap.c vmx/devirt_gdt.c smp/acpi.c platform/insn_decode.c) $(CODEC_C:%=include/codec/%) guest-agent/plan.c guest-agent/sysfacts.c guest-agent/headroom.c \
+	entry/mb2.c mm/memmap.c vmx/devirt_gdt.c smp/acpi.c platform/insn_decode.c platform/region.c vmx/exit_info.c) $(CODEC_C:%=include/codec/%) guest-agent/plan.c guest-agent/sysfacts.c guest-agent/headroom.c \
 	$(addprefix drivers/,$(DRV_C))
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh
-UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_acpi test_insn_decode \
+UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_acpi test_insn_decode test_region test_exit_info \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
 .PHONY: all hv agent guests isos linux unit test demo clean bench-prereqs

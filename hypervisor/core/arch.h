@@ -41,8 +41,22 @@ enum msr {
 
 #define FEATURE_CONTROL_LOCK        BIT(0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX BIT(2)
+#define FEATURE_CONTROL_VMX_ANY     (BIT(1) | BIT(2))   /* VMX inside and outside SMX */
+#define MSR_X2APIC_ICR              0x830u
+
+/* CPUID feature bits odv-hv shows or hides */
+#define CPUID1_ECX_VMX        BIT32(5)
+#define CPUID1_ECX_OSXSAVE    BIT32(27)
+#define CPUID1_ECX_HYPERVISOR BIT32(31)
+#define CPUID7_ECX_OSPKE      BIT32(4)
+
+/* XCR0 state components */
+#define XCR0_X87 BIT(0)
+#define XCR0_SSE BIT(1)
+#define XCR0_AVX BIT(2)
 
 #define CR0_PE BIT(0)
+#define CR0_TS BIT(3)
 #define CR0_NE BIT(5)
 #define CR0_WP BIT(16)
 #define CR0_PG BIT(31)
@@ -52,6 +66,7 @@ enum msr {
 #define CR4_PCIDE   BIT(17)
 #define CR4_OSXSAVE BIT(18)
 #define CR4_LA57    BIT(12)
+#define CR4_PKE     BIT(22)
 #define EFER_SCE BIT(0)
 #define EFER_LME BIT(8)
 #define EFER_LMA BIT(10)

@@ -13,6 +13,7 @@
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
 #define ARRAY_SIZE(a)    (sizeof(a) / sizeof((a)[0]))
 #define BIT(n)           (1ull << (n))
+#define BIT32(n)         (1u << (n))
 #define __packed         __attribute__((packed))
 #define __aligned(n)     __attribute__((aligned(n)))
 #define __noreturn       __attribute__((noreturn))

@@ -3,10 +3,12 @@
  * where it wants to run, tell it its memory map, and set vCPU 0 up in
  * 64-bit mode exactly as a hibernation-image resume will be set up.
  */
-#include "hv.h"
+#include "entry.h"
 #include "arch.h"
+#include "hv.h"
 #include "memmap.h"
 #include "odv_testguest.h"
+#include "vmx.h"
 
 static void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n)
 {
@@ -18,6 +20,12 @@ static void copy_bytes(uint8_t *dst, const uint8_t *src, size_t n)
 
 int test_guest_prepare(struct vcpu *v)
 {
+	/*
+	 * Port 0x80 (POST codes, harmless) exits and is forwarded, so that guest A
+	 * can see the I/O bitmap work. Only test guests get this: a real guest's
+	 * ports that no device claims pass through.
+	 */
+	vmx_trap_port(0x80);
 	if (hv.boot.nr_modules == 0) {
 		pr_err("no guest: the boot menu entry passed no module");
 		return -1;

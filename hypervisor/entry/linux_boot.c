@@ -9,6 +9,9 @@
 #include "hv.h"
 #include "arch.h"
 #include "memmap.h"
+#include "vcpu.h"
+#include "vmcs.h"
+#include "vmx.h"
 
 /* Guest-physical places for what the boot protocol needs (low RAM, below 640 KiB). */
 #define BP_ADDR      0x10000ull   /* boot_params, 4 KiB */

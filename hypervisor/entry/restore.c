@@ -13,6 +13,10 @@
 #include "serial.h"
 #include "odv_handoff.h"
 #include "swsusp_image.h"
+#include "mm.h"
+#include "smp.h"
+#include "vdev.h"
+#include "vmx.h"
 
 static struct odv_handoff *handoff;
 static const struct odv_handoff_run *runs;   /* the stream's frames, in stream order */

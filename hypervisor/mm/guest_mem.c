@@ -8,6 +8,8 @@
  */
 #include "hv.h"
 #include "arch.h"
+#include "vmcs.h"
+#include "vmx.h"
 
 #define PTE_P  BIT(0)
 #define PTE_PS BIT(7)

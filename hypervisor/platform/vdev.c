@@ -23,9 +23,14 @@
  * The BARs of taken-over devices are left out of EPT too: a guest that
  * still pokes them reads all ones, as from an absent device.
  */
-#include "hv.h"
+#include "vdev.h"
 #include "arch.h"
-#include "insn_decode.h"
+#include "guest.h"
+#include "hv.h"
+#include "mm.h"
+#include "region.h"
+#include "smp.h"
+#include "vmx.h"
 #include "pci_cfg.h"
 #include "ata.h"
 #include "virtio_blk.h"
@@ -37,7 +42,8 @@
 #define IDE0_CTL 0x3f6
 #define PCI_CLASS_IDE 0x0101
 
-#define VDEV_WINDOW (2 * VPCI_BAR_SIZE)   /* one BAR per virtual device */
+#define MAX_VDEVICES 4
+#define VDEV_WINDOW (MAX_VDEVICES * VPCI_BAR_SIZE)   /* one BAR per virtual device */
 #define MAX_HIDDEN_BARS 8
 
 static struct pci_cfg pcicfg;
@@ -48,11 +54,31 @@ static struct vnet vnet;
 static bool active;
 static uint32_t window;             /* guest-physical base of the virtual BAR window */
 
-/* The virtual functions: where each one's BAR is trapped. */
-static struct vslot { struct vpci_dev *dev; uint32_t bar; bool broken_logged; } slots[2];
-static unsigned nr_slots;
+/*
+ * A virtual PCI function odv-hv shows the guest. Its BAR is a region in the
+ * registry (platform/region.h), moved when the guest moves the BAR.
+ * Checkpoints (a later issue) will save and restore each device through
+ * save/restore; no device has them yet, and a checkpoint must refuse a
+ * device whose ops leave them NULL.
+ */
+struct vdevice;
+struct vdevice_ops {
+	void (*poll)(struct vdevice *d);           /* CPU 0, VM exits: work from the wire */
+	void (*release)(struct vdevice *d);        /* before go-native: the physical device quiet */
+	size_t (*state_size)(const struct vdevice *d);
+	int (*save)(const struct vdevice *d, void *buf, size_t len);
+	int (*restore)(struct vdevice *d, const void *buf, size_t len);
+};
+struct vdevice {
+	struct vpci_dev *dev;
+	const struct vdevice_ops *ops;
+	uint32_t bar;              /* where its BAR is trapped (0: nowhere) */
+	int region;                /* its handle in hv_regions */
+	bool broken_logged;
+};
+static struct vdevice vdevs[MAX_VDEVICES];
+static unsigned nr_vdevs;
 /* BARs of the devices odv-hv took over: out of EPT, absent to the guest. */
-static struct { uint64_t base, size; bool io; } hidden_bars[MAX_HIDDEN_BARS];
 static unsigned nr_hidden_bars;
 static uint64_t poll_period_tsc, last_poll_tsc;
 /*
@@ -68,6 +94,7 @@ static void lock(void)
 }
 static void unlock(void) { __atomic_store_n(&dev_lock, 0, __ATOMIC_RELEASE); }
 static uint8_t rx_frame[E1000_BUF_SIZE];
+static enum access_result pci_config_ports(void *arg, struct pio_request *rq);
 
 /* ---- the real configuration space (mechanism #1) ---- */
 static uint32_t hw_cfg_read(void *ctx, uint16_t bdf, unsigned off, unsigned size)
@@ -239,6 +266,44 @@ static int parse_bdf(const char *v)
 	return PCI_BDF(b1 * 16 + b0, dev, f);
 }
 
+/* Where a device odv-hv took over used to answer: nothing does now. */
+static enum access_result absent_mmio(void *arg, struct mmio_request *rq)
+{
+	if (!rq->write)
+		rq->value = ~0ull;
+	return ACCESS_DONE;
+}
+
+static enum access_result absent_pio(void *arg, struct pio_request *rq)
+{
+	if (rq->in)
+		rq->value = ~0u;        /* the exit keeps the access's width of it */
+	return ACCESS_DONE;
+}
+
+/* Ports the guest's accesses to trap, answered by handler: 0, or -1 if the region table is full. */
+static int claim_ports(uint16_t base, uint32_t count, pio_handler handler)
+{
+	if (base + count > 0x10000)
+		count = 0x10000 - base;
+	struct pio_region r = { base, (uint16_t)count, handler, NULL };
+	if (region_add_pio(&hv_regions, &r) < 0)
+		return -1;
+	for (uint32_t p = base; p < (uint32_t)base + count; p++)
+		vmx_trap_port((uint16_t)p);
+	return 0;
+}
+
+/* A range that answers as an absent device: ports trapped, or memory left out of EPT. */
+static int claim_absent(uint64_t base, uint64_t size, bool io)
+{
+	if (io)
+		return claim_ports((uint16_t)base, (uint32_t)size, absent_pio);
+	struct mmio_region r = { base, size, absent_mmio, NULL, "device BAR access",
+				 REGION_EPT_HOLE, REGION_ANY_MOV, false };
+	return region_add_mmio(&hv_regions, &r) < 0 ? -1 : 0;
+}
+
 /*
  * Note a hidden device's BARs: memory BARs leave EPT, I/O BARs are trapped, and
  * both answer the guest as an absent device would. Returns BAR0's address (0
@@ -259,15 +324,12 @@ static int64_t hide_bars(uint16_t bdf)
 			pr_err("%02x:%02x.%x: BAR%u lies above 4 GiB: not supported", bdf >> 8, (bdf >> 3) & 31, bdf & 7, b);
 			return -1;
 		}
-		if (nr_hidden_bars == MAX_HIDDEN_BARS) {
+		if (nr_hidden_bars == MAX_HIDDEN_BARS || claim_absent(addr, size, io)) {
 			pr_err("%02x:%02x.%x: more BARs to hide than odv-hv keeps (%u)", bdf >> 8, (bdf >> 3) & 31,
 			       bdf & 7, MAX_HIDDEN_BARS);
 			return -1;
 		}
-		hidden_bars[nr_hidden_bars++] = (typeof(hidden_bars[0])){ addr, size, io };
-		if (io)
-			for (uint32_t p = addr; p < addr + size && p < 0x10000; p++)
-				vmx_trap_port((uint16_t)p);
+		nr_hidden_bars++;
 		if (b == 0 && !io)
 			bar0 = addr;
 		if (!io && ((bar >> 1) & 3) == 2)
@@ -276,22 +338,90 @@ static int64_t hide_bars(uint16_t bdf)
 	return (int64_t)bar0;
 }
 
-/* Is any byte of [port, port + size) one of a hidden device's I/O ports? */
-static bool hidden_port(uint16_t port, unsigned size)
+static void check_broken(struct vdevice *s)
 {
-	for (unsigned i = 0; i < nr_hidden_bars; i++)
-		if (hidden_bars[i].io && port + size > hidden_bars[i].base &&
-		    port < hidden_bars[i].base + hidden_bars[i].size)
-			return true;
-	return false;
+	struct vpci_dev *d = s->dev;
+	if (d->broken && !s->broken_logged) {
+		uint16_t bdf = d->pci.bdf;
+		pr_err("%s 00:%02x.%x: broken: %s (queue %u); it does nothing more until the guest resets it",
+		       d->name, (bdf >> 3) & 31, bdf & 7, d->broken_why, d->broken_queue);
+		s->broken_logged = true;
+	} else if (!d->broken) {
+		s->broken_logged = false;
+	}
 }
 
-static void add_slot(struct vpci_dev *d)
+/*
+ * A guest load or store in a virtual function's BAR. Where the guest has
+ * moved the BAR away (not yet trapped at its new place, or memory decoding
+ * off), nothing answers: all ones, as on the bus.
+ */
+static enum access_result vdevice_access(void *arg, struct mmio_request *rq)
 {
+	struct vdevice *s = arg;
+	lock();
+	uint32_t bar = vpci_bar(s->dev);
+	bool live = bar == s->bar && vpci_mem_enabled(s->dev) && rq->gpa >= bar &&
+		    rq->gpa < (uint64_t)bar + VPCI_BAR_SIZE;
+	if (rq->write && live) {
+		vpci_mmio_write(s->dev, (uint32_t)(rq->gpa - bar), rq->size, rq->value);
+		check_broken(s);
+	} else if (!rq->write) {
+		rq->value = live ? vpci_mmio_read(s->dev, (uint32_t)(rq->gpa - bar), rq->size) : ~0ull;
+	}
+	unlock();
+	return ACCESS_DONE;
+}
+
+static int vdevice_add(struct vpci_dev *d, const struct vdevice_ops *ops)
+{
+	if (nr_vdevs == MAX_VDEVICES)
+		return -1;
+	struct vdevice *s = &vdevs[nr_vdevs];
+	*s = (struct vdevice){ d, ops, vpci_bar(d), -1, false };
+	struct mmio_region r = { s->bar, VPCI_BAR_SIZE, vdevice_access, s, "device BAR access",
+				 REGION_EPT_HOLE, REGION_ANY_MOV, false };
+	s->region = region_add_mmio(&hv_regions, &r);
+	if (s->region < 0)
+		return -1;
 	d->msi = send_msi;
 	pci_cfg_add_vdev(&pcicfg, &d->pci);
-	slots[nr_slots++] = (struct vslot){ d, vpci_bar(d), false };
+	nr_vdevs++;
+	return 0;
 }
+
+/* A device setup that fails half way leaves no region or hidden BAR behind. */
+struct undo { unsigned hidden, mmio, pio; };
+static struct undo undo_mark(void)
+{
+	return (struct undo){ nr_hidden_bars, hv_regions.nr_mmio, hv_regions.nr_pio };
+}
+static void undo_to(struct undo u)
+{
+	nr_hidden_bars = u.hidden;
+	region_truncate(&hv_regions, u.mmio, u.pio);
+}
+
+static const struct vdevice_ops vblk_ops = { NULL, NULL, NULL, NULL, NULL };
+
+static void vnet_poll(struct vdevice *d)
+{
+	/* A bounded batch: the guest must get the CPU back. */
+	for (unsigned i = 0; i < E1000_RX_DESCS; i++) {
+		unsigned len = e1000_recv(&nic, rx_frame, sizeof(rx_frame));
+		if (!len)
+			break;
+		vnet_receive(&vnet, rx_frame, len);
+	}
+}
+
+static void vnet_release(struct vdevice *d)
+{
+	if (nic.running)
+		e1000_stop(&nic);
+}
+
+static const struct vdevice_ops vnet_ops = { vnet_poll, vnet_release, NULL, NULL, NULL };
 
 static int setup_disk(const char *v)
 {
@@ -320,19 +450,21 @@ static int setup_disk(const char *v)
 		pr_err("disk=: no free PCI slot on bus 0 for the virtio disk");
 		return -1;
 	}
-	unsigned hidden_before = nr_hidden_bars;
+	struct undo u = undo_mark();
 	if (hide_bars(ide) < 0) {
-		nr_hidden_bars = hidden_before;
+		undo_to(u);
 		pr_err("disk=: cannot hide the IDE controller; no virtual disk");
 		return -1;
 	}
-	pci_cfg_hide(&pcicfg, ide);
 	struct blk_backend be = { ata.sectors, be_read, be_write, be_flush, be_error, NULL };
-	vblk_init(&vblk, PCI_BDF(0, slot, 0), window + nr_slots * VPCI_BAR_SIZE, &be, "odv-ata0", &guest_ram);
-	add_slot(&vblk.dev);
-	for (uint16_t p = IDE0_CMD; p < IDE0_CMD + 8; p++)
-		vmx_trap_port(p);
-	vmx_trap_port(IDE0_CTL);
+	vblk_init(&vblk, PCI_BDF(0, slot, 0), window + nr_vdevs * VPCI_BAR_SIZE, &be, "odv-ata0", &guest_ram);
+	if (claim_ports(IDE0_CMD, 8, absent_pio) || claim_ports(IDE0_CTL, 1, absent_pio) ||
+	    vdevice_add(&vblk.dev, &vblk_ops)) {
+		undo_to(u);
+		pr_err("disk=: odv-hv's device tables are full; no virtual disk");
+		return -1;
+	}
+	pci_cfg_hide(&pcicfg, ide);
 	pr_info("disk: ata0-%s \"%s\", %lu sectors, driven by odv-hv; IDE controller %02x:%02x.%x hidden",
 		slave ? "slave" : "master", ata.model, ata.sectors, ide >> 8, (ide >> 3) & 31, ide & 7);
 	pr_info("disk: the guest sees virtio-blk at 00:%02x.0, BAR 0x%x-0x%x (trapped)",
@@ -398,10 +530,10 @@ static int setup_nic(const char *v)
 		return -1;
 	}
 	tsc_ms = tsc_per_ms();
-	unsigned hidden_before = nr_hidden_bars;
+	struct undo u = undo_mark();
 	int64_t bar0 = hide_bars(f);
 	if (bar0 <= 0) {
-		nr_hidden_bars = hidden_before;
+		undo_to(u);
 		pr_err("nic=: %s; no virtual NIC", bar0 ? "cannot hide its BARs" : "BAR0 is not a memory BAR");
 		return -1;
 	}
@@ -409,14 +541,19 @@ static int setup_nic(const char *v)
 	/* Memory decoding and bus mastering on, I/O decoding off (its IOADDR/IODATA window reaches every register). */
 	hw_cfg_write(NULL, f, PCI_COMMAND, 2, (hw_cfg_read(NULL, f, PCI_COMMAND, 2) | 0x6) & ~1u);
 	if (e1000_init(&nic, &nic_env)) {
-		nr_hidden_bars = hidden_before;
+		undo_to(u);
 		pr_err("nic=: e1000 %04x: %s; no virtual NIC", id >> 16, nic.last_error);
 		return -1;
 	}
-	pci_cfg_hide(&pcicfg, f);
 	struct net_backend be = { nic_send, NULL };
-	vnet_init(&vnet, PCI_BDF(0, slot, 0), window + nr_slots * VPCI_BAR_SIZE, nic.mac, &be, &guest_ram);
-	add_slot(&vnet.dev);
+	vnet_init(&vnet, PCI_BDF(0, slot, 0), window + nr_vdevs * VPCI_BAR_SIZE, nic.mac, &be, &guest_ram);
+	if (vdevice_add(&vnet.dev, &vnet_ops)) {
+		e1000_stop(&nic);
+		undo_to(u);
+		pr_err("nic=: odv-hv's device tables are full; no virtual NIC");
+		return -1;
+	}
+	pci_cfg_hide(&pcicfg, f);
 	/* Poll the wire at least every millisecond. */
 	poll_period_tsc = tsc_ms;
 	const uint8_t *m = nic.mac;
@@ -455,35 +592,17 @@ int vdev_setup(const char *cmdline)
 		err = -1;
 	if (nicv && setup_nic(nicv))
 		err = -1;
-	if (nr_slots || pcicfg.nr_hidden) {
-		for (uint16_t p = CF8; p < CF8 + 8; p++)
-			vmx_trap_port(p);
+	if (nr_vdevs || pcicfg.nr_hidden) {
+		/* The window last: a function's BAR in it is found first (region_find_mmio). */
+		struct mmio_region w = { window, VDEV_WINDOW, absent_mmio, NULL, "device BAR access",
+					 REGION_EPT_HOLE, REGION_ANY_MOV, false };
+		if (claim_ports(CF8, 8, pci_config_ports) || region_add_mmio(&hv_regions, &w) < 0) {
+			pr_err("virtual devices: odv-hv's region table is full");
+			return -1;
+		}
 		active = true;
 	}
 	return err;
-}
-
-/* Guest-physical ranges odv-hv leaves out of EPT for its devices: i = 0, 1, ... until false. */
-bool vdev_ept_hole(unsigned i, uint64_t *base, uint64_t *size)
-{
-	if (!active)
-		return false;
-	if (i == 0) {
-		*base = window;
-		*size = VDEV_WINDOW;
-		return true;
-	}
-	/* Then the hidden memory BARs, in order, skipping the I/O ones. */
-	for (unsigned k = 0, n = 1; k < nr_hidden_bars; k++) {
-		if (hidden_bars[k].io)
-			continue;
-		if (n++ == i) {
-			*base = hidden_bars[k].base;
-			*size = hidden_bars[k].size;
-			return true;
-		}
-	}
-	return false;
 }
 
 /*
@@ -493,8 +612,8 @@ bool vdev_ept_hole(unsigned i, uint64_t *base, uint64_t *size)
  */
 static void follow_bars(void)
 {
-	for (unsigned i = 0; i < nr_slots; i++) {
-		struct vslot *s = &slots[i];
+	for (unsigned i = 0; i < nr_vdevs; i++) {
+		struct vdevice *s = &vdevs[i];
 		uint32_t bar = vpci_bar(s->dev);
 		if (bar == s->bar || !vpci_mem_enabled(s->dev))
 			continue;
@@ -503,122 +622,35 @@ static void follow_bars(void)
 			pr_err("%s 00:%02x.%x: the guest put its BAR at 0x%x, where odv-hv cannot trap it; "
 			       "the device does not answer there", s->dev->name, (bdf >> 3) & 31, bdf & 7, bar);
 			s->bar = 0;
+			region_mmio_off(&hv_regions, s->region);
 			continue;
 		}
 		/* Debug level (the ring, odv log): the guest's console is busy at this moment. */
 		pr_debug("%s 00:%02x.%x: BAR moved by the guest 0x%x -> 0x%x; trapped there",
 			s->dev->name, (bdf >> 3) & 31, bdf & 7, s->bar, bar);
 		s->bar = bar;
+		region_mmio_move(&hv_regions, s->region, bar);
 	}
 }
 
-/* Is any byte of the access a port of odv-hv's devices (a word at 0x3f5 reaches 0x3f6)? */
-bool vdev_port_owned(uint16_t port, unsigned size)
+/*
+ * Configuration mechanism #1 (ports 0xCF8-0xCFF), filtered by pci_cfg.c: the
+ * virtual functions answer, the hidden ones read as absent. An access that
+ * straddles out of the range gets what an absent device gives.
+ */
+static enum access_result pci_config_ports(void *arg, struct pio_request *rq)
 {
-	if (!active)
-		return false;
-	bool cfg = port + size > CF8 && port < CF8 + 8;
-	bool ide = ata.sectors && ((port + size > IDE0_CMD && port < IDE0_CMD + 8) ||
-				   (port + size > IDE0_CTL && port <= IDE0_CTL));
-	return cfg || ide || hidden_port(port, size);
-}
-
-/* Port I/O the devices own: true if handled (*val holds an IN's result). */
-bool vdev_io(uint16_t port, unsigned size, bool in, uint32_t *val)
-{
-	if (!vdev_port_owned(port, size))
-		return false;
-	if (port >= CF8 && port + size <= CF8 + 8) {
-		lock();
-		if (in) {
-			*val = pci_cfg_port_in(&pcicfg, port, size, port_in);
-		} else {
-			pci_cfg_port_out(&pcicfg, port, size, *val, port_out);
-			follow_bars();
-		}
-		unlock();
-		return true;
-	}
-	/* A device odv-hv took over (or an access straddling into one): nothing answers there. */
-	if (in)
-		*val = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
-	return true;
-}
-
-static void check_broken(struct vslot *s)
-{
-	struct vpci_dev *d = s->dev;
-	if (d->broken && !s->broken_logged) {
-		uint16_t bdf = d->pci.bdf;
-		pr_err("%s 00:%02x.%x: broken: %s (queue %u); it does nothing more until the guest resets it",
-		       d->name, (bdf >> 3) & 31, bdf & 7, d->broken_why, d->broken_queue);
-		s->broken_logged = true;
-	} else if (!d->broken) {
-		s->broken_logged = false;
-	}
-}
-
-bool vdev_mmio_covers(uint64_t gpa)
-{
-	if (!active)
-		return false;
-	if (gpa >= window && gpa < (uint64_t)window + VDEV_WINDOW)
-		return true;
-	for (unsigned i = 0; i < nr_slots; i++)
-		if (slots[i].bar && gpa >= slots[i].bar && gpa < (uint64_t)slots[i].bar + VPCI_BAR_SIZE)
-			return true;
-	for (unsigned i = 0; i < nr_hidden_bars; i++)
-		if (!hidden_bars[i].io && gpa >= hidden_bars[i].base && gpa < hidden_bars[i].base + hidden_bars[i].size)
-			return true;
-	return false;
-}
-
-/* A guest load or store in a trapped BAR: emulate it. 0, or -1 with the reason logged. */
-int vdev_mmio(struct vcpu *v, uint64_t gpa)
-{
-	uint8_t code[15];
-	unsigned n;
-	bool long64;
-	struct mmio_access a;
-	const char *err;
-	if (guest_fetch_insn(code, &n, &long64, &err) || decode_mmio_access(code, n, long64, &a, &err)) {
-		pr_err("device BAR access at rip=0x%lx (gpa 0x%lx) not emulated: %s", vmread(VMCS_GUEST_RIP), gpa, err);
-		return -1;
-	}
-	/* Which virtual function's BAR, where the guest has it now (a moved BAR is no longer trapped here). */
+	if (rq->port < CF8 || rq->port + rq->size > CF8 + 8)
+		return absent_pio(arg, rq);
 	lock();
-	struct vslot *s = NULL;
-	for (unsigned i = 0; i < nr_slots; i++) {
-		uint32_t bar = vpci_bar(slots[i].dev);
-		if (bar == slots[i].bar && vpci_mem_enabled(slots[i].dev) && gpa >= bar && gpa < (uint64_t)bar + VPCI_BAR_SIZE)
-			s = &slots[i];
-	}
-	uint64_t size_mask = a.size == 8 ? ~0ull : (1ull << (8 * a.size)) - 1;
-	if (a.write) {
-		uint64_t val = a.src == STORE_IMM ? a.imm : vcpu_gpr(v, a.reg);
-		if (a.src == STORE_REG && a.high_byte)
-			val >>= 8;
-		if (s) {
-			vpci_mmio_write(s->dev, (uint32_t)(gpa - s->bar), a.size, val & size_mask);
-			check_broken(s);
-		}
+	if (rq->in) {
+		rq->value = pci_cfg_port_in(&pcicfg, rq->port, rq->size, port_in);
 	} else {
-		/* Nothing answers outside a live BAR: all ones, as on the bus. */
-		uint64_t val = s ? vpci_mmio_read(s->dev, (uint32_t)(gpa - s->bar), a.size) : ~0ull;
-		val &= size_mask;          /* MOVZX: the zero extension */
-		uint64_t old = vcpu_gpr(v, a.reg);
-		if (a.high_byte)
-			val = (old & ~0xff00ull) | (val << 8);
-		else if (a.dest_size == 1)
-			val = (old & ~0xffull) | val;
-		else if (a.dest_size == 2)
-			val = (old & ~0xffffull) | val;
-		/* 4- and 8-byte destinations: the whole register (a 32-bit write clears bits 63:32). */
-		vcpu_set_gpr(v, a.reg, val);
+		pci_cfg_port_out(&pcicfg, rq->port, rq->size, rq->value, port_out);
+		follow_bars();
 	}
 	unlock();
-	guest_skip_insn(a.len);
-	return 0;
+	return ACCESS_DONE;
 }
 
 /*
@@ -634,15 +666,11 @@ void vdev_poll(bool force)
 		return;
 	last_poll_tsc = now;
 	lock();
-	/* A bounded batch: the guest must get the CPU back. */
-	for (unsigned i = 0; i < E1000_RX_DESCS; i++) {
-		unsigned len = e1000_recv(&nic, rx_frame, sizeof(rx_frame));
-		if (!len)
-			break;
-		vnet_receive(&vnet, rx_frame, len);
+	for (unsigned i = 0; i < nr_vdevs; i++) {
+		if (vdevs[i].ops->poll)
+			vdevs[i].ops->poll(&vdevs[i]);
+		check_broken(&vdevs[i]);
 	}
-	for (unsigned i = 0; i < nr_slots; i++)
-		check_broken(&slots[i]);
 	unlock();
 }
 
@@ -659,9 +687,9 @@ const char *vdev_busy(void)
 {
 	const char *busy = NULL;
 	lock();
-	for (unsigned i = 0; i < nr_slots && !busy; i++)
-		if (slots[i].dev->status & VIRTIO_STATUS_DRIVER_OK)
-			busy = slots[i].dev->name;
+	for (unsigned i = 0; i < nr_vdevs && !busy; i++)
+		if (vdevs[i].dev->status & VIRTIO_STATUS_DRIVER_OK)
+			busy = vdevs[i].dev->name;
 	unlock();
 	return busy;
 }
@@ -672,8 +700,9 @@ void vdev_release(void)
 	if (!active)
 		return;
 	lock();
-	if (nic.running)
-		e1000_stop(&nic);
+	for (unsigned i = 0; i < nr_vdevs; i++)
+		if (vdevs[i].ops->release)
+			vdevs[i].ops->release(&vdevs[i]);
 	poll_period_tsc = 0;
 	unlock();
 }

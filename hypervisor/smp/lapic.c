@@ -9,7 +9,6 @@
 #define MSR_APIC_BASE     0x1b
 #define APIC_BASE_X2APIC  BIT(10)
 #define MSR_X2APIC_ID     0x802
-#define MSR_X2APIC_ICR    0x830
 #define APIC_ID    0x20
 #define APIC_ICR_LO 0x300
 #define APIC_ICR_HI 0x310

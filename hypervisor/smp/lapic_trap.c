@@ -7,16 +7,17 @@
  * acts in the wait-for-SIPI activity state (where Bochs 2.7 raises the SIPI
  * exit on the sender's behalf, and loses it). So odv-hv does INIT and SIPI
  * itself. The APIC page is read-only in EPT: every store to it exits here, is
- * decoded (insn_decode.c) and done on the real APIC, except the ICR writes
+ * decoded (mmio.c) and done on the real APIC, except the ICR writes
  * that send INIT or SIPI to a CPU odv-hv runs. INIT sets the target's
  * init_requested and sends it an NMI, which makes it leave the guest; its
  * vCPU takes the state after INIT and waits in VMX root (sipi.c). SIPI leaves
  * the vector in the target's mailbox. Reads of the page are not trapped.
  */
-#include "hv.h"
+#include "smp.h"
 #include "arch.h"
-#include "insn_decode.h"
+#include "hv.h"
 #include "percpu.h"
+#include "region.h"
 
 #define APIC_ICR_LO 0x300
 #define APIC_ICR_HI 0x310
@@ -27,16 +28,6 @@
 #define ICR_ASSERT        BIT32(14)
 #define ICR_SHORTHAND(lo) (((lo) >> 18) & 3)
 #define ICR_NMI           (0x400u | ICR_ASSERT)
-
-static uint64_t lapic_phys;
-
-void lapic_trap_init(uint64_t base) { lapic_phys = base; }
-
-bool lapic_trap_covers(uint64_t gpa)
-{
-	return lapic_phys && gpa >= lapic_phys && gpa < lapic_phys + PAGE_SIZE;
-}
-
 
 /* Does an IPI with this ICR reach CPU c (sent by CPU self)? Physical destinations only. */
 static bool targets(const struct percpu *c, const struct percpu *self, uint32_t lo, uint32_t dest,
@@ -109,27 +100,26 @@ void lapic_icr_write(uint32_t lo, uint32_t dest, bool x2apic)
 	smp_for_each_not_run(forward_one, &f);
 }
 
-/* A guest store to the APIC page at gpa: emulate it. 0, or -1 with the reason logged. */
-int lapic_trap_write(struct vcpu *v, uint64_t gpa)
+/*
+ * A guest access to the APIC page, decoded by mmio.c: only stores exit (the
+ * page is read-only in EPT); a read is the first half of an XCHG.
+ */
+static enum access_result apic_page_access(void *arg, struct mmio_request *rq)
 {
-	uint8_t code[15];
-	unsigned n;
-	bool long64;
-	struct mmio_store st;
-	const char *err;
-	if (guest_fetch_insn(code, &n, &long64, &err) || decode_mmio_store(code, n, long64, &st, &err)) {
-		pr_err("local APIC write at rip=0x%lx (gpa 0x%lx) not emulated: %s", vmread(VMCS_GUEST_RIP), gpa, err);
-		return -1;
-	}
-	unsigned off = (unsigned)(gpa & (PAGE_SIZE - 1)) & ~3u;
-	uint32_t val = st.src == STORE_REG ? (uint32_t)vcpu_gpr(v, st.reg) : st.imm;
-	uint32_t old = st.xchg ? *lapic_mmio(off) : 0;
-	if (off == APIC_ICR_LO)
-		lapic_icr_write(val, *lapic_mmio(APIC_ICR_HI) >> 24, false);
+	unsigned off = (unsigned)rq->offset & ~3u;
+	if (!rq->write)
+		rq->value = *lapic_mmio(off);
+	else if (off == APIC_ICR_LO)
+		lapic_icr_write((uint32_t)rq->value, *lapic_mmio(APIC_ICR_HI) >> 24, false);
 	else
-		*lapic_mmio(off) = val;
-	if (st.xchg)
-		vcpu_set_gpr(v, st.reg, old);      /* a 32-bit register write clears bits 63:32 */
-	guest_skip_insn(st.len);
-	return 0;
+		*lapic_mmio(off) = (uint32_t)rq->value;
+	return ACCESS_DONE;
+}
+
+/* Trap the guest's stores to the APIC page at base: 0, or -1 if the region table is full. */
+int lapic_trap_init(uint64_t base)
+{
+	struct mmio_region r = { base, PAGE_SIZE, apic_page_access, NULL, "local APIC write",
+				 REGION_EPT_READ_ONLY, REGION_STORE32, false };
+	return region_add_mmio(&hv_regions, &r) < 0 ? -1 : 0;
 }

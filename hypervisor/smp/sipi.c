@@ -12,6 +12,7 @@
 #include "hv.h"
 #include "arch.h"
 #include "percpu.h"
+#include "vmx.h"
 
 #define RESET_PAT 0x0007040600070406ull
 /* CD, NW, ET: CR0 after RESET. After INIT a CPU keeps CD and NW; VM entry takes

@@ -12,6 +12,8 @@
 #include "arch.h"
 #include "acpi.h"
 #include "percpu.h"
+#include "smp.h"
+#include "vmx.h"
 
 #define AP_TRAMP 0x8000ull            /* boot/ap_trampoline.asm's org; SIPI vector 0x08 */
 #define ICR_INIT  0x00004500u         /* INIT, level assert */

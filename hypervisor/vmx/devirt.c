@@ -26,6 +26,9 @@
 #include "arch.h"
 #include "devirt.h"
 #include "odv_abi.h"
+#include "vmcs.h"
+#include "vcpu.h"
+#include "vmx.h"
 
 extern char devirt_tramp[], devirt_tramp_end[], devirt_tail[], devirt_tail_end[];
 void devirt_finish(uint64_t ctx_phys, uint64_t tramp_phys) __noreturn;

@@ -2,6 +2,9 @@
 #include "hv.h"
 #include "arch.h"
 #include "serial.h"
+#include "vcpu.h"
+#include "vmcs.h"
+#include "vmx.h"
 
 void dump_guest(struct vcpu *v, const char *why)
 {

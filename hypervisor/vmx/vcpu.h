@@ -22,6 +22,7 @@ struct vcpu {
 	uint64_t user_vmcalls_refused;
 	uint64_t log_cursor;            /* ODV_MSR_LOG_READ position in the log ring */
 	bool nmi_pending;
+	uint8_t devirt_request;        /* a devirtualize hypercall waits for the end of its exit */
 	uint64_t cr4_dropped_logged;   /* CR4 bits VMX could not hold, last reported */
 };
 

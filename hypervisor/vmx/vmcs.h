@@ -190,7 +190,6 @@ enum exit_reason {
 	EXIT_REASON_MAX = 65,
 };
 const char *exit_reason_name(uint32_t reason);
-#define BIT32(n) (1u << (n))
 #define EXIT_REASON_ENTRY_FAIL BIT32(31)
 
 /* Guest activity states (SDM 25.4.2) */
@@ -236,6 +235,8 @@ enum { ACTIVITY_ACTIVE = 0, ACTIVITY_HLT = 1, ACTIVITY_SHUTDOWN = 2, ACTIVITY_WA
 /* Interruption-information fields (entry injection and exit info) */
 #define INTR_INFO_VALID         BIT32(31)
 #define INTR_INFO_ERROR_CODE    BIT32(11)
+#define INTR_INFO_TYPE_MASK     0x700u
+#define INTR_INFO_VECTOR_MASK   0xffu
 #define INTR_TYPE_EXT_INTR      (0u << 8)
 #define INTR_TYPE_NMI           (2u << 8)
 #define INTR_TYPE_HW_EXCEPTION  (3u << 8)

@@ -7,6 +7,8 @@
 #include "arch.h"
 #include "ept.h"
 #include "percpu.h"
+#include "vdev.h"
+#include "vmx.h"
 
 extern char vmx_exit_stub[];
 
@@ -251,11 +253,7 @@ int vmx_setup_vmcs(struct vcpu *v)
 	for (uint32_t m = MSR_IA32_VMX_BASIC; m <= MSR_IA32_VMX_VMFUNC; m++)
 		msr_bitmap_trap(m, true, true);
 	vmwrite(VMCS_MSR_BITMAP, hv_virt_to_phys(msr_bitmap));
-	/*
-	 * Ports pass through. Port 0x80 (POST diagnostics, harmless) is
-	 * trapped and forwarded, so the I/O-exit path is exercised by tests.
-	 */
-	vmx_trap_port(0x80);
+	/* Ports pass through, but for the ones devices claim (vmx_trap_port). */
 	vmwrite(VMCS_IO_BITMAP_A, hv_virt_to_phys(io_bitmap[0]));
 	vmwrite(VMCS_IO_BITMAP_B, hv_virt_to_phys(io_bitmap[1]));
 

@@ -1,0 +1,256 @@
+/*
+ * Exits for the CPU's own instructions and events: CPUID, control
+ * registers, MSRs, XSETBV, NMI, INIT/SIPI, the preemption timer. Each
+ * behaves as the instruction would on a CPU without VMX (exit.h: what the
+ * results mean).
+ */
+#include "exit.h"
+#include "arch.h"
+#include "exit_info.h"
+#include "hv.h"
+#include "odv_abi.h"
+#include "percpu.h"
+#include "smp.h"
+#include "vdev.h"
+#include "vmx.h"
+
+#define IDT_HOLDS_NMI (2 * 16 + 15)      /* IDTR limit that covers vector 2 */
+
+enum exit_result exit_triple_fault(struct vcpu *v, struct vm_exit *x)
+{
+	x->stop = "guest triple fault";
+	return EXIT_UNHANDLED;
+}
+
+enum exit_result exit_exception_nmi(struct vcpu *v, struct vm_exit *x)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+	if ((info & INTR_INFO_TYPE_MASK) != INTR_TYPE_NMI || (info & INTR_INFO_VECTOR_MASK) != VEC_NMI)
+		return EXIT_UNHANDLED;
+	nmi_unblock();   /* or this CPU never sees another NMI (nor INIT request) */
+	/* The NMI that carries a guest INIT to this CPU (lapic_trap.c). */
+	if (vcpu_take_init_request()) {
+		vcpu_do_init(v, "carried by NMI");
+		return EXIT_RESUME;
+	}
+	/*
+	 * An NMI that arrived while the guest ran is the guest's: give it back.
+	 * Before the guest has an IDT (a resume in progress) it would be fatal;
+	 * hold it until the guest has one.
+	 */
+	if (vmread(VMCS_GUEST_IDTR_LIMIT) < IDT_HOLDS_NMI)
+		v->nmi_pending = true;
+	else
+		vmx_inject(VEC_NMI, INTR_TYPE_NMI, false, 0);
+	return EXIT_RESUME;
+}
+
+/* odv's own leaves 0x40000000-0x4fffffff (include/odv_abi.h). */
+static void cpuid_odv(uint32_t leaf, uint32_t r[4])
+{
+	r[0] = r[1] = r[2] = r[3] = 0;
+	if (leaf == ODV_CPUID_LEAF_BASE) {
+		const char *sig = ODV_CPUID_SIGNATURE;
+		r[0] = ODV_CPUID_LEAF_MAX;
+		r[1] = *(const uint32_t *)sig;
+		r[2] = *(const uint32_t *)(sig + 4);
+		r[3] = *(const uint32_t *)(sig + 8);
+	} else if (leaf == ODV_CPUID_LEAF_VERSION) {
+		r[0] = ODV_ABI_VERSION;
+	}
+}
+
+enum exit_result exit_cpuid(struct vcpu *v, struct vm_exit *x)
+{
+	uint32_t leaf = (uint32_t)v->regs.rax, sub = (uint32_t)v->regs.rcx;
+	uint32_t r[4];
+	if (leaf >= ODV_CPUID_LEAF_BASE && leaf <= 0x4fffffff) {
+		cpuid_odv(leaf, r);
+	} else {
+		cpuid(leaf, sub, &r[0], &r[1], &r[2], &r[3]);
+		/*
+		 * CPUID runs here in VMX root, so bits that mirror CR4 describe
+		 * odv-hv's CR4, not the guest's: put the guest's back. (A guest
+		 * told OSXSAVE=1 while its CR4.OSXSAVE is 0 gets #UD on XGETBV.)
+		 */
+		uint64_t cr4 = vmread(VMCS_GUEST_CR4);
+		if (leaf == 1) {
+			r[2] |= CPUID1_ECX_HYPERVISOR;
+			r[2] &= ~CPUID1_ECX_VMX;                 /* no VMX for the guest */
+			r[2] = (r[2] & ~CPUID1_ECX_OSXSAVE) | ((cr4 & CR4_OSXSAVE) ? CPUID1_ECX_OSXSAVE : 0);
+		} else if (leaf == 7 && sub == 0) {
+			r[2] = (r[2] & ~CPUID7_ECX_OSPKE) | ((cr4 & CR4_PKE) ? CPUID7_ECX_OSPKE : 0);
+		}
+	}
+	v->regs.rax = r[0];
+	v->regs.rbx = r[1];
+	v->regs.rcx = r[2];
+	v->regs.rdx = r[3];
+	return EXIT_EMULATED;
+}
+
+static bool msr_is_vmx_cap(uint32_t msr)
+{
+	return msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_VMFUNC;
+}
+
+enum exit_result exit_rdmsr(struct vcpu *v, struct vm_exit *x)
+{
+	struct msr_exit m = exit_msr_info(false, v->regs.rcx, v->regs.rax, v->regs.rdx);
+	uint64_t val;
+	if (hypercall_msr(v, m.index, &val)) {
+		/* done */
+	} else if (msr_is_vmx_cap(m.index)) {
+		inject_gp();                /* as on a CPU without VMX */
+		return EXIT_RESUME;
+	} else if (m.index == MSR_IA32_FEATURE_CONTROL) {
+		/* Locked, VMX off: the guest must not try to use VMX. */
+		val = (rdmsr(MSR_IA32_FEATURE_CONTROL) | FEATURE_CONTROL_LOCK) & ~FEATURE_CONTROL_VMX_ANY;
+	} else if (rdmsr_safe(m.index, &val)) {
+		inject_gp();
+		return EXIT_RESUME;
+	}
+	/* RDMSR semantics: EDX:EAX, upper halves cleared. */
+	v->regs.rax = (uint32_t)val;
+	v->regs.rdx = val >> 32;
+	return EXIT_EMULATED;
+}
+
+enum exit_result exit_wrmsr(struct vcpu *v, struct vm_exit *x)
+{
+	struct msr_exit m = exit_msr_info(true, v->regs.rcx, v->regs.rax, v->regs.rdx);
+	if (m.index == MSR_X2APIC_ICR && hv.trap_icr) {   /* trapped on SMP (lapic_trap.c) */
+		lapic_icr_write((uint32_t)m.value, (uint32_t)(m.value >> 32), true);
+		return EXIT_EMULATED;
+	}
+	if (msr_is_vmx_cap(m.index) || m.index == MSR_IA32_FEATURE_CONTROL || wrmsr_safe(m.index, m.value)) {
+		inject_gp();
+		return EXIT_RESUME;
+	}
+	return EXIT_EMULATED;
+}
+
+static void set_guest_cr0(uint64_t val)
+{
+	struct vmx_caps *c = &hv.caps;
+	uint64_t fixed0 = c->cr0_fixed0;
+	if (vmread(VMCS_PROC_CONTROLS2) & PROC2_UNRESTRICTED)
+		fixed0 &= ~(CR0_PE | CR0_PG);
+	uint64_t old = vmread(VMCS_GUEST_CR0);
+	uint64_t real = vmx_fix_cr(val, fixed0, c->cr0_fixed1);
+	/* Paging switched on/off with EFER.LME set enters/leaves IA-32e mode. */
+	uint64_t efer = vmread(VMCS_GUEST_EFER);
+	if ((efer & EFER_LME) && ((old ^ real) & CR0_PG)) {
+		uint64_t entry = vmread(VMCS_ENTRY_CONTROLS);
+		if (real & CR0_PG) {
+			efer |= EFER_LMA;
+			entry |= ENTRY_CTL_IA32E_GUEST;
+		} else {
+			efer &= ~EFER_LMA;
+			entry &= ~(uint64_t)ENTRY_CTL_IA32E_GUEST;
+		}
+		vmwrite(VMCS_GUEST_EFER, efer);
+		vmwrite(VMCS_ENTRY_CONTROLS, entry);
+	}
+	vmwrite(VMCS_GUEST_CR0, real);
+	vmwrite(VMCS_CR0_SHADOW, val);
+}
+
+/* MOV to CR4: what VMX can hold of it; VMXE is refused (the guest has no VMX). */
+static enum exit_result set_guest_cr4(struct vcpu *v, uint64_t val)
+{
+	struct vmx_caps *c = &hv.caps;
+	if (val & CR4_VMXE) {
+		inject_gp();
+		return EXIT_RESUME;
+	}
+	uint64_t dropped = val & ~c->cr4_fixed1;
+	if (dropped && dropped != v->cr4_dropped_logged) {
+		/* The guest believes these are on; it will #UD on what needs them. */
+		pr_err("guest CR4 bits 0x%lx cannot be set in VMX non-root on this CPU "
+		       "(IA32_VMX_CR4_FIXED1=0x%lx): dropped", dropped, c->cr4_fixed1);
+		v->cr4_dropped_logged = dropped;
+	}
+	vmwrite(VMCS_GUEST_CR4, vmx_fix_cr(val, c->cr4_fixed0, c->cr4_fixed1));
+	vmwrite(VMCS_CR4_SHADOW, val);
+	return EXIT_EMULATED;
+}
+
+static enum exit_result mov_to_cr(struct vcpu *v, const struct cr_exit *c)
+{
+	uint64_t val = vcpu_gpr(v, c->gpr);
+	switch (c->cr) {
+	case 0: set_guest_cr0(val); return EXIT_EMULATED;
+	case 3: vmwrite(VMCS_GUEST_CR3, val & ~BIT(63)); return EXIT_EMULATED;   /* bit 63: keep PCID TLB */
+	case 4: return set_guest_cr4(v, val);
+	case 8: write_cr8(val); return EXIT_EMULATED;
+	default: return EXIT_UNHANDLED;
+	}
+}
+
+enum exit_result exit_cr_access(struct vcpu *v, struct vm_exit *x)
+{
+	struct cr_exit c = exit_cr_info(x->qual);
+	switch (c.type) {
+	case CR_MOV_TO:
+		return mov_to_cr(v, &c);
+	case CR_MOV_FROM:     /* only CR3 and CR8 can exit this way */
+		if (c.cr == 3)
+			vcpu_set_gpr(v, c.gpr, vmread(VMCS_GUEST_CR3));
+		else if (c.cr == 8)
+			vcpu_set_gpr(v, c.gpr, read_cr8());
+		else
+			return EXIT_UNHANDLED;
+		return EXIT_EMULATED;
+	case CR_CLTS:
+		vmwrite(VMCS_GUEST_CR0, vmread(VMCS_GUEST_CR0) & ~CR0_TS);
+		vmwrite(VMCS_CR0_SHADOW, vmread(VMCS_CR0_SHADOW) & ~CR0_TS);
+		return EXIT_EMULATED;
+	case CR_LMSW: {       /* the low 4 bits; LMSW cannot clear PE */
+		uint64_t shadow = vmread(VMCS_CR0_SHADOW);
+		set_guest_cr0((shadow & ~0xeull) | (c.lmsw_source & 0xf) | (shadow & CR0_PE));
+		return EXIT_EMULATED;
+	}
+	}
+	return EXIT_UNHANDLED;
+}
+
+enum exit_result exit_xsetbv(struct vcpu *v, struct vm_exit *x)
+{
+	uint32_t a, b, c, d;
+	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
+	cpuid(0xd, 0, &a, &b, &c, &d);
+	uint64_t supported = ((uint64_t)d << 32) | a;
+	/* SDM XSETBV: XCR0 index only, x87 bit set, AVX needs SSE, nothing unsupported. */
+	if ((uint32_t)v->regs.rcx != 0 || !(val & XCR0_X87) || (val & ~supported) ||
+	    ((val & XCR0_AVX) && !(val & XCR0_SSE))) {
+		inject_gp();
+		return EXIT_RESUME;
+	}
+	xsetbv(0, val);
+	return EXIT_EMULATED;
+}
+
+/* INIT: the vCPU takes the state after INIT and waits for SIPI (sipi.c). */
+enum exit_result exit_init(struct vcpu *v, struct vm_exit *x)
+{
+	vcpu_do_init(v, "INIT exit");
+	return EXIT_RESUME;
+}
+
+/*
+ * SIPI: exits only in the wait-for-SIPI activity state, which odv-hv never
+ * uses (sipi.c); handled as the CPU would, should a vCPU ever get there.
+ */
+enum exit_result exit_sipi(struct vcpu *v, struct vm_exit *x)
+{
+	vcpu_sipi(v, (uint8_t)x->qual);
+	return EXIT_RESUME;
+}
+
+/* The preemption timer ran out: time to poll odv-hv's NIC (vdev.c). */
+enum exit_result exit_preemption_timer(struct vcpu *v, struct vm_exit *x)
+{
+	vdev_poll(true);
+	return EXIT_RESUME;
+}
