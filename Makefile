@@ -42,9 +42,29 @@ HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(B)/hv/ap_blob.o $(HV_C:%.c=$(B)/
 GUESTS := guest-a guest-b guest-c guest-d
 GUEST_COMMON := $(B)/guests/start.o $(B)/guests/lib.o $(B)/guests/fmt.o
 
-UNIT_SRC := $(addprefix hypervisor/,core/fmt.c core/log_format.c vmx/vmcs_fields.c vmx/vmx_caps.c mm/ept.c \
-	entry/mb2.c mm/memmap.c vmx/devirt_gdt.c smp/acpi.c platform/insn_decode.c platform/region.c vmx/exit_info.c) $(CODEC_C:%=include/codec/%) guest-agent/plan.c guest-agent/sysfacts.c guest-agent/headroom.c \
-	$(addprefix drivers/,$(DRV_C))
+# What each unit test links: the code it tests and what that code calls, no more.
+test_fmt_SRC        := hypervisor/core/fmt.c
+test_log_SRC        := hypervisor/core/log_format.c hypervisor/core/fmt.c
+test_vmcs_SRC       := hypervisor/vmx/vmcs_fields.c
+test_vmx_caps_SRC   := hypervisor/vmx/vmx_caps.c
+test_ept_SRC        := hypervisor/mm/ept.c
+test_mb2_SRC        := hypervisor/entry/mb2.c
+test_memmap_SRC     := hypervisor/mm/memmap.c
+test_devirt_gdt_SRC := hypervisor/vmx/devirt_gdt.c
+test_handoff_SRC    := include/codec/handoff.c
+test_swsusp_SRC     := include/codec/swsusp_image.c
+test_plan_SRC       := guest-agent/plan.c guest-agent/sysfacts.c guest-agent/headroom.c
+test_headroom_SRC   := guest-agent/headroom.c
+test_acpi_SRC       := hypervisor/smp/acpi.c
+test_insn_decode_SRC := hypervisor/platform/insn_decode.c
+test_region_SRC     := hypervisor/platform/region.c
+test_exit_info_SRC  := hypervisor/vmx/exit_info.c
+test_virtq_SRC      := drivers/virtq.c
+test_pci_cfg_SRC    := drivers/pci_cfg.c
+test_ata_SRC        := drivers/ata.c
+test_virtio_blk_SRC := drivers/virtio_blk.c drivers/virtio_pci.c drivers/virtq.c drivers/pci_cfg.c
+test_virtio_net_SRC := drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c drivers/pci_cfg.c
+test_e1000_SRC      := drivers/e1000.c
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh
 UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_acpi test_insn_decode test_region test_exit_info \
@@ -255,8 +275,9 @@ bench-prereqs: $(B)/bench/bench.iso
 	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
 
 # ---- host unit tests (cmocka) ----
-$(B)/unit/%: tests/unit/%.c $(UNIT_SRC) $(HV_HDRS) $(wildcard guest-agent/*.h tests/unit/*.h drivers/*.h) | $(B)/unit
-	$(CC) $(HOST_CFLAGS) -Idrivers -Iguest-agent -Itests/unit $< $(UNIT_SRC) -lcmocka -o $@
+.SECONDEXPANSION:
+$(B)/unit/%: tests/unit/%.c $$(%_SRC) $(HV_HDRS) $(wildcard guest-agent/*.h tests/unit/*.h drivers/*.h) | $(B)/unit
+	$(CC) $(HOST_CFLAGS) -Idrivers -Iguest-agent -Itests/unit $< $($*_SRC) -lcmocka -o $@
 unit: $(UNIT_TESTS:%=$(B)/unit/%) $(UNIT_SH) | $(B)/unit
 	@pass=0; fail=0; \
 	for t in $(UNIT_TESTS); do \

@@ -4,6 +4,7 @@
  * type-0 header of odv-hv's own virtual functions. Hidden functions read as
  * absent; everything else is passed through to pc->hw unchanged.
  */
+#include "le.h"
 #include "pci_cfg.h"
 
 #define CFG_ADDR      0xcf8
@@ -28,20 +29,6 @@ static bool size_ok(unsigned size)
 	return size == 1 || size == 2 || size == 4;
 }
 
-/* Little-endian accessors for the byte arrays of struct pci_vdev. */
-static uint32_t get_le(const uint8_t *a, unsigned off, unsigned size)
-{
-	uint32_t v = 0;
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint32_t)a[off + i] << (8 * i);
-	return v;
-}
-
-static void put_le(uint8_t *a, unsigned off, unsigned size, uint32_t v)
-{
-	for (unsigned i = 0; i < size; i++)
-		a[off + i] = (uint8_t)(v >> (8 * i));
-}
 
 static void zero(void *p, size_t n)
 {
@@ -58,16 +45,16 @@ void pci_vdev_init(struct pci_vdev *d, uint16_t bdf, uint16_t vendor, uint16_t d
 	zero(d, sizeof(*d));
 	d->bdf = bdf;
 	d->cap_end = CAP_FIRST;
-	put_le(d->cfg, PCI_VENDOR_ID, 2, vendor);
-	put_le(d->cfg, PCI_DEVICE_ID, 2, device);
+	le_put(d->cfg + PCI_VENDOR_ID, 2, vendor);
+	le_put(d->cfg + PCI_DEVICE_ID, 2, device);
 	d->cfg[PCI_REVISION] = revision;
-	put_le(d->cfg, PCI_CLASS_PROG, 3, class_code);
+	le_put(d->cfg + PCI_CLASS_PROG, 3, class_code);
 	d->cfg[PCI_HEADER_TYPE] = 0x00;      /* type 0, bit 7 clear: single function */
-	put_le(d->cfg, PCI_SUBSYS_VID, 2, subsys_vendor);
-	put_le(d->cfg, PCI_SUBSYS_ID, 2, subsys_id);
+	le_put(d->cfg + PCI_SUBSYS_VID, 2, subsys_vendor);
+	le_put(d->cfg + PCI_SUBSYS_ID, 2, subsys_id);
 	d->cfg[PCI_INT_PIN] = 1;             /* INTA# */
-	put_le(d->wmask, PCI_COMMAND, 2, CMD_WRITABLE);
-	put_le(d->w1c, PCI_STATUS, 2, STATUS_W1C);
+	le_put(d->wmask + PCI_COMMAND, 2, CMD_WRITABLE);
+	le_put(d->w1c + PCI_STATUS, 2, STATUS_W1C);
 	d->wmask[PCI_INT_LINE] = 0xff;       /* scratch for the guest's IRQ routing */
 }
 
@@ -84,15 +71,15 @@ void pci_vdev_bar(struct pci_vdev *d, unsigned bar, bool io, uint32_t size, uint
 	unsigned off = PCI_BAR0 + 4 * bar;
 	uint32_t mask = ~(size - 1);
 	/* The low bits below the size are hardwired: 0 address bits plus the type bits. */
-	put_le(d->cfg, off, 4, (addr & mask) | (io ? 1u : 0u));
-	put_le(d->wmask, off, 4, mask);
+	le_put(d->cfg + off, 4, (addr & mask) | (io ? 1u : 0u));
+	le_put(d->wmask + off, 4, mask);
 }
 
 uint32_t pci_vdev_bar_addr(const struct pci_vdev *d, unsigned bar)
 {
 	if (bar >= NR_BARS)
 		return 0;
-	uint32_t v = get_le(d->cfg, PCI_BAR0 + 4 * bar, 4);
+	uint32_t v = (uint32_t)le_get(d->cfg + PCI_BAR0 + 4 * bar, 4);
 	return v & ((v & 1) ? ~3u : ~0xfu);
 }
 
@@ -140,7 +127,7 @@ uint32_t pci_vdev_read(const struct pci_vdev *d, unsigned off, unsigned size)
 {
 	if (!vdev_access_ok(off, size))
 		return ones(size);
-	return get_le(d->cfg, off, size);
+	return (uint32_t)le_get(d->cfg + off, size);
 }
 
 /* One byte: wmask bits take the new value, w1c bits clear where 1 was written, the rest stay. */
@@ -334,4 +321,19 @@ int pci_cfg_free_slot(const struct pci_cfg *pc)
 			return (int)dev;
 	}
 	return -1;
+}
+
+const char *pci_bdf_name(uint16_t bdf, char out[PCI_BDF_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned bus = bdf >> 8, dev = (bdf >> 3) & 31, fn = bdf & 7;
+	out[0] = hex[bus >> 4];
+	out[1] = hex[bus & 15];
+	out[2] = ':';
+	out[3] = hex[dev >> 4];
+	out[4] = hex[dev & 15];
+	out[5] = '.';
+	out[6] = hex[fn];
+	out[7] = 0;
+	return out;
 }

@@ -11,6 +11,9 @@
 #include "types.h"
 
 #define PCI_BDF(bus, dev, fn) ((uint16_t)(((bus) << 8) | ((dev) << 3) | (fn)))
+/* "BB:DD.F", the form lspci and Linux print; out holds PCI_BDF_LEN bytes. Returns out. */
+#define PCI_BDF_LEN 8
+const char *pci_bdf_name(uint16_t bdf, char out[PCI_BDF_LEN]);
 #define PCI_MAX_VDEVS  4
 #define PCI_MAX_HIDDEN 8
 

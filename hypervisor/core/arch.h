@@ -216,6 +216,10 @@ static inline int vmread_raw(uint64_t field, uint64_t *v)
 	return vmx_result(cf, zf);
 }
 struct __packed inv_desc { uint64_t a, b; };
+/* INVEPT and INVVPID types (SDM vol. 3, 29.4.3) */
+enum { INVEPT_SINGLE_CONTEXT = 1, INVEPT_ALL_CONTEXTS = 2 };
+enum { INVVPID_ADDRESS = 0, INVVPID_SINGLE_CONTEXT = 1, INVVPID_ALL_CONTEXTS = 2 };
+
 static inline int invept(uint64_t type, uint64_t eptp)
 {
 	struct inv_desc d = { eptp, 0 };

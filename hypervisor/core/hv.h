@@ -32,7 +32,9 @@ extern struct hv hv;
 /* page pool (pool.c): zeroed 4 KiB pages from odv-hv's own region */
 void *page_alloc(uint64_t *phys);
 
-/* host descriptor tables (idt.c) */
+/* host descriptor tables (idt.c): the same layout on every CPU */
+#define SEL_CODE 0x08          /* 64-bit code */
+#define SEL_DATA 0x10          /* data, for SS/DS/ES */
 void host_tables_init(unsigned cpu);          /* on each CPU; cpu 0 first */
 uint16_t host_tr_selector(void);
 uint64_t host_tss_base(void);

@@ -19,8 +19,6 @@ struct exc_frame {
 	uint64_t vector, error, rip, cs, rflags, rsp, ss;
 };
 
-#define SEL_CODE 0x08
-#define SEL_DATA 0x10
 #define SEL_TSS0 0x18          /* CPU i's TSS at SEL_TSS0 + 16 * i (16-byte descriptors) */
 #define MSR_GS_BASE 0xc0000101
 

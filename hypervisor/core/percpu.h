@@ -32,6 +32,7 @@ struct percpu {
 	volatile int32_t sipi_vector;   /* SIPI held for this CPU's vCPU (lapic_trap.c), -1 none */
 	volatile uint32_t init_requested;  /* the guest sent this vCPU an INIT (lapic_trap.c) */
 	volatile uint32_t waiting_sipi;    /* its vCPU waits for SIPI in VMX root (sipi.c) */
+	unsigned vmwrite_failures;      /* VMWRITEs that failed on this CPU (vmx.c) */
 	uint32_t ept_gen_seen;          /* EPT changes this CPU has invalidated (ept_trap_range) */
 	struct vcpu vcpu;
 	struct tss64 tss __aligned(16);

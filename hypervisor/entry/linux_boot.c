@@ -6,6 +6,7 @@
  * its e820 map, and starts in 64-bit mode at load address + 0x200 with RSI =
  * boot_params, identity page tables and a GDT with __BOOT_CS/__BOOT_DS.
  */
+#include "le.h"
 #include "hv.h"
 #include "arch.h"
 #include "memmap.h"
@@ -21,10 +22,6 @@
 #define KERNEL_ADDR  ((uint64_t)0x1000000)  /* 16 MiB, 2 MiB aligned */
 
 static void *gp(uint64_t pa) { return phys_to_virt(pa); }
-static uint8_t rd8(const uint8_t *b, unsigned o) { return b[o]; }
-static uint16_t rd16(const uint8_t *b, unsigned o) { return (uint16_t)(b[o] | b[o + 1] << 8); }
-static uint32_t rd32(const uint8_t *b, unsigned o) { return (uint32_t)rd16(b, o) | (uint32_t)rd16(b, o + 2) << 16; }
-static void wr32(uint8_t *b, unsigned o, uint32_t v) { for (int i = 0; i < 4; i++) b[o + i] = (uint8_t)(v >> (8 * i)); }
 
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
@@ -57,20 +54,20 @@ int linux_boot_prepare(struct vcpu *v)
 	const struct mb2_module *im = find_module("initrd", NULL);
 	const uint8_t *k = gp(km->start);
 	uint64_t ksize = km->end - km->start;
-	if (ksize < 0x1000 || rd16(k, 0x1fe) != 0xaa55 || rd32(k, 0x202) != 0x53726448 /* "HdrS" */) {
+	if (ksize < 0x1000 || le16(k + 0x1fe) != 0xaa55 || le32(k + 0x202) != 0x53726448 /* "HdrS" */) {
 		pr_err("linux: module is not a bzImage (no boot protocol header)");
 		return -1;
 	}
-	uint16_t version = rd16(k, 0x206);
-	uint16_t xloadflags = version >= 0x20c ? rd16(k, 0x236) : 0;
+	uint16_t version = le16(k + 0x206);
+	uint16_t xloadflags = version >= 0x20c ? le16(k + 0x236) : 0;
 	if (version < 0x20c || !(xloadflags & 1)) {
 		pr_err("linux: boot protocol %u.%02u without a 64-bit entry; need >= 2.12 with XLF_KERNEL_64",
 		       version >> 8, version & 0xff);
 		return -1;
 	}
-	unsigned setup_sects = rd8(k, 0x1f1) ? rd8(k, 0x1f1) : 4;
+	unsigned setup_sects = (k)[0x1f1] ? (k)[0x1f1] : 4;
 	uint64_t pm_off = (setup_sects + 1) * 512ull, pm_size = ksize - pm_off;
-	uint64_t init_size = rd32(k, 0x260), cmdline_size = rd32(k, 0x238);
+	uint64_t init_size = le32(k + 0x260), cmdline_size = le32(k + 0x238);
 	if (init_size < pm_size)
 		init_size = pm_size;
 
@@ -89,7 +86,7 @@ int linux_boot_prepare(struct vcpu *v)
 	uint8_t *bp = gp(BP_ADDR);
 	for (unsigned i = 0; i < 4096; i++)
 		bp[i] = 0;
-	unsigned hdr_end = 0x202 + rd8(k, 0x201);
+	unsigned hdr_end = 0x202 + (k)[0x201];
 	for (unsigned i = 0x1f1; i < hdr_end && i < 0x290; i++)
 		bp[i] = k[i];
 	if (im)
@@ -98,10 +95,10 @@ int linux_boot_prepare(struct vcpu *v)
 
 	bp[0x210] = 0xff;                                  /* type_of_loader: undefined */
 	bp[0x211] |= 0x01 | 0x80;                          /* LOADED_HIGH, CAN_USE_HEAP */
-	wr32(bp, 0x214, (uint32_t)KERNEL_ADDR);            /* code32_start (informational) */
-	wr32(bp, 0x218, (uint32_t)iaddr);                  /* ramdisk_image */
-	wr32(bp, 0x21c, (uint32_t)isize);                  /* ramdisk_size */
-	wr32(bp, 0x228, (uint32_t)CMDLINE_ADDR);           /* cmd_line_ptr */
+	le_put(bp + 0x214, 4, (uint32_t)KERNEL_ADDR);            /* code32_start (informational) */
+	le_put(bp + 0x218, 4, (uint32_t)iaddr);                  /* ramdisk_image */
+	le_put(bp + 0x21c, 4, (uint32_t)isize);                  /* ramdisk_size */
+	le_put(bp + 0x228, 4, (uint32_t)CMDLINE_ADDR);           /* cmd_line_ptr */
 	char *cl = gp(CMDLINE_ADDR);
 	unsigned n = 0;
 	for (; cmdline[n] && n + 1 < cmdline_size && n < 4095; n++)
@@ -115,7 +112,7 @@ int linux_boot_prepare(struct vcpu *v)
 			ent[b] = (uint8_t)(hv.guest_map[i].base >> (8 * b));
 			ent[8 + b] = (uint8_t)(hv.guest_map[i].len >> (8 * b));
 		}
-		wr32(ent, 16, hv.guest_map[i].type);
+		le_put(ent + 16, 4, hv.guest_map[i].type);
 	}
 	bp[0x1e8] = (uint8_t)e;
 

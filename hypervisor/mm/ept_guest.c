@@ -118,7 +118,7 @@ void ept_sync(void)
 	struct percpu *c = this_cpu();
 	uint32_t g = __atomic_load_n(&ept_gen, __ATOMIC_SEQ_CST);
 	if (c->ept_gen_seen != g) {
-		invept(2, 0);                  /* all contexts */
+		invept(INVEPT_ALL_CONTEXTS, 0);
 		c->ept_gen_seen = g;
 	}
 }

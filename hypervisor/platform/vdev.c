@@ -312,6 +312,7 @@ static int claim_absent(uint64_t base, uint64_t size, bool io)
 static int64_t hide_bars(uint16_t bdf)
 {
 	uint64_t bar0 = 0;
+	char name[PCI_BDF_LEN];
 	for (unsigned b = 0; b < 6; b++) {
 		uint32_t bar = hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * b, 4);
 		bool io = bar & 1;
@@ -321,12 +322,11 @@ static int64_t hide_bars(uint16_t bdf)
 		uint32_t mask = hw_bar_mask(bdf, b, io);
 		uint64_t size = io ? (uint64_t)(uint16_t)(~mask + 1) : (uint64_t)(uint32_t)(~mask + 1);
 		if (!io && ((bar >> 1) & 3) == 2 && hw_cfg_read(NULL, bdf, PCI_BAR0 + 4 * (b + 1), 4)) {
-			pr_err("%02x:%02x.%x: BAR%u lies above 4 GiB: not supported", bdf >> 8, (bdf >> 3) & 31, bdf & 7, b);
+			pr_err("%s: BAR%u lies above 4 GiB: not supported", pci_bdf_name(bdf, name), b);
 			return -1;
 		}
 		if (nr_hidden_bars == MAX_HIDDEN_BARS || claim_absent(addr, size, io)) {
-			pr_err("%02x:%02x.%x: more BARs to hide than odv-hv keeps (%u)", bdf >> 8, (bdf >> 3) & 31,
-			       bdf & 7, MAX_HIDDEN_BARS);
+			pr_err("%s: more BARs to hide than odv-hv keeps (%u)", pci_bdf_name(bdf, name), MAX_HIDDEN_BARS);
 			return -1;
 		}
 		nr_hidden_bars++;
@@ -342,9 +342,9 @@ static void check_broken(struct vdevice *s)
 {
 	struct vpci_dev *d = s->dev;
 	if (d->broken && !s->broken_logged) {
-		uint16_t bdf = d->pci.bdf;
-		pr_err("%s 00:%02x.%x: broken: %s (queue %u); it does nothing more until the guest resets it",
-		       d->name, (bdf >> 3) & 31, bdf & 7, d->broken_why, d->broken_queue);
+		char name[PCI_BDF_LEN];
+		pr_err("%s %s: broken: %s (queue %u); it does nothing more until the guest resets it",
+		       d->name, pci_bdf_name(d->pci.bdf, name), d->broken_why, d->broken_queue);
 		s->broken_logged = true;
 	} else if (!d->broken) {
 		s->broken_logged = false;
@@ -465,10 +465,11 @@ static int setup_disk(const char *v)
 		return -1;
 	}
 	pci_cfg_hide(&pcicfg, ide);
-	pr_info("disk: ata0-%s \"%s\", %lu sectors, driven by odv-hv; IDE controller %02x:%02x.%x hidden",
-		slave ? "slave" : "master", ata.model, ata.sectors, ide >> 8, (ide >> 3) & 31, ide & 7);
-	pr_info("disk: the guest sees virtio-blk at 00:%02x.0, BAR 0x%x-0x%x (trapped)",
-		slot, vpci_bar(&vblk.dev), vpci_bar(&vblk.dev) + VPCI_BAR_SIZE);
+	char hw[PCI_BDF_LEN], virt[PCI_BDF_LEN];
+	pr_info("disk: ata0-%s \"%s\", %lu sectors, driven by odv-hv; IDE controller %s hidden",
+		slave ? "slave" : "master", ata.model, ata.sectors, pci_bdf_name(ide, hw));
+	pr_info("disk: the guest sees virtio-blk at %s, BAR 0x%x-0x%x (trapped)",
+		pci_bdf_name(vblk.dev.pci.bdf, virt), vpci_bar(&vblk.dev), vpci_bar(&vblk.dev) + VPCI_BAR_SIZE);
 	return 0;
 }
 
@@ -518,10 +519,11 @@ static int setup_nic(const char *v)
 		return -1;
 	}
 	uint16_t f = (uint16_t)bdf;
+	char hw[PCI_BDF_LEN], virt[PCI_BDF_LEN];
 	uint32_t id = hw_cfg_read(NULL, f, 0, 4), class = hw_cfg_read(NULL, f, 8, 4) >> 8;
 	if ((id & 0xffff) != 0x8086 || class != 0x020000) {
-		pr_err("nic=%02x:%02x.%x: %04x:%04x class %06x is not an Intel Ethernet controller; no virtual NIC",
-		       bdf >> 8, (bdf >> 3) & 31, bdf & 7, id & 0xffff, id >> 16, class);
+		pr_err("nic=%s: %04x:%04x class %06x is not an Intel Ethernet controller; no virtual NIC",
+		       pci_bdf_name(f, hw), id & 0xffff, id >> 16, class);
 		return -1;
 	}
 	int slot = pci_cfg_free_slot(&pcicfg);
@@ -557,11 +559,11 @@ static int setup_nic(const char *v)
 	/* Poll the wire at least every millisecond. */
 	poll_period_tsc = tsc_ms;
 	const uint8_t *m = nic.mac;
-	pr_info("nic: e1000 %04x at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x, driven by odv-hv (link %s); hidden",
-		id >> 16, bdf >> 8, (bdf >> 3) & 31, bdf & 7, m[0], m[1], m[2], m[3], m[4], m[5],
+	pr_info("nic: e1000 %04x at %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, driven by odv-hv (link %s); hidden",
+		id >> 16, pci_bdf_name(f, hw), m[0], m[1], m[2], m[3], m[4], m[5],
 		e1000_link_up(&nic) ? "up" : "down");
-	pr_info("nic: the guest sees virtio-net at 00:%02x.0 with that MAC, BAR 0x%x-0x%x (trapped)",
-		slot, vpci_bar(&vnet.dev), vpci_bar(&vnet.dev) + VPCI_BAR_SIZE);
+	pr_info("nic: the guest sees virtio-net at %s with that MAC, BAR 0x%x-0x%x (trapped)",
+		pci_bdf_name(vnet.dev.pci.bdf, virt), vpci_bar(&vnet.dev), vpci_bar(&vnet.dev) + VPCI_BAR_SIZE);
 	return 0;
 }
 
@@ -617,17 +619,18 @@ static void follow_bars(void)
 		uint32_t bar = vpci_bar(s->dev);
 		if (bar == s->bar || !vpci_mem_enabled(s->dev))
 			continue;
-		uint16_t bdf = s->dev->pci.bdf;
+		char name[PCI_BDF_LEN];
+		pci_bdf_name(s->dev->pci.bdf, name);
 		if (!mmio_place_free(bar, VPCI_BAR_SIZE) || ept_trap_range(bar, VPCI_BAR_SIZE)) {
-			pr_err("%s 00:%02x.%x: the guest put its BAR at 0x%x, where odv-hv cannot trap it; "
-			       "the device does not answer there", s->dev->name, (bdf >> 3) & 31, bdf & 7, bar);
+			pr_err("%s %s: the guest put its BAR at 0x%x, where odv-hv cannot trap it; "
+			       "the device does not answer there", s->dev->name, name, bar);
 			s->bar = 0;
 			region_mmio_off(&hv_regions, s->region);
 			continue;
 		}
 		/* Debug level (the ring, odv log): the guest's console is busy at this moment. */
-		pr_debug("%s 00:%02x.%x: BAR moved by the guest 0x%x -> 0x%x; trapped there",
-			s->dev->name, (bdf >> 3) & 31, bdf & 7, s->bar, bar);
+		pr_debug("%s %s: BAR moved by the guest 0x%x -> 0x%x; trapped there",
+			s->dev->name, name, s->bar, bar);
 		s->bar = bar;
 		region_mmio_move(&hv_regions, s->region, bar);
 	}

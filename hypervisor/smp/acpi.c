@@ -6,22 +6,13 @@
  * read, and every loop moves forward toward a checked end. Multi-byte
  * fields are read byte by byte: nothing in ACPI promises alignment.
  */
+#include "le.h"
 #include "acpi.h"
 
 #define SDT_HDR      36         /* signature, length, revision, checksum, OEM ids */
 #define MADT_ENTRIES 44         /* header, local APIC address, flags */
 #define TABLE_MAX    0x10000    /* 64 KiB: thousands of CPUs' entries; more is corruption */
 #define RSDP_MAX     0x1000     /* the RSDP is 36 bytes today; leave room for growth */
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
 
 /* ACPI checksums: all bytes of the structure add up to 0 modulo 256. */
 static uint8_t sum8(const uint8_t *p, uint32_t n)
@@ -56,7 +47,7 @@ static const char *rsdp_check(const uint8_t *p, uint32_t avail, bool *ext)
 		return "RSDP checksum mismatch";
 	if (p[15] < 2 || avail < 36)
 		return NULL;
-	uint32_t len = rd32(p + 20);
+	uint32_t len = le32(p + 20);
 	if (len < 36 || len > avail)
 		return "RSDP length field out of range";
 	if (sum8(p, len))
@@ -76,7 +67,7 @@ static bool rsdp_at(acpi_map_fn map, void *ctx, uint64_t a)
 		return true;
 	if (!(p = map(ctx, a, 36)))
 		return false;
-	uint32_t len = rd32(p + 20);
+	uint32_t len = le32(p + 20);
 	if (len < 36 || len > RSDP_MAX || !(p = map(ctx, a, len)))
 		return false;
 	return !rsdp_check(p, len, &ext) && ext;
@@ -130,7 +121,7 @@ static const uint8_t *table(acpi_map_fn map, void *ctx, uint64_t phys, int kind,
 	if (!sig_is(p, sigs[kind], 4))
 		goto fail;
 	why = 2;
-	*len = rd32(p + 4);
+	*len = le32(p + 4);
 	if (*len < min || *len > TABLE_MAX)
 		goto fail;
 	why = 3;
@@ -175,8 +166,8 @@ int acpi_find_cpus(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_l
 		return -1;
 
 	/* The XSDT has 64-bit entries and replaces the RSDT where firmware gives one. */
-	bool x = ext && rd64(r + 24);
-	uint64_t root = x ? rd64(r + 24) : rd32(r + 16);
+	bool x = ext && le64(r + 24);
+	uint64_t root = x ? le64(r + 24) : le32(r + 16);
 	uint32_t esz = x ? 8 : 4, len;
 	if (!table(map, ctx, root, x ? XSDT : RSDT, SDT_HDR, &len, err))
 		return -1;
@@ -188,7 +179,7 @@ int acpi_find_cpus(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_l
 			*err = bad[x ? XSDT : RSDT][0];
 			return -1;
 		}
-		uint64_t a = x ? rd64(e) : rd32(e);
+		uint64_t a = x ? le64(e) : le32(e);
 		/* Null or unreadable entries are skipped: any of them may be a table we do not need. */
 		const uint8_t *h = a ? map(ctx, a, 4) : NULL;
 		if (h && sig_is(h, "APIC", 4) && !madt)
@@ -205,7 +196,7 @@ int acpi_find_cpus(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_l
 	const uint8_t *t = table(map, ctx, madt, MADT, MADT_ENTRIES, &len, err);
 	if (!t)
 		return -1;
-	out->lapic_base = rd32(t + 36);
+	out->lapic_base = le32(t + 36);
 	for (uint32_t off = MADT_ENTRIES; off < len; ) {
 		const uint8_t *e = t + off;
 		uint32_t left = len - off;
@@ -229,11 +220,11 @@ int acpi_find_cpus(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_l
 		 * broadcast address, never a CPU: placeholders, skipped.
 		 */
 		if (e[0] == 0 && e[3] != 0xff)
-			add_cpu(out, e[3], rd32(e + 4));
-		else if (e[0] == 9 && rd32(e + 4) != 0xffffffffu)
-			add_cpu(out, rd32(e + 4), rd32(e + 8));
+			add_cpu(out, e[3], le32(e + 4));
+		else if (e[0] == 9 && le32(e + 4) != 0xffffffffu)
+			add_cpu(out, le32(e + 4), le32(e + 8));
 		else if (e[0] == 5)   /* Local APIC Address Override: the 64-bit address wins */
-			out->lapic_base = rd64(e + 4);
+			out->lapic_base = le64(e + 4);
 		off += e[1];
 	}
 	return 0;

@@ -37,10 +37,15 @@ uint64_t vmread(uint32_t field)
 	return v;
 }
 
+/*
+ * A failed VMWRITE is logged and counted on this CPU: the VMCS setups
+ * check the count (vmwrite_failures) instead of every call site.
+ */
 void vmwrite(uint32_t field, uint64_t value)
 {
 	if (vmwrite_raw(field, value)) {
 		uint64_t err = 0;
+		this_cpu()->vmwrite_failures++;
 		vmread_raw(VMCS_VM_INSTR_ERROR, &err);
 		pr_err("vmwrite of %s (0x%x) = 0x%lx failed, VM-instruction error %lu",
 		       vmcs_field_name(field), field, value, err);
@@ -204,6 +209,7 @@ int vmx_setup_vmcs(struct vcpu *v)
 {
 	struct vmx_caps *c = &hv.caps;
 	uint32_t pin, proc, proc2, exit, entry;
+	unsigned failed_before = this_cpu()->vmwrite_failures;
 
 	/* CPU 0 polls odv-hv's NIC (vdev.c): the preemption timer bounds the time between exits. */
 	bool poll = v->id == 0 && vdev_poll_period();
@@ -260,10 +266,11 @@ int vmx_setup_vmcs(struct vcpu *v)
 	if (proc2 & PROC2_VPID) {
 		v->vpid = (uint16_t)(v->id + 1);
 		vmwrite(VMCS_VPID, v->vpid);
-		invvpid(1, v->vpid);    /* single-context */
+		invvpid(INVVPID_SINGLE_CONTEXT, v->vpid);
 	}
 	vmwrite(VMCS_EPT_POINTER, hv.eptp);
-	invept(has_ept(c) && (c->ept_vpid & EPTCAP_INVEPT_SINGLE) ? 1 : 2, hv.eptp);
+	invept(has_ept(c) && (c->ept_vpid & EPTCAP_INVEPT_SINGLE) ? INVEPT_SINGLE_CONTEXT : INVEPT_ALL_CONTEXTS,
+	       hv.eptp);
 
 	/*
 	 * CR0/CR4 bits that VMX fixes are owned by odv-hv (mask), the guest
@@ -281,10 +288,10 @@ int vmx_setup_vmcs(struct vcpu *v)
 	vmwrite(VMCS_HOST_CR0, read_cr0());
 	vmwrite(VMCS_HOST_CR3, read_cr3());
 	vmwrite(VMCS_HOST_CR4, read_cr4());
-	vmwrite(VMCS_HOST_CS_SEL, 0x08);
-	vmwrite(VMCS_HOST_SS_SEL, 0x10);
-	vmwrite(VMCS_HOST_DS_SEL, 0x10);
-	vmwrite(VMCS_HOST_ES_SEL, 0x10);
+	vmwrite(VMCS_HOST_CS_SEL, SEL_CODE);
+	vmwrite(VMCS_HOST_SS_SEL, SEL_DATA);
+	vmwrite(VMCS_HOST_DS_SEL, SEL_DATA);
+	vmwrite(VMCS_HOST_ES_SEL, SEL_DATA);
 	vmwrite(VMCS_HOST_FS_SEL, 0);
 	vmwrite(VMCS_HOST_GS_SEL, 0);
 	vmwrite(VMCS_HOST_TR_SEL, host_tr_selector());
@@ -307,6 +314,11 @@ int vmx_setup_vmcs(struct vcpu *v)
 	*(struct vcpu **)rsp = v;
 	vmwrite(VMCS_HOST_RSP, rsp);
 	vmwrite(VMCS_HOST_RIP, (uint64_t)vmx_exit_stub);
+	if (this_cpu()->vmwrite_failures != failed_before) {
+		pr_err("fatal: VMCS setup: %u VMWRITEs failed (logged above)",
+		       this_cpu()->vmwrite_failures - failed_before);
+		return -1;
+	}
 	return 0;
 }
 

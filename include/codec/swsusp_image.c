@@ -1,25 +1,17 @@
 /* Hibernation image stream parser (see swsusp_image.h). Pure logic. */
+#include "le.h"
 #include "swsusp_image.h"
-
-static uint64_t rd64(const void *p, unsigned off)
-{
-	const uint8_t *b = (const uint8_t *)p + off;
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | b[i];
-	return v;
-}
 
 int swsusp_parse_header(const void *page0, struct swsusp_header *h, const char **err)
 {
-	h->jump_address = rd64(page0, 0);
-	h->jump_address_phys = rd64(page0, 8);
-	h->cr3 = rd64(page0, 16);
-	h->magic = rd64(page0, 24);
-	h->e820_checksum = rd64(page0, 32);
-	h->image_pages = rd64(page0, 416);
-	h->pages = rd64(page0, 424);
-	h->size = rd64(page0, 432);
+	h->jump_address = le64((const uint8_t *)page0 + 0);
+	h->jump_address_phys = le64((const uint8_t *)page0 + 8);
+	h->cr3 = le64((const uint8_t *)page0 + 16);
+	h->magic = le64((const uint8_t *)page0 + 24);
+	h->e820_checksum = le64((const uint8_t *)page0 + 32);
+	h->image_pages = le64((const uint8_t *)page0 + 416);
+	h->pages = le64((const uint8_t *)page0 + 424);
+	h->size = le64((const uint8_t *)page0 + 432);
 	if (h->magic != SWSUSP_RESTORE_MAGIC) {
 		*err = "image header has no x86 restore record (magic mismatch): unsupported kernel or corrupt image";
 		return -1;

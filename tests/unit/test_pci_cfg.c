@@ -808,6 +808,15 @@ static void test_random_traffic(void **state)
 	assert_int_equal(raw_n, 0);
 }
 
+/* The one BDF formatter: two hex digits of bus and device, one of function. */
+static void test_bdf_name(void **state)
+{
+	char b[PCI_BDF_LEN];
+	assert_string_equal(pci_bdf_name(PCI_BDF(0, 2, 0), b), "00:02.0");
+	assert_string_equal(pci_bdf_name(PCI_BDF(0xab, 31, 7), b), "ab:1f.7");
+	assert_string_equal(pci_bdf_name(0, b), "00:00.0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -832,6 +841,7 @@ int main(void)
 		cmocka_unit_test(test_free_slot),
 		cmocka_unit_test(test_add_limits),
 		cmocka_unit_test(test_random_traffic),
+		cmocka_unit_test(test_bdf_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
