@@ -223,6 +223,12 @@ __noreturn void restore_main(void)
 		pr_err("fatal: the stream's run table at 0x%lx: %s", handoff->runs_phys, odv_handoff_strerror(rc));
 		hv_halt("no usable run table");
 	}
+	/* The console level the agent asked for (it asks for info today). */
+	if (handoff->log_level <= LOG_DEBUG)
+		log_init((enum log_level)handoff->log_level);
+	if (handoff->serial_port != COM1)
+		pr_warn("handoff asks for a console at port 0x%lx; odv-hv drives only COM1 (0x%x)",
+			handoff->serial_port, COM1);
 	pr_info("restore: handoff v%u ok: region 0x%lx-0x%lx, stream %lu pages in %lu runs",
 		handoff->version, handoff->region_base, handoff->region_base + handoff->region_size,
 		handoff->stream_pages, handoff->nr_runs);
@@ -253,6 +259,17 @@ __noreturn void restore_main(void)
 	    swsusp_walk(&img, stream_page, handoff, pfn_not_in_stream, handoff, NULL, &err)) {
 		pr_err("fatal: image cannot be restored: %s", p0 ? err : "stream page 0 missing");
 		hv_halt("image invalid after kexec");
+	}
+	/*
+	 * The agent parsed the same header before kexec; a header that differs
+	 * now was damaged on the way, and so may be everything else.
+	 */
+	if (img.jump_address != handoff->jump_address || img.jump_address_phys != handoff->jump_address_phys ||
+	    img.cr3 != handoff->image_cr3 || img.image_pages != handoff->image_pages) {
+		pr_err("fatal: image header after kexec (jump 0x%lx, cr3 0x%lx, %lu pages) differs from the "
+		       "agent's (jump 0x%lx, cr3 0x%lx, %lu pages)", img.jump_address, img.cr3, img.image_pages,
+		       handoff->jump_address, handoff->image_cr3, handoff->image_pages);
+		hv_halt("image changed after kexec");
 	}
 	pr_info("restore: image ok: %lu pages (%lu zero), jump 0x%lx, cr3 0x%lx",
 		lay.nr_pfns, lay.nr_zero, img.jump_address, img.cr3);
