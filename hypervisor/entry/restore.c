@@ -1,5 +1,5 @@
 /*
- * go-virtual, odv-hv's half (docs/ARCHITECTURE.md, go-virtual steps 6-8): entered from kexec with
+ * go-virtual, odv-hv's half (docs/ARCHITECTURE.md, "go-virtual", step 6): entered from kexec with
  * the hibernation image stream scattered over free RAM frames and the
  * handoff block right after odv-hv's image. Check the handoff, park the
  * other CPUs, copy every image page to its PFN, then resume the image:
