@@ -132,7 +132,7 @@ static uint64_t restore_gdt[4] __aligned(16) = {
 	0x00CF92000000FFFFull,   /* 0x18: data */
 };
 
-/* Fail-safe: jump into the image's restore_registers natively (docs/ARCHITECTURE.md, "Fail-safe"). */
+/* Fail-safe: jump into the image's restore_registers natively: the fail-safe (docs/ARCHITECTURE.md, "go-virtual", step 6). */
 static __noreturn void resume_native(struct swsusp_header *img, const char *why)
 {
 	set_result(ODV_RESULT_NATIVE, why);
@@ -167,8 +167,8 @@ static __noreturn void resume_native(struct swsusp_header *img, const char *why)
 }
 
 /*
- * vCPU 0 starts at the image's restore entry with the state docs/ARCHITECTURE.md
- * gives: 64-bit, CS=0x10, SS/DS/ES=0x18, CR3 = R9 = the image's CR3,
+ * vCPU 0 starts at the image's restore entry with the state the kernel's restore code
+ * expects: 64-bit, CS=0x10, SS/DS/ES=0x18, CR3 = R9 = the image's CR3,
  * RIP = jump_address, EFER as the kernel ran it (same kernel, same boot).
  * Any VMX setup failure falls back to the native resume.
  */

@@ -324,7 +324,7 @@ int vmx_setup_vmcs(struct vcpu *v)
 
 /*
  * Guest state for a 64-bit start, the shape a hibernation-image resume
- * needs (docs/ARCHITECTURE.md): CS=0x10 (64-bit code), SS/DS/ES=0x18, IF=0, CR4.PAE,
+ * needs (the kernel's restore entry expects it): CS=0x10 (64-bit code), SS/DS/ES=0x18, IF=0, CR4.PAE,
  * a minimal busy TSS, and no GDT/IDT yet: the guest loads its own before
  * it can take any exception.
  */

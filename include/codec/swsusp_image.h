@@ -2,7 +2,7 @@
  * Linux hibernation image stream (what /dev/snapshot hands out), parsed.
  * Pure logic shared by the agent (validate before kexec) and odv-hv
  * (restore). Format, from kernel/power/snapshot.c and
- * arch/x86/power/hibernate.c (facts in docs/ARCHITECTURE.md):
+ * arch/x86/power/hibernate.c of Linux 6.1:
  *   page 0          struct swsusp_info, x86's restore_data_record over its
  *                   first 40 bytes; image_pages @416, pages @424, size @432
  *   pages 1..M      M = pages - image_pages - 1 metadata pages: ascending
