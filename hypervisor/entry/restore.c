@@ -203,7 +203,8 @@ static __noreturn void resume_virtual(struct swsusp_header *img)
 	__builtin_unreachable();
 }
 
-__noreturn void restore_main(void)
+/* The handoff block after odv-hv's image and the run table it names: usable, or stop. */
+static void check_handoff(void)
 {
 	handoff = phys_to_virt(hv.load_base + hv.size);
 	int rc = odv_handoff_check(handoff);
@@ -232,10 +233,11 @@ __noreturn void restore_main(void)
 	pr_info("restore: handoff v%u ok: region 0x%lx-0x%lx, stream %lu pages in %lu runs",
 		handoff->version, handoff->region_base, handoff->region_base + handoff->region_size,
 		handoff->stream_pages, handoff->nr_runs);
-	park_other_cpus();
+}
 
-	/* Platform facts from the handoff: the firmware memory map. */
-	struct phys_range ram[ODV_HANDOFF_MAX_MEM];
+/* Platform facts from the handoff: the firmware memory map, and its RAM into ram[]. */
+static unsigned take_memory_map(struct phys_range *ram)
+{
 	unsigned nr_ram = 0;
 	hv.boot.nr_mmap = 0;
 	for (uint32_t i = 0; i < handoff->nr_mem && i < MB2_MAX_MMAP; i++) {
@@ -244,19 +246,23 @@ __noreturn void restore_main(void)
 		if (handoff->mem[i].type == ODV_MEM_RAM)
 			ram[nr_ram++] = (struct phys_range){ handoff->mem[i].base, handoff->mem[i].len };
 	}
+	return nr_ram;
+}
 
+/* The image in the stream: parsed, validated, and the header the agent saw. Or stop. */
+static void check_image(struct swsusp_header *img, const struct phys_range *ram, unsigned nr_ram)
+{
+	struct swsusp_layout lay;
+	struct phys_range excl = { handoff->region_base, handoff->region_size };
 	const char *err = mark_stream_frames(ram, nr_ram);
 	if (err) {
 		pr_err("fatal: image cannot be restored: %s", err);
 		hv_halt("image stream unusable after kexec");
 	}
-	struct swsusp_header img;
-	struct swsusp_layout lay;
-	struct phys_range excl = { handoff->region_base, handoff->region_size };
 	const void *p0 = stream_page(handoff, 0);
-	if (!p0 || swsusp_parse_header(p0, &img, &err) ||
-	    swsusp_validate(&img, stream_page, handoff, ram, nr_ram, &excl, &lay, &err) ||
-	    swsusp_walk(&img, stream_page, handoff, pfn_not_in_stream, handoff, NULL, &err)) {
+	if (!p0 || swsusp_parse_header(p0, img, &err) ||
+	    swsusp_validate(img, stream_page, handoff, ram, nr_ram, &excl, &lay, &err) ||
+	    swsusp_walk(img, stream_page, handoff, pfn_not_in_stream, handoff, NULL, &err)) {
 		pr_err("fatal: image cannot be restored: %s", p0 ? err : "stream page 0 missing");
 		hv_halt("image invalid after kexec");
 	}
@@ -264,17 +270,28 @@ __noreturn void restore_main(void)
 	 * The agent parsed the same header before kexec; a header that differs
 	 * now was damaged on the way, and so may be everything else.
 	 */
-	if (img.jump_address != handoff->jump_address || img.jump_address_phys != handoff->jump_address_phys ||
-	    img.cr3 != handoff->image_cr3 || img.image_pages != handoff->image_pages) {
+	if (img->jump_address != handoff->jump_address || img->jump_address_phys != handoff->jump_address_phys ||
+	    img->cr3 != handoff->image_cr3 || img->image_pages != handoff->image_pages) {
 		pr_err("fatal: image header after kexec (jump 0x%lx, cr3 0x%lx, %lu pages) differs from the "
-		       "agent's (jump 0x%lx, cr3 0x%lx, %lu pages)", img.jump_address, img.cr3, img.image_pages,
+		       "agent's (jump 0x%lx, cr3 0x%lx, %lu pages)", img->jump_address, img->cr3, img->image_pages,
 		       handoff->jump_address, handoff->image_cr3, handoff->image_pages);
 		hv_halt("image changed after kexec");
 	}
 	pr_info("restore: image ok: %lu pages (%lu zero), jump 0x%lx, cr3 0x%lx",
-		lay.nr_pfns, lay.nr_zero, img.jump_address, img.cr3);
+		lay.nr_pfns, lay.nr_zero, img->jump_address, img->cr3);
+}
+
+__noreturn void restore_main(void)
+{
+	check_handoff();
+	park_other_cpus();
+	struct phys_range ram[ODV_HANDOFF_MAX_MEM];
+	unsigned nr_ram = take_memory_map(ram);
+	struct swsusp_header img;
+	check_image(&img, ram, nr_ram);
 
 	/* Copy. From here on the old kernel's memory is the image's. */
+	const char *err;
 	swsusp_walk(&img, stream_page, handoff, copy_page, handoff, NULL, &err);
 	pr_info("restore: %lu pages copied, %lu zeroed", copied, zeroed);
 

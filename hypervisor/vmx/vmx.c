@@ -205,12 +205,11 @@ static int set_ctl(const char *name, uint32_t field, const struct vmx_ctl_cap *c
 	return 0;
 }
 
-int vmx_setup_vmcs(struct vcpu *v)
+/* The execution controls: what exits, as the CPU allows it. 0, or -1 with the reason logged. */
+static int setup_controls(struct vcpu *v, uint32_t *proc2_out, uint32_t *exit_out)
 {
 	struct vmx_caps *c = &hv.caps;
 	uint32_t pin, proc, proc2, exit, entry;
-	unsigned failed_before = this_cpu()->vmwrite_failures;
-
 	/* CPU 0 polls odv-hv's NIC (vdev.c): the preemption timer bounds the time between exits. */
 	bool poll = v->id == 0 && vdev_poll_period();
 	if (set_ctl("pin-based", VMCS_PIN_CONTROLS, &c->pin, PIN_NMI_EXIT,
@@ -236,33 +235,30 @@ int vmx_setup_vmcs(struct vcpu *v)
 	} else if (poll) {
 		pr_warn("vmx: no preemption timer: the NIC is polled only when the guest exits anyway");
 	}
+	*proc2_out = proc2;
+	*exit_out = exit;
+	return 0;
+}
 
-	/* Exceptions stay with the guest; NMIs exit (pin control) and are re-injected. */
-	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
-	vmwrite(VMCS_PF_ERROR_MASK, 0);
-	vmwrite(VMCS_PF_ERROR_MATCH, 0);
-	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
-	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
-	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
-	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
-	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
-	vmwrite(VMCS_LINK_POINTER, ~0ull);
-	vmwrite(VMCS_TSC_OFFSET, 0);
-
-	/*
-	 * MSRs pass through, except the ones that would reveal or enable VMX
-	 * (the guest is told it has none).
-	 */
+/* MSRs and ports pass through but for the few odv-hv must see. */
+static void setup_bitmaps(void)
+{
+	/* The MSRs that would reveal or enable VMX (the guest is told it has none). */
 	msr_bitmap_trap(MSR_IA32_FEATURE_CONTROL, true, true);
 	if (hv.trap_icr)
-		msr_bitmap_trap(0x830, false, true);    /* x2APIC ICR: INIT/SIPI (lapic_trap.c) */
+		msr_bitmap_trap(MSR_X2APIC_ICR, false, true);    /* INIT/SIPI (lapic_trap.c) */
 	for (uint32_t m = MSR_IA32_VMX_BASIC; m <= MSR_IA32_VMX_VMFUNC; m++)
 		msr_bitmap_trap(m, true, true);
 	vmwrite(VMCS_MSR_BITMAP, hv_virt_to_phys(msr_bitmap));
-	/* Ports pass through, but for the ones devices claim (vmx_trap_port). */
+	/* Ports: the ones devices claim (vmx_trap_port). */
 	vmwrite(VMCS_IO_BITMAP_A, hv_virt_to_phys(io_bitmap[0]));
 	vmwrite(VMCS_IO_BITMAP_B, hv_virt_to_phys(io_bitmap[1]));
+}
 
+/* The guest's address spaces: its VPID and the EPT, both invalidated before first use. */
+static void setup_address_space(struct vcpu *v, uint32_t proc2)
+{
+	struct vmx_caps *c = &hv.caps;
 	if (proc2 & PROC2_VPID) {
 		v->vpid = (uint16_t)(v->id + 1);
 		vmwrite(VMCS_VPID, v->vpid);
@@ -271,7 +267,6 @@ int vmx_setup_vmcs(struct vcpu *v)
 	vmwrite(VMCS_EPT_POINTER, hv.eptp);
 	invept(has_ept(c) && (c->ept_vpid & EPTCAP_INVEPT_SINGLE) ? INVEPT_SINGLE_CONTEXT : INVEPT_ALL_CONTEXTS,
 	       hv.eptp);
-
 	/*
 	 * CR0/CR4 bits that VMX fixes are owned by odv-hv (mask), the guest
 	 * sees its own values in the read shadows. With unrestricted guest,
@@ -283,8 +278,11 @@ int vmx_setup_vmcs(struct vcpu *v)
 	uint64_t cr4_own = c->cr4_fixed0 | ~c->cr4_fixed1;
 	vmwrite(VMCS_CR0_MASK, cr0_own & 0xffffffffull);
 	vmwrite(VMCS_CR4_MASK, cr4_own & 0xffffffffull);
+}
 
-	/* Host state: odv-hv's own tables, stack and exit stub. */
+/* Host state: odv-hv's own tables, stack and exit stub. */
+static void setup_host_state(struct vcpu *v, uint32_t exit)
+{
 	vmwrite(VMCS_HOST_CR0, read_cr0());
 	vmwrite(VMCS_HOST_CR3, read_cr3());
 	vmwrite(VMCS_HOST_CR4, read_cr4());
@@ -314,6 +312,28 @@ int vmx_setup_vmcs(struct vcpu *v)
 	*(struct vcpu **)rsp = v;
 	vmwrite(VMCS_HOST_RSP, rsp);
 	vmwrite(VMCS_HOST_RIP, (uint64_t)vmx_exit_stub);
+}
+
+int vmx_setup_vmcs(struct vcpu *v)
+{
+	unsigned failed_before = this_cpu()->vmwrite_failures;
+	uint32_t proc2, exit;
+	if (setup_controls(v, &proc2, &exit))
+		return -1;
+	/* Exceptions stay with the guest; NMIs exit (pin control) and are re-injected. */
+	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	vmwrite(VMCS_PF_ERROR_MASK, 0);
+	vmwrite(VMCS_PF_ERROR_MATCH, 0);
+	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+	vmwrite(VMCS_LINK_POINTER, ~0ull);
+	vmwrite(VMCS_TSC_OFFSET, 0);
+	setup_bitmaps();
+	setup_address_space(v, proc2);
+	setup_host_state(v, exit);
 	if (this_cpu()->vmwrite_failures != failed_before) {
 		pr_err("fatal: VMCS setup: %u VMWRITEs failed (logged above)",
 		       this_cpu()->vmwrite_failures - failed_before);
