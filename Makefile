@@ -4,7 +4,7 @@
 
 B        := build
 CC       := gcc
-NASM     := nasm
+NASM     := nasm -Iinclude/
 LD       := ld
 OBJCOPY  := objcopy
 
@@ -95,7 +95,7 @@ $(B)/hv/ap_trampoline.bin: boot/ap_trampoline.asm | $(B)/hv
 	$(NASM) -f bin $< -o $@
 $(B)/hv/ap_blob.o: boot/ap_blob.asm $(B)/hv/ap_trampoline.bin | $(B)/hv
 	$(NASM) -f elf64 -DAP_TRAMP_BIN='"$(B)/hv/ap_trampoline.bin"' $< -o $@
-$(B)/hv/stubs.o: hypervisor/vmx/stubs.asm | $(B)/hv
+$(B)/hv/stubs.o: hypervisor/vmx/stubs.asm include/exception_frame.inc | $(B)/hv
 	$(NASM) -f elf64 $< -o $@
 $(B)/odv-hv.elf: $(HV_OBJ) hypervisor/linker.ld
 	$(LD) -n -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T hypervisor/linker.ld -o $@ $(HV_OBJ)
@@ -109,7 +109,7 @@ AGENT_SRC := $(wildcard guest-agent/*.c) $(CODEC_C:%=include/codec/%)
 $(B)/odv: $(AGENT_SRC) $(wildcard guest-agent/*.h include/*.h include/codec/*.h) | $(B)
 	$(CC) -std=gnu11 -O2 -static $(WARN) -Iinclude -Iinclude/codec -Iguest-agent $(AGENT_SRC) -o $@
 
-$(B)/guests/start.o: tests/guests/start.asm | $(B)/guests
+$(B)/guests/start.o: tests/guests/start.asm include/exception_frame.inc | $(B)/guests
 	$(NASM) -f elf64 $< -o $@
 $(B)/guests/fmt.o: hypervisor/core/fmt.c hypervisor/core/fmt.h | $(B)/guests
 	$(CC) $(GUEST_CFLAGS) -c $< -o $@

@@ -1,6 +1,7 @@
 ; The only assembly in odv-hv besides the boot entry: VM entry/exit,
 ; host exception entry, fault-tolerant MSR access and the last steps of
 ; devirtualization. Everything else is C.
+%include "exception_frame.inc"
 
 %define GPR(n) ((n) * 8)        ; struct guest_regs: rax rcx rdx rbx rsp rbp rsi rdi r8..r15
 
@@ -127,43 +128,7 @@ exception_stubs:
 %endrep
 
 exception_common:
-	push r15
-	push r14
-	push r13
-	push r12
-	push r11
-	push r10
-	push r9
-	push r8
-	push rdi
-	push rsi
-	push rbp
-	push rbx
-	push rdx
-	push rcx
-	push rax
-	mov rdi, rsp
-	mov rbx, rsp
-	and rsp, -16
-	call hv_exception
-	mov rsp, rbx
-	pop rax
-	pop rcx
-	pop rdx
-	pop rbx
-	pop rbp
-	pop rsi
-	pop rdi
-	pop r8
-	pop r9
-	pop r10
-	pop r11
-	pop r12
-	pop r13
-	pop r14
-	pop r15
-	add rsp, 16                      ; vector and error code
-	iretq
+	EXCEPTION_COMMON hv_exception
 
 ; ---- Devirtualization, last steps (see devirt.c for the whole story) ----
 ; struct devirt_ctx offsets, kept in step with devirt.h by static asserts.

@@ -5,6 +5,7 @@ extern guest_start, guest_exception, __load_start, __image_end
 global guest_entry, exception_stubs, tg_info, kstack_top
 global run_user_vmcall, user_vmcall_insn, user_return
 global rdmsr_probe, write_cr4_probe, devirt_call, vmxon_probe, ud2_probe, xsetbv_probe
+%include "exception_frame.inc"
 
 section .header
 	dq 0x5453455456444f00          ; ODV_TG_MAGIC
@@ -42,43 +43,7 @@ exception_stubs:
 %assign v v + 1
 %endrep
 exc_common:
-	push r15
-	push r14
-	push r13
-	push r12
-	push r11
-	push r10
-	push r9
-	push r8
-	push rdi
-	push rsi
-	push rbp
-	push rbx
-	push rdx
-	push rcx
-	push rax
-	mov rdi, rsp
-	mov rbx, rsp
-	and rsp, -16
-	call guest_exception
-	mov rsp, rbx
-	pop rax
-	pop rcx
-	pop rdx
-	pop rbx
-	pop rbp
-	pop rsi
-	pop rdi
-	pop r8
-	pop r9
-	pop r10
-	pop r11
-	pop r12
-	pop r13
-	pop r14
-	pop r15
-	add rsp, 16
-	iretq
+	EXCEPTION_COMMON guest_exception
 
 ; int rdmsr_probe(uint32_t msr, uint64_t *val): 0, or the vector it faulted with (negated)
 rdmsr_probe:
