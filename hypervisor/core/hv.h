@@ -43,7 +43,7 @@ uint64_t host_tss_base(void);
 void udelay(uint32_t us);
 uint64_t tsc_per_ms(void);                          /* calibrated against the PIT */
 
-/* The end of every path odv-hv cannot go on from (dump.c): log why, stop this CPU. */
+/* The end of every path odv-hv cannot go on from (log.c): log why, stop this CPU. */
 __noreturn void hv_halt(const char *why);
 
 #endif

@@ -1,5 +1,7 @@
 /* odv-hv's logger: formats, prints on the serial console and keeps a ring. */
 #include "log.h"
+#include "arch.h"
+#include "hv.h"
 #include "serial.h"
 
 #define LOG_RING_SIZE (64 * 1024)
@@ -31,4 +33,14 @@ void hv_log(enum log_level l, const char *fmt, ...)
 	if (l <= threshold)
 		serial_write(line, n);
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+}
+
+/* The end of every path odv-hv cannot go on from: say why, flush the console, stop this CPU. */
+__noreturn void hv_halt(const char *why)
+{
+	pr_info("halted: %s", why);
+	serial_flush();
+	cli();
+	for (;;)
+		hlt();
 }

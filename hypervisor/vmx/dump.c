@@ -1,7 +1,6 @@
 /* Diagnostic dump of a vCPU on the serial console (and in the log ring). */
 #include "hv.h"
 #include "arch.h"
-#include "serial.h"
 #include "vcpu.h"
 #include "vmcs.h"
 #include "vmx.h"
@@ -33,13 +32,4 @@ void dump_guest(struct vcpu *v, const char *why)
 		pr_err("  %-24s 0x%lx", vmcs_field_table[i].name, val);
 	}
 	pr_err("---- end of dump ----");
-}
-
-__noreturn void hv_halt(const char *why)
-{
-	pr_info("halted: %s", why);
-	serial_flush();
-	cli();
-	for (;;)
-		hlt();
 }
