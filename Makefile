@@ -32,11 +32,11 @@ GUESTS := guest-a guest-b guest-c guest-d
 GUEST_COMMON := $(B)/guests/start.o $(B)/guests/lib.o $(B)/guests/fmt.o
 
 UNIT_SRC := $(addprefix hypervisor/,fmt.c log_format.c vmcs_fields.c vmx_caps.c ept.c mb2.c memmap.c \
-	devirt_gdt.c handoff.c swsusp_image.c acpi.c insn_decode.c) guest-agent/plan.c guest-agent/sysfacts.c guest-agent/headroom.c \
+	devirt_gdt.c handoff.c swsusp_image.c acpi.c insn_decode.c) guest-agent/plan.c guest-agent/sysfacts.c guest-agent/headroom.c guest-agent/json.c \
 	$(addprefix drivers/,$(DRV_C))
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh
-UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_acpi test_insn_decode \
+UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_json test_acpi test_insn_decode \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
 .PHONY: all hv agent guests isos linux unit test demo clean bench-prereqs
