@@ -6,14 +6,8 @@
 #include <stddef.h>
 #include "odv_handoff.h"
 
-/* Exit codes (README): */
-enum {
-	EXIT_OK = 0,
-	EXIT_FAIL = 1,          /* failed; nothing changed */
-	EXIT_USAGE = 2,
-	EXIT_NATIVE = 3,        /* go-virtual: the system came back, but natively (fail-safe) */
-	EXIT_PRECONDITION = 4,  /* a precondition (odv check) is not met; nothing changed */
-};
+#include "cli.h"
+#include "json.h"
 
 /* ---- system facts (sysfacts.c) ---- */
 struct reservation { uint64_t base, size; bool found; };
@@ -223,13 +217,6 @@ int cmd_replug(int argc, char **argv);
  * gap as sleep: downtime is TSC ticks, calibrated against CLOCK_MONOTONIC. */
 uint64_t rdtsc(void);
 double tsc_hz(void);          /* calibrates once (about 50 ms), then cached */
-
-/* ---- output ---- */
-void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Wait at most `seconds` for a terminal's output to drain (never blocks longer). */
-void console_drain(int fd, double seconds);
-extern bool opt_json;
-extern bool progress_after_snapshot;   /* set once the snapshot exists: see progress() */
 
 /* ---- step watchdog for the frozen part of a conversion (watchdog.c) ---- */
 #define ODV_STEP_TIMEOUT_S 120     /* default deadline of one step (--step-timeout) */
