@@ -499,21 +499,25 @@ static void devices_now(const struct devstate *s, struct devnow *d)
 		snprintf(d->driver, sizeof(d->driver), "none");
 }
 
-void devswitch_report(const struct devswitch *w, const struct devstate *s, bool ok, bool json)
+void devswitch_report(const struct devswitch *w, const struct devstate *s, bool ok, struct json *j)
 {
 	struct devnow d;
 	devices_now(s, &d);
 	const char *state = !d.dm.exists ? "missing" : d.dm.suspended ? "suspended" : "live";
-	if (json) {
-		/* names and tables hold no quotes or backslashes */
-		printf(",\"devices\":{\"result\":\"%s\",\"dm\":\"%s\",\"dm_state\":\"%s\",\"dm_table\":\"%s\","
-		       "\"table_device\":\"%s\",\"bond\":\"%s\",\"active_slave\":\"%s\",\"nic_driver\":\"%s\","
-		       "\"suspended_s\":%.6f,\"longest_suspend_s\":%.6f,\"parts\":{",
-		       ok ? "ok" : "failed", s->dm_name, state, d.dm.table, d.under, s->bond, d.active, d.driver,
-		       w->suspended_s, s->longest_suspend_s);
-		for (int i = 0; i < w->nparts; i++)
-			printf("%s\"%s\":%.6f", i ? "," : "", w->part[i].what, w->part[i].s);
-		printf("}}");
+	if (j) {
+		json_begin_object(j, "devices");
+		json_string(j, "result", ok ? "ok" : "failed");
+		json_string(j, "dm", s->dm_name);
+		json_string(j, "dm_state", state);
+		json_string(j, "dm_table", d.dm.table);
+		json_string(j, "table_device", d.under);
+		json_string(j, "bond", s->bond);
+		json_string(j, "active_slave", d.active);
+		json_string(j, "nic_driver", d.driver);
+		json_fixed(j, "suspended_s", w->suspended_s, 6);
+		json_fixed(j, "longest_suspend_s", s->longest_suspend_s, 6);
+		devswitch_json_parts(w, j);
+		json_end_object(j);
 		return;
 	}
 	printf("devices: %s %s, table %s (%s); %s's active slave %s (%s)\n", s->dm_name, state, d.dm.table, d.under,
@@ -521,4 +525,12 @@ void devswitch_report(const struct devswitch *w, const struct devstate *s, bool 
 	if (ok)
 		printf("devices: %s was suspended for %.3f s (longest so far %.3f s)\n", s->dm_name, w->suspended_s,
 		       s->longest_suspend_s);
+}
+
+void devswitch_json_parts(const struct devswitch *w, struct json *j)
+{
+	json_begin_object(j, "parts");
+	for (int i = 0; i < w->nparts; i++)
+		json_fixed(j, w->part[i].what, w->part[i].s, 6);
+	json_end_object(j);
 }

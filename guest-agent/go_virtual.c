@@ -176,71 +176,17 @@ struct gv {
 	char why[512];
 };
 
-/* The preconditions that need no freeze; EXIT_OK, or an exit code with the reason printed. */
-static int gv_prepare(struct gv *g)
+/* The virtual devices the preconditions found usable: what odv-hv takes over. */
+static void gv_take_devices(struct gv *g, struct preconditions *pc)
 {
-	char cmdline[4096];
-	/* Everything odv check checks, before anything is frozen. */
-	int rc = preconditions_refuse("go-virtual", g->o.hv_path, !g->o.no_devices);
-	if (rc)
-		return rc;
-	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0 || !find_reservation(cmdline, &g->res)) {
-		fprintf(stderr, "odv go-virtual: no reserved region: boot with memmap=<size>$<addr> "
-				"(e.g. memmap=64M$0x30000000); run 'odv check'\n");
-		return EXIT_PRECONDITION;
-	}
-	if (hv_image_load(g->o.hv_path, &g->hv, g->why, sizeof(g->why))) {
-		fprintf(stderr, "odv go-virtual: %s\n", g->why);
-		return EXIT_PRECONDITION;
-	}
-	g->handoff_phys = g->res.base + g->hv.hdr.mem_size;
-	g->handoff_len = ODV_HANDOFF_BYTES;
-	if (hv_image_region_need(&g->hv) > g->res.size) {
-		fprintf(stderr, "odv go-virtual: reserved region is %llu KiB, odv-hv needs %llu KiB; "
-				"boot with a larger memmap=<size>$<addr>\n",
-			(unsigned long long)g->res.size >> 10,
-			(unsigned long long)hv_image_region_need(&g->hv) >> 10);
-		return EXIT_PRECONDITION;
-	}
-	if (g->o.hv_args && strlen(g->o.hv_args) >= sizeof(g->h->hv_args)) {
-		fprintf(stderr, "odv go-virtual: --hv-args: at most %zu characters\n", sizeof(g->h->hv_args) - 1);
-		return EXIT_USAGE;
-	}
-	struct odv_handoff *h = g->h = calloc(1, g->handoff_len);
-	if (!h) {
-		fprintf(stderr, "odv go-virtual: out of memory\n");
-		return EXIT_FAIL;
-	}
-	h->region_base = g->res.base;
-	h->region_size = g->res.size;
-	h->hv_size = g->hv.hdr.mem_size;
-	g->nm = read_firmware_memmap(h->mem, ODV_HANDOFF_MAX_MEM);
-	if (g->nm <= 0) {
-		fprintf(stderr, "odv go-virtual: cannot read /sys/firmware/memmap\n");
-		return EXIT_PRECONDITION;
-	}
-	h->nr_mem = (uint32_t)g->nm;
-	if (!plan_region_is_ram(h->mem, g->nm, g->res.base, g->res.size)) {
-		fprintf(stderr, "odv go-virtual: the reserved region 0x%llx-0x%llx is not all RAM in the firmware "
-				"memory map (/sys/firmware/memmap); move memmap= into RAM; run 'odv check'\n",
-			(unsigned long long)g->res.base, (unsigned long long)(g->res.base + g->res.size));
-		return EXIT_PRECONDITION;
-	}
-	h->serial_port = 0x3f8;
-	h->log_level = 2;
-	h->test_flags = g->o.force_native ? ODV_TEST_FORCE_NATIVE : 0;
-
-	/* The virtual devices: what odv-hv takes over, worked out before anything is frozen. */
-	struct dm_info dm;
-	if (!g->o.no_devices && access(ODV_DEVSTATE_PATH, F_OK) == 0) {
-		if (devswitch_begin(&g->sw, "go-virtual", &g->ds, &dm, g->why, sizeof(g->why)) ||
-		    (!g->o.hv_args && devswitch_hv_args(&g->sw, &dm, h->hv_args, sizeof(h->hv_args), g->why,
-							sizeof(g->why)))) {
-			fprintf(stderr, "odv go-virtual: virtual devices: %s\n"
-					"odv go-virtual: nothing changed (--no-devices leaves the devices alone)\n", g->why);
-			return EXIT_PRECONDITION;
-		}
+	struct odv_handoff *h = g->h;
+	if (pc->devices) {
+		g->sw = pc->sw;
+		g->sw.who = "go-virtual";
+		g->ds = pc->ds;
 		g->devices = true;
+		if (!g->o.hv_args)
+			snprintf(h->hv_args, sizeof(h->hv_args), "%s", pc->hv_args);
 	}
 	if (g->o.hv_args)
 		snprintf(h->hv_args, sizeof(h->hv_args), "%s", g->o.hv_args);
@@ -248,6 +194,39 @@ static int gv_prepare(struct gv *g)
 		progress("go-virtual: odv-hv will take over: %s%s", h->hv_args, g->o.hv_args ? " (--hv-args)" : "");
 	else if (g->devices || g->o.no_devices)
 		progress("go-virtual: odv-hv takes no device over%s", g->o.no_devices ? " (--no-devices)" : "");
+}
+
+/*
+ * Everything before the freeze: the preconditions (the list odv check prints,
+ * check.c, which also finds the reservation, loads odv-hv and works out the
+ * devices), then the handoff block. EXIT_OK, or an exit code with the reason
+ * printed.
+ */
+static int gv_prepare(struct gv *g)
+{
+	static struct preconditions pc;
+	int rc = preconditions_refuse("go-virtual", g->o.hv_path, !g->o.no_devices, &pc);
+	if (rc)
+		return rc;
+	g->res = pc.res;
+	g->hv = pc.hv;
+	g->handoff_phys = g->res.base + g->hv.hdr.mem_size;
+	g->handoff_len = ODV_HANDOFF_BYTES;
+	if (g->o.hv_args && strlen(g->o.hv_args) >= sizeof(g->h->hv_args)) {
+		fprintf(stderr, "odv go-virtual: --hv-args: at most %zu characters\n", sizeof(g->h->hv_args) - 1);
+		return EXIT_USAGE;
+	}
+	struct odv_handoff *h = g->h = xcalloc(g->handoff_len, "the handoff block");
+	h->region_base = g->res.base;
+	h->region_size = g->res.size;
+	h->hv_size = g->hv.hdr.mem_size;
+	g->nm = pc.nfw;
+	memcpy(h->mem, pc.fw, sizeof(h->mem[0]) * (size_t)pc.nfw);
+	h->nr_mem = (uint32_t)g->nm;
+	h->serial_port = 0x3f8;
+	h->log_level = 2;
+	h->test_flags = g->o.force_native ? ODV_TEST_FORCE_NATIVE : 0;
+	gv_take_devices(g, &pc);
 	return EXIT_OK;
 }
 
@@ -268,15 +247,16 @@ static int gv_report_resumed(struct gv *g)
 		step_end();
 	}
 	if (opt_json) {
-		if (!have)
-			printf("{\"result\":\"unknown\",\"downtime_s\":%.3f", down);
-		else if (native)
-			printf("{\"result\":\"native\",\"reason\":\"%s\",\"downtime_s\":%.3f", r.result_reason, down);
-		else
-			printf("{\"result\":\"virtual\",\"downtime_s\":%.3f", down);
+		struct json j;
+		json_init(&j, stdout);
+		json_begin_object(&j, NULL);
+		json_string(&j, "result", !have ? "unknown" : native ? "native" : "virtual");
+		if (native)
+			json_string(&j, "reason", r.result_reason);
+		json_fixed(&j, "downtime_s", down, 3);
 		if (g->devices)
-			devswitch_report(&g->sw, &g->ds, drc == 0, true);
-		printf("}\n");
+			devswitch_report(&g->sw, &g->ds, drc == 0, &j);
+		json_end_object(&j);
 	} else {
 		if (!have)
 			printf("resumed, but odv-hv's result could not be read (/dev/mem); downtime %.3f s\n", down);
@@ -285,7 +265,7 @@ static int gv_report_resumed(struct gv *g)
 		else
 			printf("virtual: resumed under odv-hv, downtime %.3f s\n", down);
 		if (g->devices)
-			devswitch_report(&g->sw, &g->ds, drc == 0, false);
+			devswitch_report(&g->sw, &g->ds, drc == 0, NULL);
 	}
 	if (!have)
 		return EXIT_FAIL;

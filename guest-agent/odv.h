@@ -197,16 +197,31 @@ int devswitch_begin(struct devswitch *w, const char *who, struct devstate *s, st
 		    char *why, size_t wl);
 /* attach, then record (a failed record only warns); 0 or -1 with why */
 int devswitch_attach_record(struct devswitch *w, struct devstate *s, char *why, size_t wl);
-/* The devices now: text lines, or a JSON member ,"devices":{...} */
-void devswitch_report(const struct devswitch *w, const struct devstate *s, bool ok, bool json);
+/* The devices now: text lines (j NULL), or a JSON member "devices":{...} */
+void devswitch_report(const struct devswitch *w, const struct devstate *s, bool ok, struct json *j);
+/* Each timed part's seconds, as the JSON member "parts":{...} */
+void devswitch_json_parts(const struct devswitch *w, struct json *j);
 
 /* ---- commands ---- */
+/* What the preconditions found (check.c), for go-virtual to go on from. */
+struct preconditions {
+	struct reservation res;
+	struct odv_handoff_mem fw[ODV_HANDOFF_MAX_MEM];   /* the firmware memory map, if res.found */
+	int nfw;
+	struct hv_image hv;          /* loaded if hv_ok (freed by a refusal) */
+	bool hv_ok;
+	bool devices;                /* prepared, and odv-hv can take them over: */
+	struct devswitch sw;         /* ... devswitch_begin done (who "check") */
+	struct devstate ds;
+	struct dm_info dm;
+	char hv_args[128];           /* ... odv-hv's arguments for them */
+};
 int cmd_log(int argc, char **argv);
 int cmd_go_native(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 /* go-virtual's preconditions (the list odv check prints): EXIT_OK, or
  * EXIT_PRECONDITION with each failed one printed as "odv WHO: precondition ...". */
-int preconditions_refuse(const char *who, const char *hv_path, bool with_devices);
+int preconditions_refuse(const char *who, const char *hv_path, bool with_devices, struct preconditions *pc);
 int cmd_go_virtual(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
