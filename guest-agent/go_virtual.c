@@ -278,12 +278,12 @@ static int gv_report_resumed(struct gv *g)
 }
 
 /*
- * Pages the allocator can give without reclaim must cover `need` pages (see
+ * Pages the allocator can give without reclaim (`have`, from
+ * alloc_headroom_pages(), -1 unknown) must cover `need` pages (see
  * headroom.c for why this matters after the snapshot). 0, or -1 with why.
  */
-static int gv_headroom(struct gv *g, uint64_t need, const char *what)
+static int gv_headroom(struct gv *g, int64_t have, uint64_t need, const char *what)
 {
-	int64_t have = alloc_headroom_pages();
 	if (have < 0) {
 		snprintf(g->why, sizeof(g->why), "cannot read /proc/zoneinfo to check free memory for %s", what);
 		return -1;
@@ -359,6 +359,7 @@ static int gv_stream_runs(struct gv *g, const uint8_t *buf, uint64_t pages, cons
 			  const struct swsusp_layout *lay, const struct stream *st)
 {
 	struct odv_handoff *h = g->h;
+	/* After the snapshot: a failed allocation goes through the undo path (no xmalloc). */
 	g->pfns = malloc(pages * sizeof(uint64_t) + 1);
 	uint64_t *image_pfns = malloc(lay->nr_pfns * sizeof(uint64_t) + 1);
 	if (!g->pfns || !image_pfns) {
@@ -430,14 +431,10 @@ static int gv_stream_unmoved(struct gv *g, const uint8_t *buf, uint64_t pages)
 	return 0;
 }
 
-/*
- * After the snapshot: read and validate the image, plan where it goes, and
- * kexec_load odv-hv, the handoff and the image. Returns only on failure
- * (-1, g->why set); on success the caller reboots into odv-hv.
- */
-static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
+/* The image's size, and free memory for the buffer and kexec_load's copy
+ * (/proc/zoneinfo read once). 0, or -1 with why. */
+static int gv_image_size(struct gv *g, loff_t *sizep)
 {
-	struct odv_handoff *h = g->h;
 	loff_t size = 0;
 	if (ioctl(g->fd, SNAPSHOT_GET_IMAGE_SIZE, &size) || size <= 0 || size % SWSUSP_PAGE) {
 		snprintf(g->why, sizeof(g->why), "image size query failed");
@@ -452,24 +449,20 @@ static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
 	int64_t head = alloc_headroom_pages();
 	progress("snapshot taken: %lld MiB; %lld MiB can be allocated without reclaim, the copies need %llu MiB",
 		 (long long)size >> 20, (long long)head >> 8, (unsigned long long)need >> 8);
-	if (gv_headroom(g, need, "the image buffer and kexec_load's copy"))
-		return -1;
-	if (test_stall_here(g->o.test_stall, "after-snapshot")) {
-		step_expired_why(g->why, sizeof(g->why));
-		return -1;
-	}
-	if (gv_read_image(g, bufp, size))
-		return -1;
-	uint8_t *buf = *bufp;
-	struct stream st = { buf, img_pages };
+	return gv_headroom(g, head, need, "the image buffer and kexec_load's copy");
+}
+
+/* Parse and validate the image in the buffer (as odv-hv will). 0, or -1 with why. */
+static int gv_validate(struct gv *g, struct stream *st, struct swsusp_header *img, struct swsusp_layout *lay)
+{
+	struct odv_handoff *h = g->h;
+	uint8_t *buf = st->buf;
 	if (g->o.corrupt) {
 		/* test-only: damage the metadata so that validation must catch it */
 		for (unsigned i = 0; i < 64; i++)
 			buf[SWSUSP_PAGE + 8 * i + 7] ^= 0x5a;
 		progress("test: corrupted the image metadata");
 	}
-	struct swsusp_header img;
-	struct swsusp_layout lay;
 	const char *err;
 	struct phys_range ram[ODV_HANDOFF_MAX_MEM];
 	unsigned nr_ram = 0;
@@ -477,28 +470,31 @@ static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
 		if (h->mem[i].type == ODV_MEM_RAM)
 			ram[nr_ram++] = (struct phys_range){ h->mem[i].base, h->mem[i].len };
 	struct phys_range excl = { g->res.base, g->res.size };
-	if (swsusp_parse_header(buf, &img, &err) ||
-	    swsusp_validate(&img, stream_page, &st, ram, nr_ram, &excl, &lay, &err)) {
+	if (swsusp_parse_header(buf, img, &err) ||
+	    swsusp_validate(img, stream_page, st, ram, nr_ram, &excl, lay, &err)) {
 		snprintf(g->why, sizeof(g->why), "image rejected: %s", err);
 		return -1;
 	}
-	if (img.pages != st.pages) {
+	if (img->pages != st->pages) {
 		snprintf(g->why, sizeof(g->why), "image rejected: header says %llu pages, stream has %llu",
-			 (unsigned long long)img.pages, (unsigned long long)st.pages);
+			 (unsigned long long)img->pages, (unsigned long long)st->pages);
 		return -1;
 	}
 	progress("image valid: %llu pages restored (%llu zero), %llu stream pages",
-		 (unsigned long long)lay.nr_pfns, (unsigned long long)lay.nr_zero, (unsigned long long)st.pages);
+		 (unsigned long long)lay->nr_pfns, (unsigned long long)lay->nr_zero, (unsigned long long)st->pages);
+	return 0;
+}
 
-	/* The stream stays where it is, in the buffer's frames: odv-hv gets their
-	 * list (the run table), and kexec_load carries no image (odv_handoff.h). */
-	if (gv_stream_runs(g, buf, img_pages, &img, &lay, &st))
-		return -1;
-	h->jump_address = img.jump_address;
-	h->jump_address_phys = img.jump_address_phys;
-	h->image_cr3 = img.cr3;
-	h->image_pages = img.image_pages;
-	h->stream_pages = st.pages;
+/* Seal the handoff and kexec_load odv-hv, the handoff and the run table into
+ * the reservation; check the buffer did not move meanwhile. 0, or -1 with why. */
+static int gv_kexec_load(struct gv *g, const struct stream *st, const struct swsusp_header *img)
+{
+	struct odv_handoff *h = g->h;
+	h->jump_address = img->jump_address;
+	h->jump_address_phys = img->jump_address_phys;
+	h->image_cr3 = img->cr3;
+	h->image_pages = img->image_pages;
+	h->stream_pages = st->pages;
 	odv_handoff_seal(h, g->runs);
 
 	struct kexec_segment seg[3] = {
@@ -507,7 +503,8 @@ static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
 		{ g->runs, g->runs_len, (void *)h->runs_phys, g->runs_len },
 	};
 	/* kexec_load's page allocations cannot be interrupted: make sure they need no reclaim. */
-	if (gv_headroom(g, kexec_copy_pages(kexec_pages(g)) + HEADROOM_SLACK_PAGES, "kexec_load's copy"))
+	if (gv_headroom(g, alloc_headroom_pages(), kexec_copy_pages(kexec_pages(g)) + HEADROOM_SLACK_PAGES,
+			"kexec_load's copy"))
 		return -1;
 	if (step_expired()) {
 		step_expired_why(g->why, sizeof(g->why));
@@ -524,11 +521,38 @@ static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
 	}
 	/* Nothing may have moved the buffer meanwhile (compaction and NUMA
 	 * balancing are frozen or off, but the run table must be exact). */
-	if (gv_stream_unmoved(g, buf, img_pages)) {
+	if (gv_stream_unmoved(g, st->buf, st->pages)) {
 		syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);   /* unload */
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * After the snapshot: read and validate the image, plan where it goes, and
+ * kexec_load odv-hv, the handoff and the image. Returns only on failure
+ * (-1, g->why set); on success the caller reboots into odv-hv.
+ */
+static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
+{
+	if (gv_image_size(g, sizep))
+		return -1;
+	if (test_stall_here(g->o.test_stall, "after-snapshot")) {
+		step_expired_why(g->why, sizeof(g->why));
+		return -1;
+	}
+	if (gv_read_image(g, bufp, *sizep))
+		return -1;
+	struct stream st = { *bufp, (uint64_t)*sizep / SWSUSP_PAGE };
+	struct swsusp_header img;
+	struct swsusp_layout lay;
+	if (gv_validate(g, &st, &img, &lay))
+		return -1;
+	/* The stream stays where it is, in the buffer's frames: odv-hv gets their
+	 * list (the run table), and kexec_load carries no image (odv_handoff.h). */
+	if (gv_stream_runs(g, st.buf, st.pages, &img, &lay, &st))
+		return -1;
+	return gv_kexec_load(g, &st, &img);
 }
 
 /* Bring the system back after a failure while frozen: unfreeze, devices back. */
