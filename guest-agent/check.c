@@ -15,7 +15,11 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include "cli.h"
+#include "json.h"
 #include "odv.h"
+#include "plan.h"
+#include "preconditions.h"
 
 struct item { const char *name; bool ok; char detail[200]; const char *hint; };
 static struct item items[16];

@@ -26,7 +26,11 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <linux/fs.h>
+#include "cli.h"
+#include "json.h"
 #include "odv.h"
+#include "devices.h"
+#include "sysfacts.h"
 
 double mono_s(void)
 {

@@ -42,7 +42,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include "odv.h"
+#include "cli.h"
+#include "json.h"
+#include "devices.h"
+#include "hv.h"
+#include "watchdog.h"
 
 double devswitch_now(void)
 {

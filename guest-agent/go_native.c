@@ -20,7 +20,12 @@
 #include <unistd.h>
 #include <time.h>
 #include <termios.h>
+#include "cli.h"
+#include "json.h"
 #include "odv.h"
+#include "devices.h"
+#include "hv.h"
+#include "sysfacts.h"
 #include "odv_abi.h"
 
 struct cpu_result { int cpu; uint64_t exits; double stop_ms; };

@@ -36,7 +36,12 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <linux/reboot.h>
+#include "cli.h"
+#include "json.h"
 #include "odv.h"
+#include "plan.h"
+#include "preconditions.h"
+#include "watchdog.h"
 #include "swsusp_image.h"
 
 /* include/uapi/linux/suspend_ioctls.h (values in DESIGN.md) */

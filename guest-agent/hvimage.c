@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "odv.h"
+#include "hv.h"
 
 int hv_image_load(const char *path, struct hv_image *hv, char *why, size_t wl)
 {

@@ -15,7 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "odv_abi.h"
+#include "cli.h"
+#include "json.h"
 #include "odv.h"
+#include "hv.h"
+#include "sysfacts.h"
 
 static void usage(FILE *f)
 {

@@ -17,7 +17,10 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
+#include "cli.h"
+#include "json.h"
 #include "odv.h"
+#include "devices.h"
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)
