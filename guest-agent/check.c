@@ -233,9 +233,7 @@ int cmd_check(int argc, char **argv)
 			"Checks every precondition of odv go-virtual (the same list go-virtual applies\n"
 			"before it freezes anything); exit 0 if all pass, 4 if not.\n",
 	};
-	struct cli_cmd c = cmd;
-	c.ctx = &hv_path;
-	int rc = cli_options(&c, argc, argv);
+	int rc = cli_options(&cmd, &hv_path, argc, argv);
 	if (rc >= 0)
 		return rc;
 	static struct preconditions pc;

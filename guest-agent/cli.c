@@ -13,12 +13,12 @@
 #include <unistd.h>
 #include "cli.h"
 
-int cli_options(const struct cli_cmd *c, int argc, char **argv)
+int cli_options(const struct cli_cmd *c, void *ctx, int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			opt_json = true;
-		else if (c->option && c->option(c->ctx, argc, argv, &i))
+		else if (c->option && c->option(ctx, argc, argv, &i))
 			continue;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(c->help, stdout);

@@ -26,9 +26,9 @@ struct cli_cmd {
 	const char *unknown;      /* NULL: "unknown option" */
 	const char *try_hint;     /* NULL: "--help" */
 	bool (*option)(void *ctx, int argc, char **argv, int *i);
-	void *ctx;
 };
-int cli_options(const struct cli_cmd *c, int argc, char **argv);
+/* ctx: what `option` is given. */
+int cli_options(const struct cli_cmd *c, void *ctx, int argc, char **argv);
 
 void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Wait at most `seconds` for a terminal's output to drain (never blocks longer). */

@@ -260,16 +260,19 @@ int disk_has_uuid(dev_t dev, const uint8_t uuid[16], char *path, size_t n)
 	return 0;
 }
 
+/* A search that must find exactly one: 0, -ENOENT, -ENOTUNIQ, or the listing's error. */
+static int one_found(int rc, int found)
+{
+	return rc ? rc : !found ? -ENOENT : found > 1 ? -ENOTUNIQ : 0;
+}
+
 int find_disk_by_uuid(const uint8_t uuid[16], dev_t exclude, char *path, size_t n, dev_t *dev)
 {
 	struct disk_search q = { .uuid = uuid, .exclude = exclude };
 	int rc = dir_each("/sys/class/block", disk_candidate, &q);
+	rc = one_found(rc, q.found);
 	if (rc)
 		return rc;
-	if (!q.found)
-		return -ENOENT;
-	if (q.found > 1)
-		return -ENOTUNIQ;
 	snprintf(path, n, "%s", q.path);
 	*dev = q.dev;
 	return 0;
@@ -306,12 +309,9 @@ int find_nic_by_mac(const char *mac, char *ifname, size_t n)
 {
 	struct nic_search q = { .mac = mac };
 	int rc = dir_each("/sys/class/net", nic_candidate, &q);
+	rc = one_found(rc, q.found);
 	if (rc)
 		return rc;
-	if (!q.found)
-		return -ENOENT;
-	if (q.found > 1)
-		return -ENOTUNIQ;
 	snprintf(ifname, n, "%s", q.name);
 	return 0;
 }
@@ -731,9 +731,7 @@ int cmd_prepare(int argc, char **argv)
 		.name = "prepare", .help = prepare_help, .option = prepare_option,
 		.unknown = "unknown option or missing value",
 	};
-	struct cli_cmd c = cmd;
-	c.ctx = &p;
-	int rc = cli_options(&c, argc, argv);
+	int rc = cli_options(&cmd, &p, argc, argv);
 	if (rc >= 0)
 		return rc;
 	if (!p.disk || !p.nic) {
@@ -873,7 +871,7 @@ int cmd_devices(int argc, char **argv)
 			"What odv prepare set up (" ODV_DEVSTATE_PATH "), with live facts: the dm device's\n"
 			"table and state, the bond's active slave and slaves.\n",
 	};
-	int rc = cli_options(&cmd, argc, argv);
+	int rc = cli_options(&cmd, NULL, argc, argv);
 	if (rc >= 0)
 		return rc;
 	static struct devices_now d;

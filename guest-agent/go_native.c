@@ -271,9 +271,7 @@ int cmd_go_native(int argc, char **argv)
 			"the bond move from odv-hv's virtio devices back to the physical ones.\n"
 			"  --no-devices   leave the devices alone\n",
 	};
-	struct cli_cmd c = cmd;
-	c.ctx = &g;
-	int rc = cli_options(&c, argc, argv);
+	int rc = cli_options(&cmd, &g, argc, argv);
 	if (rc >= 0)
 		return rc;
 	if ((rc = gn_refuse()) || (rc = gn_cpus(&g)))

@@ -582,51 +582,86 @@ static int gv_undo(struct gv *g, bool snapshot_made)
 	return EXIT_FAIL;
 }
 
+/* Open /dev/snapshot and freeze user space. EXIT_OK, or an exit code with the reason printed. */
+static int gv_freeze(struct gv *g)
+{
+	tsc_hz();    /* calibrate now, while nothing is frozen */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		progress("warning: mlockall failed (%s); continuing", strerror(errno));
+	g->fd = open("/dev/snapshot", O_RDONLY | O_CLOEXEC);
+	if (g->fd < 0) {
+		fprintf(stderr, "odv go-virtual: cannot open /dev/snapshot: %s%s\n", strerror(errno),
+			errno == EPERM ? " (kernel lockdown / Secure Boot forbids hibernation)" : "");
+		return EXIT_PRECONDITION;
+	}
+	g->t0 = now_s();
+	progress("freezing processes");
+	if (ioctl(g->fd, SNAPSHOT_FREEZE, 0)) {
+		fprintf(stderr, "odv go-virtual: freeze failed: %s\n", strerror(errno));
+		close(g->fd);
+		return EXIT_FAIL;
+	}
+	g->t_frozen = now_s();
+	return EXIT_OK;
+}
+
+/* User space is frozen: take the devices away from the kernel (odv-hv's now). 0, or -1 with why. */
+static int gv_detach(struct gv *g)
+{
+	step_begin("detach devices", g->o.step_timeout);
+	if (g->devices && devswitch_detach(&g->sw, &g->ds, g->why, sizeof(g->why))) {
+		if (step_expired()) {
+			size_t l = strlen(g->why);
+			snprintf(g->why + l, sizeof(g->why) - l, "; ");
+			step_expired_why(g->why + l + 2, sizeof(g->why) - l - 2);
+		}
+		return -1;
+	}
+	if (test_stall_here(g->o.test_stall, "after-detach")) {
+		step_expired_why(g->why, sizeof(g->why));
+		return -1;
+	}
+	/* CREATE_IMAGE waits uninterruptibly: no deadline can end it, and none may
+	 * be left armed in the image (the resumed system would inherit it). */
+	step_end();
+	return 0;
+}
+
+/* The snapshot exists: load odv-hv and the image and kexec. Returns only on failure. */
+static int gv_handover(struct gv *g)
+{
+	progress_after_snapshot = true;
+	step_begin("load the image", g->o.step_timeout);
+	uint8_t *buf = NULL;
+	loff_t size = 0;
+	if (gv_load(g, &buf, &size) == 0) {
+		progress("frozen for %.3f s so far; handing over to odv-hv", now_s() - g->t_frozen);
+		fflush(stdout);
+		/* Let a serial console finish these lines before the kernel goes
+		 * away, but never wait on it for long (see progress()). */
+		console_drain(1, 1.0);
+		console_drain(2, 1.0);
+		step_end();
+		syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_KEXEC, NULL);
+		/* Only reached if the kexec did not happen. */
+		snprintf(g->why, sizeof(g->why), "reboot(KEXEC) returned: %s", strerror(errno));
+		syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);   /* unload */
+	}
+	if (buf)
+		munmap(buf, (size_t)size);
+	return gv_undo(g, true);
+}
+
 int cmd_go_virtual(int argc, char **argv)
 {
 	static struct gv g;
 	int rc = parse_args(argc, argv, &g.o);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	rc = gv_prepare(&g);
-	if (rc != EXIT_OK)
+	if ((rc = gv_prepare(&g)) || (rc = gv_freeze(&g)))
 		return rc;
-
-	tsc_hz();    /* calibrate now, while nothing is frozen */
-	if (mlockall(MCL_CURRENT | MCL_FUTURE))
-		progress("warning: mlockall failed (%s); continuing", strerror(errno));
-	g.fd = open("/dev/snapshot", O_RDONLY | O_CLOEXEC);
-	if (g.fd < 0) {
-		fprintf(stderr, "odv go-virtual: cannot open /dev/snapshot: %s%s\n", strerror(errno),
-			errno == EPERM ? " (kernel lockdown / Secure Boot forbids hibernation)" : "");
-		return EXIT_PRECONDITION;
-	}
-	g.t0 = now_s();
-	progress("freezing processes");
-	if (ioctl(g.fd, SNAPSHOT_FREEZE, 0)) {
-		fprintf(stderr, "odv go-virtual: freeze failed: %s\n", strerror(errno));
-		close(g.fd);
-		return EXIT_FAIL;
-	}
-	g.t_frozen = now_s();
-
-	/* User space is frozen: take the devices away from the kernel (odv-hv's now). */
-	step_begin("detach devices", g.o.step_timeout);
-	if (g.devices && devswitch_detach(&g.sw, &g.ds, g.why, sizeof(g.why))) {
-		if (step_expired()) {
-			size_t l = strlen(g.why);
-			snprintf(g.why + l, sizeof(g.why) - l, "; ");
-			step_expired_why(g.why + l + 2, sizeof(g.why) - l - 2);
-		}
+	if (gv_detach(&g))
 		return gv_undo(&g, false);
-	}
-	if (test_stall_here(g.o.test_stall, "after-detach")) {
-		step_expired_why(g.why, sizeof(g.why));
-		return gv_undo(&g, false);
-	}
-	/* CREATE_IMAGE waits uninterruptibly: no deadline can end it, and none may
-	 * be left armed in the image (the resumed system would inherit it). */
-	step_end();
 	ioctl(g.fd, SNAPSHOT_PREF_IMAGE_SIZE, 0UL);   /* as small as the kernel can make it */
 	int in_suspend = 0;
 	if (ioctl(g.fd, SNAPSHOT_CREATE_IMAGE, &in_suspend)) {
@@ -640,26 +675,6 @@ int cmd_go_virtual(int argc, char **argv)
 		close(g.fd);
 		return gv_report_resumed(&g);
 	}
-
 	/* ---- the snapshot exists; from here every failure must unfreeze ---- */
-	progress_after_snapshot = true;
-	step_begin("load the image", g.o.step_timeout);
-	uint8_t *buf = NULL;
-	loff_t size = 0;
-	if (gv_load(&g, &buf, &size) == 0) {
-		progress("frozen for %.3f s so far; handing over to odv-hv", now_s() - g.t_frozen);
-		fflush(stdout);
-		/* Let a serial console finish these lines before the kernel goes
-		 * away, but never wait on it for long (see progress()). */
-		console_drain(1, 1.0);
-		console_drain(2, 1.0);
-		step_end();
-		syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_KEXEC, NULL);
-		/* Only reached if the kexec did not happen. */
-		snprintf(g.why, sizeof(g.why), "reboot(KEXEC) returned: %s", strerror(errno));
-		syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);   /* unload */
-	}
-	if (buf)
-		munmap(buf, (size_t)size);
-	return gv_undo(&g, true);
+	return gv_handover(&g);
 }

@@ -282,7 +282,7 @@ static int cmd_status(int argc, char **argv)
 		"from CPUID executed on each online CPU; when virtual and run as root (msr\n"
 		"driver), also each vCPU's VM exits by reason.\n";
 	static const struct cli_cmd cmd = { .name = "status", .help = help, .try_hint = "odv status --help" };
-	int rc = cli_options(&cmd, argc, argv);
+	int rc = cli_options(&cmd, NULL, argc, argv);
 	if (rc >= 0)
 		return rc;
 	static int cpus[1024];
@@ -314,22 +314,14 @@ int main(int argc, char **argv)
 		printf("odv %s\n", ODV_VERSION_STRING);
 		return EXIT_OK;
 	}
-	if (!strcmp(argv[1], "status"))
-		return cmd_status(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "check"))
-		return cmd_check(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "go-virtual"))
-		return cmd_go_virtual(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "go-native"))
-		return cmd_go_native(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "log"))
-		return cmd_log(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "prepare"))
-		return cmd_prepare(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "devices"))
-		return cmd_devices(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "replug"))
-		return cmd_replug(argc - 2, argv + 2);
+	static const struct { const char *name; int (*run)(int argc, char **argv); } cmds[] = {
+		{ "status", cmd_status },         { "check", cmd_check },     { "go-virtual", cmd_go_virtual },
+		{ "go-native", cmd_go_native },   { "log", cmd_log },         { "prepare", cmd_prepare },
+		{ "devices", cmd_devices },       { "replug", cmd_replug },
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].run(argc - 2, argv + 2);
 	fprintf(stderr, "odv: unknown command '%s' (try odv --help)\n", argv[1]);
 	return EXIT_USAGE;
 }

@@ -108,9 +108,7 @@ int cmd_replug(int argc, char **argv)
 			"did not come back.\n"
 			"Needs odv prepare first.\n",
 	};
-	struct cli_cmd c = cmd;
-	c.ctx = &finish;
-	int rc = cli_options(&c, argc, argv);
+	int rc = cli_options(&cmd, &finish, argc, argv);
 	if (rc >= 0)
 		return rc;
 	if (geteuid() != 0)
