@@ -55,6 +55,7 @@ test_handoff_SRC    := include/codec/handoff.c
 test_swsusp_SRC     := include/codec/swsusp_image.c
 test_plan_SRC       := guest-agent/plan.c guest-agent/sysfacts.c guest-agent/headroom.c
 test_headroom_SRC   := guest-agent/headroom.c
+test_json_SRC       := guest-agent/json.c
 test_acpi_SRC       := hypervisor/smp/acpi.c
 test_insn_decode_SRC := hypervisor/platform/insn_decode.c
 test_region_SRC     := hypervisor/platform/region.c
@@ -67,7 +68,7 @@ test_virtio_net_SRC := drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c
 test_e1000_SRC      := drivers/e1000.c
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh
-UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_acpi test_insn_decode test_region test_exit_info \
+UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_json test_acpi test_insn_decode test_region test_exit_info \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
 .PHONY: all hv agent guests isos linux unit test demo clean bench-prereqs

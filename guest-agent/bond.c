@@ -20,7 +20,8 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/if_addr.h>
-#include "odv.h"
+#include "devices.h"
+#include "sysfacts.h"
 
 /* ---- sysfs ---- */
 

@@ -15,7 +15,11 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include "cli.h"
+#include "json.h"
 #include "odv.h"
+#include "plan.h"
+#include "preconditions.h"
 
 struct item { const char *name; bool ok; char detail[200]; const char *hint; };
 static struct item items[16];
@@ -33,70 +37,53 @@ static void add(const char *name, bool ok, const char *hint, const char *fmt, ..
 	va_end(ap);
 }
 
-static void json_str(const char *s)
+/* The reservation: present, 2 MiB aligned, RAM in the firmware map. */
+static void check_reservation(struct preconditions *pc)
 {
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\') printf("\\%c", *s);
-		else if ((unsigned char)*s < 32) printf("\\u%04x", *s);
-		else putchar(*s);
-	}
-	putchar('"');
-}
-
-/* Evaluate every precondition into items[]. */
-static void preconditions_eval(const char *hv_path, bool with_devices)
-{
-	nitems = 0;
-	add("root", geteuid() == 0, "run odv as root", "effective uid %u", (unsigned)geteuid());
-
-	struct utsname u;
-	uname(&u);
-	unsigned maj = 0, min = 0;
-	sscanf(u.release, "%u.%u", &maj, &min);
-	bool kver_ok = !strcmp(u.machine, "x86_64") && (maj == 6 && min >= 1);
-	add("kernel", kver_ok, "odv supports x86-64 Linux 6.1 to 6.x (hibernation image formats it parses)",
-	    "%s %s", u.release, u.machine);
-
 	char cmdline[4096] = "";
-	struct reservation res = { 0, 0, false };
+	struct reservation *res = &pc->res;
+	*res = (struct reservation){ 0, 0, false };
 	read_file("/proc/cmdline", cmdline, sizeof(cmdline));
-	find_reservation(cmdline, &res);
+	find_reservation(cmdline, res);
 	const char *res_hint = "add memmap=64M$0x30000000 (a free RAM range, 2 MiB aligned) to the kernel command line";
-	if (res.found)
+	if (res->found)
 		add("reservation", true, res_hint, "memmap reservation 0x%llx-0x%llx (%llu MiB)",
-		    (unsigned long long)res.base, (unsigned long long)(res.base + res.size),
-		    (unsigned long long)res.size >> 20);
+		    (unsigned long long)res->base, (unsigned long long)(res->base + res->size),
+		    (unsigned long long)res->size >> 20);
 	else
 		add("reservation", false, res_hint, "no memmap=<size>$<addr> on the kernel command line");
-	if (res.found) {
-		add("reservation-aligned", (res.base & 0x1fffff) == 0, "use a 2 MiB aligned address in memmap=",
-		    "base 0x%llx", (unsigned long long)res.base);
-		static struct odv_handoff_mem fw[ODV_HANDOFF_MAX_MEM];
-		int nfw = read_firmware_memmap(fw, ODV_HANDOFF_MAX_MEM);
-		add("reservation-ram", nfw > 0 && plan_region_is_ram(fw, nfw, res.base, res.size),
-		    "move memmap= into a RAM range of /sys/firmware/memmap",
-		    nfw > 0 ? "0x%llx-0x%llx %s RAM in the firmware memory map" : "cannot read /sys/firmware/memmap",
-		    (unsigned long long)res.base, (unsigned long long)(res.base + res.size),
-		    nfw > 0 && plan_region_is_ram(fw, nfw, res.base, res.size) ? "is" : "is not all");
-	}
+	pc->nfw = 0;
+	if (!res->found)
+		return;
+	add("reservation-aligned", (res->base & 0x1fffff) == 0, "use a 2 MiB aligned address in memmap=",
+	    "base 0x%llx", (unsigned long long)res->base);
+	pc->nfw = read_firmware_memmap(pc->fw, ODV_HANDOFF_MAX_MEM);
+	bool ram = pc->nfw > 0 && plan_region_is_ram(pc->fw, pc->nfw, res->base, res->size);
+	add("reservation-ram", ram, "move memmap= into a RAM range of /sys/firmware/memmap",
+	    pc->nfw > 0 ? "0x%llx-0x%llx %s RAM in the firmware memory map" : "cannot read /sys/firmware/memmap",
+	    (unsigned long long)res->base, (unsigned long long)(res->base + res->size), ram ? "is" : "is not all");
+}
 
-	struct hv_image hv;
+/* odv-hv's image, and whether it fits in the reservation. It stays loaded in pc->hv. */
+static void check_hv_image(struct preconditions *pc, const char *hv_path)
+{
 	char why[256];
-	bool hv_ok = hv_image_load(hv_path, &hv, why, sizeof(why)) == 0;
-	if (hv_ok)
-		add("odv-hv", true, NULL, "%s: needs %llu KiB", hv_path, (unsigned long long)hv.hdr.mem_size >> 10);
+	pc->hv_ok = hv_image_load(hv_path, &pc->hv, why, sizeof(why)) == 0;
+	if (pc->hv_ok)
+		add("odv-hv", true, NULL, "%s: needs %llu KiB", hv_path, (unsigned long long)pc->hv.hdr.mem_size >> 10);
 	else
 		add("odv-hv", false, "install odv-hv.bin or pass --hv PATH", "%s", why);
-	if (hv_ok && res.found) {
-		uint64_t need = hv_image_region_need(&hv);
-		add("reservation-size", res.size >= need, "enlarge the memmap= reservation",
-		    "reserved %llu KiB, odv-hv and handoff need %llu KiB", (unsigned long long)res.size >> 10,
+	if (pc->hv_ok && pc->res.found) {
+		uint64_t need = hv_image_region_need(&pc->hv);
+		add("reservation-size", pc->res.size >= need, "enlarge the memmap= reservation",
+		    "reserved %llu KiB, odv-hv and handoff need %llu KiB", (unsigned long long)pc->res.size >> 10,
 		    (unsigned long long)need >> 10);
 	}
-	if (hv_ok)
-		hv_image_free(&hv);
+}
 
+/* What the kernel must allow: lockdown, kexec_load, /dev/snapshot. */
+static void check_kernel_interfaces(void)
+{
 	char lock[32];
 	const char *lk = lockdown_state(lock, sizeof(lock));
 	bool locked = lk && strcmp(lk, "none");
@@ -112,7 +99,10 @@ static void preconditions_eval(const char *hv_path, bool with_devices)
 	bool snap = stat("/dev/snapshot", &st) == 0 && S_ISCHR(st.st_mode);
 	add("snapshot-device", snap, "the kernel needs CONFIG_HIBERNATION_SNAPSHOT_DEV (and devtmpfs mounted)",
 	    "%s", snap ? "/dev/snapshot present" : "/dev/snapshot missing");
+}
 
+static void check_memory(void)
+{
 	uint64_t total = meminfo_kb("MemTotal"), avail = meminfo_kb("MemAvailable");
 	uint64_t used = total > avail ? total - avail : 0;
 	/* The snapshot's copy and the agent's read buffer (the image stays there;
@@ -123,30 +113,62 @@ static void preconditions_eval(const char *hv_path, bool with_devices)
 	add("memory", mem_ok, "free memory (stop services) or add RAM: go-virtual briefly needs 2x the memory in use",
 	    "in use %llu MiB, available %llu MiB, need %llu MiB", (unsigned long long)used >> 10,
 	    (unsigned long long)avail >> 10, (unsigned long long)(2 * used) >> 10);
+}
 
-	/* Virtual devices: what go-virtual would hand odv-hv (devswitch.c), if prepared. */
+/* Virtual devices: what go-virtual would hand odv-hv (devswitch.c), if prepared. */
+static void check_devices(struct preconditions *pc, bool with_devices)
+{
+	char why[256];
+	pc->devices = false;
 	if (!with_devices) {
 		add("devices", true, NULL, "left alone (--no-devices): odv-hv passes them through");
 	} else if (access(ODV_DEVSTATE_PATH, F_OK) == 0) {
-		static struct devstate ds;
-		static struct devswitch sw;
-		struct dm_info dm;
-		char args[128];
-		if (devswitch_begin(&sw, "check", &ds, &dm, why, sizeof(why)) ||
-		    devswitch_hv_args(&sw, &dm, args, sizeof(args), why, sizeof(why)))
+		if (devswitch_begin(&pc->sw, "check", &pc->ds, &pc->dm, why, sizeof(why)) ||
+		    devswitch_hv_args(&pc->sw, &pc->dm, pc->hv_args, sizeof(pc->hv_args), why, sizeof(why))) {
 			add("devices", false, "fix the devices (odv devices shows them) or run go-virtual --no-devices",
 			    "%s", why);
-		else
-			add("devices", true, NULL, "odv-hv would take over %s (%s: %s)", args, ds.dm_name, dm.table);
+		} else {
+			add("devices", true, NULL, "odv-hv would take over %s (%s: %s)", pc->hv_args, pc->ds.dm_name,
+			    pc->dm.table);
+			pc->devices = true;
+		}
 	} else {
 		add("devices", true, NULL, "not prepared (odv prepare): the disk and NIC stay physical under odv-hv");
 	}
-
 }
 
-int preconditions_refuse(const char *who, const char *hv_path, bool with_devices)
+/* Evaluate every precondition into items[], and the facts found into pc. */
+static void preconditions_eval(struct preconditions *pc, const char *hv_path, bool with_devices)
 {
-	preconditions_eval(hv_path, with_devices);
+	nitems = 0;
+	add("root", geteuid() == 0, "run odv as root", "effective uid %u", (unsigned)geteuid());
+
+	struct utsname u;
+	uname(&u);
+	unsigned maj = 0, min = 0;
+	sscanf(u.release, "%u.%u", &maj, &min);
+	bool kver_ok = !strcmp(u.machine, "x86_64") && (maj == 6 && min >= 1);
+	add("kernel", kver_ok, "odv supports x86-64 Linux 6.1 to 6.x (hibernation image formats it parses)",
+	    "%s %s", u.release, u.machine);
+
+	check_reservation(pc);
+	check_hv_image(pc, hv_path);
+	check_kernel_interfaces();
+	check_memory();
+	check_devices(pc, with_devices);
+}
+
+static bool all_ok(void)
+{
+	bool all = true;
+	for (int i = 0; i < nitems; i++)
+		all &= items[i].ok;
+	return all;
+}
+
+int preconditions_refuse(const char *who, const char *hv_path, bool with_devices, struct preconditions *pc)
+{
+	preconditions_eval(pc, hv_path, with_devices);
 	int failed = 0;
 	for (int i = 0; i < nitems; i++) {
 		if (items[i].ok)
@@ -155,52 +177,73 @@ int preconditions_refuse(const char *who, const char *hv_path, bool with_devices
 			items[i].hint ? "; fix: " : "", items[i].hint ? items[i].hint : "");
 		failed++;
 	}
-	if (failed)
-		fprintf(stderr, "odv %s: nothing changed (odv check lists every precondition)\n", who);
-	return failed ? EXIT_PRECONDITION : EXIT_OK;
+	if (!failed)
+		return EXIT_OK;
+	if (pc->hv_ok)
+		hv_image_free(&pc->hv);
+	pc->hv_ok = false;
+	fprintf(stderr, "odv %s: nothing changed (odv check lists every precondition)\n", who);
+	return EXIT_PRECONDITION;
+}
+
+static void check_json(bool all)
+{
+	struct json j;
+	json_init(&j, stdout);
+	json_begin_object(&j, NULL);
+	json_bool(&j, "ok", all);
+	json_begin_array(&j, "checks");
+	for (int i = 0; i < nitems; i++) {
+		json_begin_object(&j, NULL);
+		json_string(&j, "name", items[i].name);
+		json_bool(&j, "ok", items[i].ok);
+		json_string(&j, "detail", items[i].detail);
+		if (items[i].hint)
+			json_string(&j, "hint", items[i].hint);
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+	json_end_object(&j);
+}
+
+static void check_text(bool all)
+{
+	for (int i = 0; i < nitems; i++) {
+		printf("%-4s %-19s %s\n", items[i].ok ? "ok" : "FAIL", items[i].name, items[i].detail);
+		if (items[i].hint)
+			printf("     %-19s fix: %s\n", "", items[i].hint);
+	}
+	printf(all ? "all checks passed\n" : "some checks failed: go-virtual would refuse\n");
+}
+
+static bool check_option(void *ctx, int argc, char **argv, int *i)
+{
+	if (strcmp(argv[*i], "--hv") || *i + 1 >= argc)
+		return false;
+	*(const char **)ctx = argv[++*i];
+	return true;
 }
 
 int cmd_check(int argc, char **argv)
 {
 	const char *hv_path = ODV_DEFAULT_HV_PATH;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) opt_json = true;
-		else if (!strcmp(argv[i], "--hv") && i + 1 < argc) hv_path = argv[++i];
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: odv check [--hv PATH] [--json]\n"
-			       "Checks every precondition of odv go-virtual (the same list go-virtual applies\n"
-			       "before it freezes anything); exit 0 if all pass, 4 if not.\n");
-			return EXIT_OK;
-		} else {
-			fprintf(stderr, "odv check: unknown option '%s' (try --help)\n", argv[i]);
-			return EXIT_USAGE;
-		}
-	}
-	preconditions_eval(hv_path, true);
-	bool all = true;
-	for (int i = 0; i < nitems; i++)
-		all &= items[i].ok;
-	if (opt_json) {
-		printf("{\"ok\":%s,\"checks\":[", all ? "true" : "false");
-		for (int i = 0; i < nitems; i++) {
-			printf("%s{\"name\":", i ? "," : "");
-			json_str(items[i].name);
-			printf(",\"ok\":%s,\"detail\":", items[i].ok ? "true" : "false");
-			json_str(items[i].detail);
-			if (items[i].hint) {
-				printf(",\"hint\":");
-				json_str(items[i].hint);
-			}
-			putchar('}');
-		}
-		printf("]}\n");
-	} else {
-		for (int i = 0; i < nitems; i++) {
-			printf("%-4s %-19s %s\n", items[i].ok ? "ok" : "FAIL", items[i].name, items[i].detail);
-			if (items[i].hint)
-				printf("     %-19s fix: %s\n", "", items[i].hint);
-		}
-		printf(all ? "all checks passed\n" : "some checks failed: go-virtual would refuse\n");
-	}
+	static const struct cli_cmd cmd = {
+		.name = "check", .option = check_option,
+		.help = "usage: odv check [--hv PATH] [--json]\n"
+			"Checks every precondition of odv go-virtual (the same list go-virtual applies\n"
+			"before it freezes anything); exit 0 if all pass, 4 if not.\n",
+	};
+	int rc = cli_options(&cmd, &hv_path, argc, argv);
+	if (rc >= 0)
+		return rc;
+	static struct preconditions pc;
+	preconditions_eval(&pc, hv_path, true);
+	if (pc.hv_ok)
+		hv_image_free(&pc.hv);
+	bool all = all_ok();
+	if (opt_json)
+		check_json(all);
+	else
+		check_text(all);
 	return all ? EXIT_OK : EXIT_PRECONDITION;
 }

@@ -26,7 +26,11 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <linux/fs.h>
+#include "cli.h"
+#include "json.h"
 #include "odv.h"
+#include "devices.h"
+#include "sysfacts.h"
 
 double mono_s(void)
 {
@@ -256,16 +260,19 @@ int disk_has_uuid(dev_t dev, const uint8_t uuid[16], char *path, size_t n)
 	return 0;
 }
 
+/* A search that must find exactly one: 0, -ENOENT, -ENOTUNIQ, or the listing's error. */
+static int one_found(int rc, int found)
+{
+	return rc ? rc : !found ? -ENOENT : found > 1 ? -ENOTUNIQ : 0;
+}
+
 int find_disk_by_uuid(const uint8_t uuid[16], dev_t exclude, char *path, size_t n, dev_t *dev)
 {
 	struct disk_search q = { .uuid = uuid, .exclude = exclude };
 	int rc = dir_each("/sys/class/block", disk_candidate, &q);
+	rc = one_found(rc, q.found);
 	if (rc)
 		return rc;
-	if (!q.found)
-		return -ENOENT;
-	if (q.found > 1)
-		return -ENOTUNIQ;
 	snprintf(path, n, "%s", q.path);
 	*dev = q.dev;
 	return 0;
@@ -302,12 +309,9 @@ int find_nic_by_mac(const char *mac, char *ifname, size_t n)
 {
 	struct nic_search q = { .mac = mac };
 	int rc = dir_each("/sys/class/net", nic_candidate, &q);
+	rc = one_found(rc, q.found);
 	if (rc)
 		return rc;
-	if (!q.found)
-		return -ENOENT;
-	if (q.found > 1)
-		return -ENOTUNIQ;
 	snprintf(ifname, n, "%s", q.name);
 	return 0;
 }
@@ -385,17 +389,6 @@ int devstate_load(struct devstate *s, char *why, size_t wl)
 
 /* ---- odv prepare ---- */
 
-static void json_s(const char *key, const char *val, bool comma)
-{
-	printf("%s\"%s\":\"", comma ? "," : "", key);
-	for (const char *c = val; *c; c++)
-		if (*c == '"' || *c == '\\')
-			printf("\\%c", *c);
-		else if ((unsigned char)*c >= 32)
-			putchar(*c);
-	putchar('"');
-}
-
 /* Is the block device dev, or a partition of it, mounted? Its mount point in where. */
 static bool mounted(dev_t dev, const char *sysdir, char *where, size_t wl)
 {
@@ -442,6 +435,11 @@ struct prep {
 	char node[200];
 	struct net_ip4 ip;
 	struct devstate s;
+	const char *disk, *nic, *name;   /* the command line */
+	bool fail_late;
+	char uuid[40];                   /* the filesystem's UUID, as text */
+	char addrs[512];                 /* the addresses moved to the bond, as text */
+	char why[512];
 };
 
 /* Take back what prepare made, newest first; say what could not be undone. */
@@ -500,224 +498,260 @@ static int prep_fail(struct prep *p, const char *fmt, ...)
 	return EXIT_FAIL;
 }
 
-static void prepare_usage(FILE *f)
+static const char prepare_help[] =
+	"usage: odv prepare --disk DEV --nic IFACE [--name N] [--json]\n"
+	"Put virtual devices under the running system so that odv can swap the disk and\n"
+	"the NIC underneath it (go-virtual / go-native) while the filesystem stays mounted\n"
+	"and TCP connections stay open:\n"
+	"  - a device-mapper linear device /dev/mapper/odv-N over DEV (N: --name, default\n"
+	"    DEV's name), found again later by its ext2/3/4 filesystem UUID;\n"
+	"  - an active-backup bond bond0 with IFACE enslaved; IFACE's IPv4 addresses and\n"
+	"    routes move to bond0, found again later by IFACE's MAC.\n"
+	"Run it before the filesystem is mounted (as an initramfs would), then mount\n"
+	"it from /dev/mapper/odv-N, never from DEV: odv refuses a mounted or busy DEV.\n"
+	"What was set up is kept in " ODV_DEVSTATE_PATH " (see odv devices). On any failure\n"
+	"everything already made is taken back.\n"
+	"  --test-fail-late   (tests) fail once every step is done: all must be undone\n";
+
+static bool prepare_option(void *ctx, int argc, char **argv, int *i)
 {
-	fprintf(f, "usage: odv prepare --disk DEV --nic IFACE [--name N] [--json]\n"
-		   "Put virtual devices under the running system so that odv can swap the disk and\n"
-		   "the NIC underneath it (go-virtual / go-native) while the filesystem stays mounted\n"
-		   "and TCP connections stay open:\n"
-		   "  - a device-mapper linear device /dev/mapper/odv-N over DEV (N: --name, default\n"
-		   "    DEV's name), found again later by its ext2/3/4 filesystem UUID;\n"
-		   "  - an active-backup bond bond0 with IFACE enslaved; IFACE's IPv4 addresses and\n"
-		   "    routes move to bond0, found again later by IFACE's MAC.\n"
-		   "Run it before the filesystem is mounted (as an initramfs would), then mount\n"
-		   "it from /dev/mapper/odv-N, never from DEV: odv refuses a mounted or busy DEV.\n"
-		   "What was set up is kept in " ODV_DEVSTATE_PATH " (see odv devices). On any failure\n"
-		   "everything already made is taken back.\n"
-		   "  --test-fail-late   (tests) fail once every step is done: all must be undone\n");
+	struct prep *p = ctx;
+	const char **val = !strcmp(argv[*i], "--disk") ? &p->disk : !strcmp(argv[*i], "--nic") ? &p->nic :
+			   !strcmp(argv[*i], "--name") ? &p->name : NULL;
+	if (!strcmp(argv[*i], "--test-fail-late")) {
+		p->fail_late = true;
+		return true;
+	}
+	if (!val || *i + 1 >= argc)
+		return false;
+	*val = argv[++*i];
+	return true;
 }
 
-int cmd_prepare(int argc, char **argv)
+/* The disk: a whole block device, not dm, not mounted or busy, with an ext2/3/4 filesystem, on PCI. */
+static int prep_check_disk(struct prep *p)
 {
-	const char *disk = NULL, *nic = NULL, *name = NULL;
-	bool fail_late = false;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) opt_json = true;
-		else if (!strcmp(argv[i], "--test-fail-late")) fail_late = true;
-		else if (!strcmp(argv[i], "--disk") && i + 1 < argc) disk = argv[++i];
-		else if (!strcmp(argv[i], "--nic") && i + 1 < argc) nic = argv[++i];
-		else if (!strcmp(argv[i], "--name") && i + 1 < argc) name = argv[++i];
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			prepare_usage(stdout);
-			return EXIT_OK;
-		} else {
-			fprintf(stderr, "odv prepare: unknown option or missing value '%s' (try --help)\n", argv[i]);
-			return EXIT_USAGE;
-		}
-	}
-	if (!disk || !nic) {
-		fprintf(stderr, "odv prepare: --disk DEV and --nic IFACE are required (try --help)\n");
-		return EXIT_USAGE;
-	}
-	static struct prep p;
-	memset(&p, 0, sizeof(p));
-	struct devstate *s = &p.s;
-	if (geteuid() != 0)
-		return prep_fail(&p, "must run as root");
-	char why[512];
-	struct devstate old;
-	if (devstate_load(&old, why, sizeof(why)) == 0)
-		return prep_fail(&p, "already prepared: %s over %s, %s over %s (%s)", old.dm_name, old.disk, old.bond,
-				 old.nic, ODV_DEVSTATE_PATH);
-
-	/* ---- the disk ---- */
+	struct devstate *s = &p->s;
+	const char *disk = p->disk;
 	const char *base = strrchr(disk, '/') ? strrchr(disk, '/') + 1 : disk;
-	if (snprintf(s->dm_name, sizeof(s->dm_name), "odv-%s", name ? name : base) >= (int)sizeof(s->dm_name) ||
+	if (snprintf(s->dm_name, sizeof(s->dm_name), "odv-%s", p->name ? p->name : base) >= (int)sizeof(s->dm_name) ||
 	    strchr(s->dm_name + 4, '/') || !s->dm_name[4])
-		return prep_fail(&p, "bad dm name 'odv-%s'", name ? name : base);
+		return prep_fail(p, "bad dm name 'odv-%s'", p->name ? p->name : base);
 	struct stat st;
 	if (stat(disk, &st))
-		return prep_fail(&p, "%s: %s", disk, strerror(errno));
+		return prep_fail(p, "%s: %s", disk, strerror(errno));
 	if (!S_ISBLK(st.st_mode))
-		return prep_fail(&p, "%s is not a block device", disk);
+		return prep_fail(p, "%s is not a block device", disk);
 	s->disk_dev = st.st_rdev;
 	snprintf(s->disk, sizeof(s->disk), "%s", disk);
-	char sysdir[96];
+	char sysdir[96], dmdir[128], where[256];
 	snprintf(sysdir, sizeof(sysdir), "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
-	char dmdir[128];
 	snprintf(dmdir, sizeof(dmdir), "%s/dm", sysdir);
 	if (access(dmdir, F_OK) == 0)
-		return prep_fail(&p, "%s is a device-mapper device itself; give the physical disk", disk);
-	char where[256];
+		return prep_fail(p, "%s is a device-mapper device itself; give the physical disk", disk);
 	if (mounted(st.st_rdev, sysdir, where, sizeof(where)))
-		return prep_fail(&p, "%s is mounted (at %s): prepare runs before the filesystem is mounted, which is "
+		return prep_fail(p, "%s is mounted (at %s): prepare runs before the filesystem is mounted, which is "
 				 "then mounted from /dev/mapper/%s; unmount it first", disk, where, s->dm_name);
 	int fd = open(disk, O_RDONLY | O_EXCL | O_CLOEXEC);
 	if (fd < 0)
-		return prep_fail(&p, "%s is in use (%s): a mounted partition, swap, or another device holds it", disk,
+		return prep_fail(p, "%s is in use (%s): a mounted partition, swap, or another device holds it", disk,
 				 strerror(errno));
 	uint64_t bytes = 0;
 	int rc = ioctl(fd, BLKGETSIZE64, &bytes) ? -errno : ext_fs_uuid(fd, s->fs_uuid);
 	close(fd);
 	if (rc == -EINVAL)
-		return prep_fail(&p, "%s holds no ext2/3/4 filesystem (odv finds the disk again by its filesystem UUID)", disk);
+		return prep_fail(p, "%s holds no ext2/3/4 filesystem (odv finds the disk again by its filesystem UUID)", disk);
 	if (rc)
-		return prep_fail(&p, "cannot read %s: %s", disk, strerror(-rc));
+		return prep_fail(p, "cannot read %s: %s", disk, strerror(-rc));
 	s->sectors = bytes / 512;
 	if (!s->sectors)
-		return prep_fail(&p, "%s is empty", disk);
-	rc = pci_of_sysfs(sysdir, s->disk_pci, sizeof(s->disk_pci));
-	if (rc)
-		return prep_fail(&p, "%s is not on a PCI device (odv can only swap PCI devices)", disk);
+		return prep_fail(p, "%s is empty", disk);
+	if (pci_of_sysfs(sysdir, s->disk_pci, sizeof(s->disk_pci)))
+		return prep_fail(p, "%s is not on a PCI device (odv can only swap PCI devices)", disk);
+	uuid_str(s->fs_uuid, p->uuid, sizeof(p->uuid));
+	return EXIT_OK;
+}
 
-	/* ---- the NIC ---- */
+/* The NIC: a PCI Ethernet device, not enslaved, not on the disk's function. */
+static int prep_check_nic(struct prep *p)
+{
+	struct devstate *s = &p->s;
+	const char *nic = p->nic;
 	snprintf(s->bond, sizeof(s->bond), "bond0");
 	if (strlen(nic) >= sizeof(s->nic) || strchr(nic, '/'))
-		return prep_fail(&p, "bad interface name '%s'", nic);
+		return prep_fail(p, "bad interface name '%s'", nic);
 	snprintf(s->nic, sizeof(s->nic), "%s", nic);
 	char path[200], buf[64];
 	snprintf(path, sizeof(path), "/sys/class/net/%s", nic);
 	if (access(path, F_OK))
-		return prep_fail(&p, "no network interface %s", nic);
+		return prep_fail(p, "no network interface %s", nic);
 	snprintf(path, sizeof(path), "/sys/class/net/%s/master", nic);
 	if (access(path, F_OK) == 0)
-		return prep_fail(&p, "%s is enslaved to another device already", nic);
+		return prep_fail(p, "%s is enslaved to another device already", nic);
 	snprintf(path, sizeof(path), "/sys/class/net/%s/device", nic);
 	if (pci_of_sysfs(path, s->nic_pci, sizeof(s->nic_pci)))
-		return prep_fail(&p, "%s is not a PCI network device", nic);
+		return prep_fail(p, "%s is not a PCI network device", nic);
 	snprintf(path, sizeof(path), "/sys/class/net/%s/address", nic);
 	if (sysfs_read(path, s->nic_mac, sizeof(s->nic_mac)) || strlen(s->nic_mac) != 17)
-		return prep_fail(&p, "%s has no Ethernet MAC address", nic);
+		return prep_fail(p, "%s has no Ethernet MAC address", nic);
 	snprintf(path, sizeof(path), "/sys/class/net/%s/flags", nic);
-	p.nic_was_up = sysfs_read(path, buf, sizeof(buf)) == 0 && (strtoul(buf, NULL, 0) & 1);
+	p->nic_was_up = sysfs_read(path, buf, sizeof(buf)) == 0 && (strtoul(buf, NULL, 0) & 1);
 	if (!strcmp(s->disk_pci, s->nic_pci))
-		return prep_fail(&p, "%s and %s share PCI function %s", disk, nic, s->disk_pci);
+		return prep_fail(p, "%s and %s share PCI function %s", p->disk, nic, s->disk_pci);
+	return EXIT_OK;
+}
 
-	/* ---- both drivers there before anything is made ---- */
-	if (dm_open_control(why, sizeof(why)))
-		return prep_fail(&p, "%s", why);
+/* Both drivers there, and the NIC's addresses read, before anything is made. */
+static int prep_check_drivers(struct prep *p)
+{
+	if (dm_open_control(p->why, sizeof(p->why)))
+		return prep_fail(p, "%s", p->why);
 	if (access("/sys/class/net/bonding_masters", F_OK))
-		return prep_fail(&p, "the bonding driver is not loaded (modprobe bonding)");
-	rc = net_get_ipv4(nic, &p.ip);
+		return prep_fail(p, "the bonding driver is not loaded (modprobe bonding)");
+	int rc = net_get_ipv4(p->nic, &p->ip);
 	if (rc)
-		return prep_fail(&p, "cannot read %s's IPv4 addresses and routes (rtnetlink): %s", nic, strerror(-rc));
+		return prep_fail(p, "cannot read %s's IPv4 addresses and routes (rtnetlink): %s", p->nic, strerror(-rc));
+	return EXIT_OK;
+}
 
-	/* ---- make them ---- */
-	char u[40];
-	uuid_str(s->fs_uuid, u, sizeof(u));
+/* The dm device over the disk, and its node in /dev/mapper. */
+static int prep_make_dm(struct prep *p)
+{
+	struct devstate *s = &p->s;
 	char dmuuid[64];
-	snprintf(dmuuid, sizeof(dmuuid), "ODV-%s", u);
-	rc = dm_create_linear(s->dm_name, dmuuid, s->disk_dev, s->sectors, &s->dm_dev);
+	snprintf(dmuuid, sizeof(dmuuid), "ODV-%s", p->uuid);
+	int rc = dm_create_linear(s->dm_name, dmuuid, s->disk_dev, s->sectors, &s->dm_dev);
 	if (rc == -EBUSY || rc == -EEXIST)
-		return prep_fail(&p, "a device-mapper device named %s (or with uuid %s) exists already", s->dm_name, dmuuid);
+		return prep_fail(p, "a device-mapper device named %s (or with uuid %s) exists already", s->dm_name, dmuuid);
 	if (rc)
-		return prep_fail(&p, "cannot create dm device %s (linear over %u:%u): %s%s", s->dm_name,
+		return prep_fail(p, "cannot create dm device %s (linear over %u:%u): %s%s", s->dm_name,
 				 major(s->disk_dev), minor(s->disk_dev), strerror(-rc), rc == -EINVAL ? " (the kernel log says why)" : "");
-	p.done |= DONE_DM;
-	snprintf(p.node, sizeof(p.node), "/dev/mapper/%s", s->dm_name);
-	if (stat(p.node, &st) == 0) {
+	p->done |= DONE_DM;
+	snprintf(p->node, sizeof(p->node), "/dev/mapper/%s", s->dm_name);
+	struct stat st;
+	if (stat(p->node, &st) == 0) {
 		if (!S_ISBLK(st.st_mode) || st.st_rdev != s->dm_dev)
-			return prep_fail(&p, "%s exists and is not the new device %u:%u", p.node, major(s->dm_dev), minor(s->dm_dev));
+			return prep_fail(p, "%s exists and is not the new device %u:%u", p->node, major(s->dm_dev), minor(s->dm_dev));
 	} else {
 		/* No udev here to make it (busybox initramfs): make it ourselves. */
 		mkdir("/dev/mapper", 0755);
-		if (mknod(p.node, S_IFBLK | 0660, s->dm_dev))
-			return prep_fail(&p, "cannot create %s: %s", p.node, strerror(errno));
-		p.done |= DONE_NODE;
+		if (mknod(p->node, S_IFBLK | 0660, s->dm_dev))
+			return prep_fail(p, "cannot create %s: %s", p->node, strerror(errno));
+		p->done |= DONE_NODE;
 	}
-	progress("prepare: %s (%u:%u) is linear over %s (%u:%u, %llu sectors, filesystem UUID %s)", p.node,
-		 major(s->dm_dev), minor(s->dm_dev), disk, major(s->disk_dev), minor(s->disk_dev),
-		 (unsigned long long)s->sectors, u);
+	progress("prepare: %s (%u:%u) is linear over %s (%u:%u, %llu sectors, filesystem UUID %s)", p->node,
+		 major(s->dm_dev), minor(s->dm_dev), p->disk, major(s->disk_dev), minor(s->disk_dev),
+		 (unsigned long long)s->sectors, p->uuid);
+	return EXIT_OK;
+}
 
-	bond_read(s->bond, "mode", p.bond_mode, sizeof(p.bond_mode));   /* "" if no bond yet */
-	p.bond_mode[strcspn(p.bond_mode, " ")] = 0;
-	bond_read(s->bond, "miimon", p.bond_miimon, sizeof(p.bond_miimon));
-	rc = bond_create(s->bond, &p.bond_created, why, sizeof(why));
+/* The bond over the NIC, with the NIC's addresses and routes moved onto it. */
+static int prep_make_bond(struct prep *p)
+{
+	struct devstate *s = &p->s;
+	const char *nic = p->nic;
+	bond_read(s->bond, "mode", p->bond_mode, sizeof(p->bond_mode));   /* "" if no bond yet */
+	p->bond_mode[strcspn(p->bond_mode, " ")] = 0;
+	bond_read(s->bond, "miimon", p->bond_miimon, sizeof(p->bond_miimon));
+	int rc = bond_create(s->bond, &p->bond_created, p->why, sizeof(p->why));
 	if (rc)
-		return prep_fail(&p, "%s", why);
-	p.done |= DONE_BOND;
+		return prep_fail(p, "%s", p->why);
+	p->done |= DONE_BOND;
 	/* Marked first: bond_enslave takes the NIC down (its routes go) even if the
 	 * kernel then refuses; the undo brings it back up with its routes. */
-	p.done |= DONE_SLAVE;
+	p->done |= DONE_SLAVE;
 	rc = bond_enslave(s->bond, nic);
 	if (rc)
-		return prep_fail(&p, "cannot enslave %s to %s: %s (the kernel log says why)", nic, s->bond, strerror(-rc));
+		return prep_fail(p, "cannot enslave %s to %s: %s (the kernel log says why)", nic, s->bond, strerror(-rc));
 	rc = link_set_up(s->bond, true);
 	if (rc)
-		return prep_fail(&p, "cannot bring %s up: %s", s->bond, strerror(-rc));
-	p.done |= DONE_ADDR_DEL;
-	rc = net_del_ipv4(nic, &p.ip);
+		return prep_fail(p, "cannot bring %s up: %s", s->bond, strerror(-rc));
+	p->done |= DONE_ADDR_DEL;
+	rc = net_del_ipv4(nic, &p->ip);
 	if (rc)
-		return prep_fail(&p, "cannot remove the addresses from %s: %s", nic, strerror(-rc));
-	p.done |= DONE_ADDR_ADD;
-	rc = net_add_ipv4(s->bond, &p.ip);
+		return prep_fail(p, "cannot remove the addresses from %s: %s", nic, strerror(-rc));
+	p->done |= DONE_ADDR_ADD;
+	rc = net_add_ipv4(s->bond, &p->ip);
 	if (rc)
-		return prep_fail(&p, "cannot put %s's addresses and routes on %s: %s", nic, s->bond, strerror(-rc));
+		return prep_fail(p, "cannot put %s's addresses and routes on %s: %s", nic, s->bond, strerror(-rc));
 	rc = bond_set_active(s->bond, nic);
 	if (rc)
-		return prep_fail(&p, "%s did not become %s's active slave: %s", nic, s->bond,
+		return prep_fail(p, "%s did not become %s's active slave: %s", nic, s->bond,
 				 rc == -ENOLINK ? "its link stayed down for 10 s" : strerror(-rc));
-	char addrs[512] = "";
 	size_t al = 0;
-	for (int i = 0; i < p.ip.naddr; i++) {
+	p->addrs[0] = 0;
+	for (int i = 0; i < p->ip.naddr; i++) {
 		char a[20];
-		ip4_str(p.ip.addr[i].local, a, sizeof(a));
-		al += (size_t)snprintf(addrs + al, sizeof(addrs) - al, "%s%s/%u", i ? " " : "", a, p.ip.addr[i].prefixlen);
-		if (al >= sizeof(addrs))
+		ip4_str(p->ip.addr[i].local, a, sizeof(a));
+		al += (size_t)snprintf(p->addrs + al, sizeof(p->addrs) - al, "%s%s/%u", i ? " " : "", a,
+				       p->ip.addr[i].prefixlen);
+		if (al >= sizeof(p->addrs))
 			break;
 	}
 	progress("prepare: %s (active-backup, miimon 100) has %s as active slave; moved %s and %d route%s", s->bond, nic,
-		 p.ip.naddr ? addrs : "no addresses", p.ip.nroute, p.ip.nroute == 1 ? "" : "s");
-	if (fail_late)
-		return prep_fail(&p, "failing on purpose after every step (--test-fail-late)");
-	if (devstate_save(s, why, sizeof(why)))
-		return prep_fail(&p, "%s", why);
+		 p->ip.naddr ? p->addrs : "no addresses", p->ip.nroute, p->ip.nroute == 1 ? "" : "s");
+	return EXIT_OK;
+}
 
-	if (opt_json) {
-		char v[64];
-		printf("{");
-		json_s("dm", s->dm_name, false);
-		json_s("dm_node", p.node, true);
-		snprintf(v, sizeof(v), "%u:%u", major(s->dm_dev), minor(s->dm_dev));
-		json_s("dm_dev", v, true);
-		json_s("disk", s->disk, true);
-		snprintf(v, sizeof(v), "%u:%u", major(s->disk_dev), minor(s->disk_dev));
-		json_s("disk_dev", v, true);
-		printf(",\"sectors\":%llu", (unsigned long long)s->sectors);
-		json_s("fs_uuid", u, true);
-		json_s("disk_pci", s->disk_pci, true);
-		json_s("bond", s->bond, true);
-		json_s("nic", s->nic, true);
-		json_s("nic_mac", s->nic_mac, true);
-		json_s("nic_pci", s->nic_pci, true);
-		json_s("moved_addresses", addrs, true);
-		printf(",\"moved_routes\":%d}\n", p.ip.nroute);
-	} else {
-		printf("prepared: %s = linear over %s (filesystem UUID %s, controller %s); mount it from %s\n", p.node,
-		       s->disk, u, s->disk_pci, p.node);
+static void prepare_report(const struct prep *p)
+{
+	const struct devstate *s = &p->s;
+	if (!opt_json) {
+		printf("prepared: %s = linear over %s (filesystem UUID %s, controller %s); mount it from %s\n", p->node,
+		       s->disk, p->uuid, s->disk_pci, p->node);
 		printf("prepared: %s (active-backup) over %s (MAC %s, PCI %s), addresses %s\n", s->bond, s->nic,
-		       s->nic_mac, s->nic_pci, p.ip.naddr ? addrs : "none");
+		       s->nic_mac, s->nic_pci, p->ip.naddr ? p->addrs : "none");
+		return;
 	}
+	struct json j;
+	json_init(&j, stdout);
+	json_begin_object(&j, NULL);
+	json_string(&j, "dm", s->dm_name);
+	json_string(&j, "dm_node", p->node);
+	json_stringf(&j, "dm_dev", "%u:%u", major(s->dm_dev), minor(s->dm_dev));
+	json_string(&j, "disk", s->disk);
+	json_stringf(&j, "disk_dev", "%u:%u", major(s->disk_dev), minor(s->disk_dev));
+	json_uint(&j, "sectors", s->sectors);
+	json_string(&j, "fs_uuid", p->uuid);
+	json_string(&j, "disk_pci", s->disk_pci);
+	json_string(&j, "bond", s->bond);
+	json_string(&j, "nic", s->nic);
+	json_string(&j, "nic_mac", s->nic_mac);
+	json_string(&j, "nic_pci", s->nic_pci);
+	json_string(&j, "moved_addresses", p->addrs);
+	json_int(&j, "moved_routes", p->ip.nroute);
+	json_end_object(&j);
+}
+
+int cmd_prepare(int argc, char **argv)
+{
+	static struct prep p;
+	memset(&p, 0, sizeof(p));
+	static const struct cli_cmd cmd = {
+		.name = "prepare", .help = prepare_help, .option = prepare_option,
+		.unknown = "unknown option or missing value",
+	};
+	int rc = cli_options(&cmd, &p, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if (!p.disk || !p.nic) {
+		fprintf(stderr, "odv prepare: --disk DEV and --nic IFACE are required (try --help)\n");
+		return EXIT_USAGE;
+	}
+	if (geteuid() != 0)
+		return prep_fail(&p, "must run as root");
+	struct devstate old;
+	if (devstate_load(&old, p.why, sizeof(p.why)) == 0)
+		return prep_fail(&p, "already prepared: %s over %s, %s over %s (%s)", old.dm_name, old.disk, old.bond,
+				 old.nic, ODV_DEVSTATE_PATH);
+	if ((rc = prep_check_disk(&p)) || (rc = prep_check_nic(&p)) || (rc = prep_check_drivers(&p)) ||
+	    (rc = prep_make_dm(&p)) || (rc = prep_make_bond(&p)))
+		return rc;
+	if (p.fail_late)
+		return prep_fail(&p, "failing on purpose after every step (--test-fail-late)");
+	if (devstate_save(&p.s, p.why, sizeof(p.why)))
+		return prep_fail(&p, "%s", p.why);
+	prepare_report(&p);
 	return EXIT_OK;
 }
 
@@ -740,88 +774,117 @@ static void block_name(dev_t dev, char *out, size_t n)
 	out[len] = 0;
 }
 
+/* What odv devices shows: the state file, and live facts about the dm device and the bond. */
+struct devices_now {
+	struct devstate s;
+	struct dm_info dm;
+	int dmrc;
+	const char *dmstate;
+	char under[64], u[40], active[32], slaves[256], mode[64], bmac[32], mii[16];
+};
+
+static void devices_read(struct devices_now *d)
+{
+	const struct devstate *s = &d->s;
+	d->dmrc = dm_status(s->dm_name, &d->dm);
+	snprintf(d->under, sizeof(d->under), "?");
+	if (!d->dmrc && d->dm.is_linear)
+		block_name(d->dm.linear_dev, d->under, sizeof(d->under));
+	uuid_str(s->fs_uuid, d->u, sizeof(d->u));
+	bond_active_slave(s->bond, d->active, sizeof(d->active));
+	bond_read(s->bond, "slaves", d->slaves, sizeof(d->slaves));
+	bond_read(s->bond, "mode", d->mode, sizeof(d->mode));
+	bond_read(s->bond, "mii_status", d->mii, sizeof(d->mii));
+	char p[128];
+	snprintf(p, sizeof(p), "/sys/class/net/%s/address", s->bond);
+	sysfs_read(p, d->bmac, sizeof(d->bmac));
+	char *sp = strchr(d->mode, ' ');
+	if (sp)
+		*sp = 0;
+	d->dmstate = d->dmrc ? "missing" : d->dm.suspended ? "suspended" : "live";
+}
+
+static void devices_json(const struct devices_now *d)
+{
+	const struct devstate *s = &d->s;
+	struct json j;
+	json_init(&j, stdout);
+	json_begin_object(&j, NULL);
+	json_begin_object(&j, "dm");
+	json_string(&j, "name", s->dm_name);
+	json_stringf(&j, "dev", "%u:%u", major(s->dm_dev), minor(s->dm_dev));
+	json_string(&j, "state", d->dmstate);
+	if (!d->dmrc) {
+		json_int(&j, "open_count", d->dm.open_count);
+		json_string(&j, "table", d->dm.table);
+		json_string(&j, "table_device", d->under);
+	}
+	json_end_object(&j);
+	json_begin_object(&j, "disk");
+	json_string(&j, "path", s->disk);
+	json_stringf(&j, "dev", "%u:%u", major(s->disk_dev), minor(s->disk_dev));
+	json_uint(&j, "sectors", s->sectors);
+	json_string(&j, "fs_uuid", d->u);
+	json_string(&j, "pci", s->disk_pci);
+	json_end_object(&j);
+	json_begin_object(&j, "bond");
+	json_string(&j, "name", s->bond);
+	json_string(&j, "mode", d->mode);
+	json_string(&j, "mac", d->bmac);
+	json_string(&j, "mii_status", d->mii);
+	json_string(&j, "active_slave", d->active);
+	json_string(&j, "slaves", d->slaves);
+	json_end_object(&j);
+	json_begin_object(&j, "nic");
+	json_string(&j, "name", s->nic);
+	json_string(&j, "mac", s->nic_mac);
+	json_string(&j, "pci", s->nic_pci);
+	json_end_object(&j);
+	json_uint(&j, "replugs", s->replugs);
+	json_fixed(&j, "longest_suspend_s", s->longest_suspend_s, 6);
+	json_end_object(&j);
+}
+
+static void devices_text(const struct devices_now *d)
+{
+	const struct devstate *s = &d->s;
+	printf("dm device:    /dev/mapper/%s (%u:%u), %s", s->dm_name, major(s->dm_dev), minor(s->dm_dev), d->dmstate);
+	if (!d->dmrc)
+		printf(", open count %d", d->dm.open_count);
+	printf("\n");
+	if (!d->dmrc)
+		printf("dm table:     %s (%s)\n", d->dm.table, d->under);
+	printf("disk:         %s (%u:%u), %llu sectors, filesystem UUID %s, controller %s\n", s->disk, major(s->disk_dev),
+	       minor(s->disk_dev), (unsigned long long)s->sectors, d->u, s->disk_pci);
+	printf("bond:         %s, mode %s, MAC %s, link %s, slaves %s\n", s->bond, d->mode[0] ? d->mode : "?",
+	       d->bmac[0] ? d->bmac : "?", d->mii[0] ? d->mii : "?", d->slaves[0] ? d->slaves : "none");
+	printf("active slave: %s\n", d->active[0] ? d->active : "none");
+	printf("nic:          %s, MAC %s, PCI %s\n", s->nic, s->nic_mac, s->nic_pci);
+	printf("replugs:      %u, longest dm suspension %.3f s\n", s->replugs, s->longest_suspend_s);
+}
+
 int cmd_devices(int argc, char **argv)
 {
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) opt_json = true;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: odv devices [--json]\n"
-			       "What odv prepare set up (" ODV_DEVSTATE_PATH "), with live facts: the dm device's\n"
-			       "table and state, the bond's active slave and slaves.\n");
-			return EXIT_OK;
-		} else {
-			fprintf(stderr, "odv devices: unknown option '%s' (try --help)\n", argv[i]);
-			return EXIT_USAGE;
-		}
-	}
-	struct devstate s;
+	static const struct cli_cmd cmd = {
+		.name = "devices",
+		.help = "usage: odv devices [--json]\n"
+			"What odv prepare set up (" ODV_DEVSTATE_PATH "), with live facts: the dm device's\n"
+			"table and state, the bond's active slave and slaves.\n",
+	};
+	int rc = cli_options(&cmd, NULL, argc, argv);
+	if (rc >= 0)
+		return rc;
+	static struct devices_now d;
 	char why[512];
-	if (devstate_load(&s, why, sizeof(why))) {
+	if (devstate_load(&d.s, why, sizeof(why))) {
 		fprintf(stderr, "odv devices: %s\n", why);
 		return EXIT_FAIL;
 	}
-	struct dm_info dm;
-	int dmrc = dm_status(s.dm_name, &dm);
-	char under[64] = "?", u[40], active[32] = "", slaves[256] = "", mode[64] = "", bmac[32] = "", mii[16] = "";
-	if (!dmrc && dm.is_linear)
-		block_name(dm.linear_dev, under, sizeof(under));
-	uuid_str(s.fs_uuid, u, sizeof(u));
-	bond_active_slave(s.bond, active, sizeof(active));
-	bond_read(s.bond, "slaves", slaves, sizeof(slaves));
-	bond_read(s.bond, "mode", mode, sizeof(mode));
-	bond_read(s.bond, "mii_status", mii, sizeof(mii));
-	char p[128];
-	snprintf(p, sizeof(p), "/sys/class/net/%s/address", s.bond);
-	sysfs_read(p, bmac, sizeof(bmac));
-	char *sp = strchr(mode, ' ');
-	if (sp)
-		*sp = 0;
-	const char *dmstate = dmrc ? "missing" : dm.suspended ? "suspended" : "live";
+	devices_read(&d);
 	if (opt_json) {
-		char v[64];
-		printf("{\"dm\":{");
-		json_s("name", s.dm_name, false);
-		snprintf(v, sizeof(v), "%u:%u", major(s.dm_dev), minor(s.dm_dev));
-		json_s("dev", v, true);
-		json_s("state", dmstate, true);
-		if (!dmrc) {
-			printf(",\"open_count\":%d", dm.open_count);
-			json_s("table", dm.table, true);
-			json_s("table_device", under, true);
-		}
-		printf("},\"disk\":{");
-		json_s("path", s.disk, false);
-		snprintf(v, sizeof(v), "%u:%u", major(s.disk_dev), minor(s.disk_dev));
-		json_s("dev", v, true);
-		printf(",\"sectors\":%llu", (unsigned long long)s.sectors);
-		json_s("fs_uuid", u, true);
-		json_s("pci", s.disk_pci, true);
-		printf("},\"bond\":{");
-		json_s("name", s.bond, false);
-		json_s("mode", mode, true);
-		json_s("mac", bmac, true);
-		json_s("mii_status", mii, true);
-		json_s("active_slave", active, true);
-		json_s("slaves", slaves, true);
-		printf("},\"nic\":{");
-		json_s("name", s.nic, false);
-		json_s("mac", s.nic_mac, true);
-		json_s("pci", s.nic_pci, true);
-		printf("},\"replugs\":%u,\"longest_suspend_s\":%.6f}\n", s.replugs, s.longest_suspend_s);
+		devices_json(&d);
 		return EXIT_OK;
 	}
-	printf("dm device:    /dev/mapper/%s (%u:%u), %s", s.dm_name, major(s.dm_dev), minor(s.dm_dev), dmstate);
-	if (!dmrc)
-		printf(", open count %d", dm.open_count);
-	printf("\n");
-	if (!dmrc)
-		printf("dm table:     %s (%s)\n", dm.table, under);
-	printf("disk:         %s (%u:%u), %llu sectors, filesystem UUID %s, controller %s\n", s.disk, major(s.disk_dev),
-	       minor(s.disk_dev), (unsigned long long)s.sectors, u, s.disk_pci);
-	printf("bond:         %s, mode %s, MAC %s, link %s, slaves %s\n", s.bond, mode[0] ? mode : "?",
-	       bmac[0] ? bmac : "?", mii[0] ? mii : "?", slaves[0] ? slaves : "none");
-	printf("active slave: %s\n", active[0] ? active : "none");
-	printf("nic:          %s, MAC %s, PCI %s\n", s.nic, s.nic_mac, s.nic_pci);
-	printf("replugs:      %u, longest dm suspension %.3f s\n", s.replugs, s.longest_suspend_s);
-	return dmrc ? EXIT_FAIL : EXIT_OK;
+	devices_text(&d);
+	return d.dmrc ? EXIT_FAIL : EXIT_OK;
 }

@@ -42,7 +42,11 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include "odv.h"
+#include "cli.h"
+#include "json.h"
+#include "devices.h"
+#include "hv.h"
+#include "watchdog.h"
 
 double devswitch_now(void)
 {
@@ -209,9 +213,32 @@ static void driver_of(const char *devdir, char *out, size_t n)
 	last_name(link, out, n);
 }
 
-int devswitch_hv_args(const struct devswitch *w, const struct dm_info *dm, char *out, size_t n, char *why, size_t wl)
+/* Where libata put a disk: its ataN port and SCSI address, from its sysfs path
+ * (../../devices/pci0000:00/0000:00:01.1/ata1/host0/target0:0:1/0:0:1:0/block/sda[/sda1]).
+ * 0, or -1 if it is not an ATA disk. */
+static int ata_address(const char *link, unsigned *port, unsigned hctl[4])
 {
-	/* The disk: ../../devices/pci0000:00/0000:00:01.1/ata1/host0/target0:0:1/0:0:1:0/block/sda[/sda1] */
+	bool have_port = false, have_hctl = false;
+	for (const char *c = link; c && *c;) {
+		const char *slash = strchr(c, '/');
+		size_t len = slash ? (size_t)(slash - c) : strlen(c);
+		unsigned v[4];
+		if (len > 3 && !strncmp(c, "ata", 3) && numbers(c + 3, len - 3, v, 1) == 1) {
+			*port = v[0];
+			have_port = true;
+		} else if (have_port && numbers(c, len, v, 4) == 4) {
+			memcpy(hctl, v, 4 * sizeof(unsigned));
+			have_hctl = true;
+		}
+		c = slash ? slash + 1 : NULL;
+	}
+	return have_port && have_hctl ? 0 : -1;
+}
+
+/* The disk under the dm device as odv-hv can take it over: master or slave of
+ * the primary channel of a legacy-mode IDE controller. *slave set; 0 or -1 + why. */
+static int hv_disk_arg(const struct devswitch *w, const struct dm_info *dm, bool *slave, char *why, size_t wl)
+{
 	char p[128], link[512];
 	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(dm->linear_dev), minor(dm->linear_dev));
 	ssize_t k = readlink(p, link, sizeof(link) - 1);
@@ -223,21 +250,7 @@ int devswitch_hv_args(const struct devswitch *w, const struct dm_info *dm, char 
 	link[k] = 0;
 	const char *name = strrchr(link, '/') + 1;
 	unsigned port = 0, hctl[4];
-	bool have_port = false, have_hctl = false;
-	for (char *c = link; c && *c;) {
-		char *slash = strchr(c, '/');
-		size_t len = slash ? (size_t)(slash - c) : strlen(c);
-		unsigned v[4];
-		if (len > 3 && !strncmp(c, "ata", 3) && numbers(c + 3, len - 3, v, 1) == 1) {
-			port = v[0];
-			have_port = true;
-		} else if (have_port && numbers(c, len, v, 4) == 4) {
-			memcpy(hctl, v, sizeof(hctl));
-			have_hctl = true;
-		}
-		c = slash ? slash + 1 : NULL;
-	}
-	if (!have_port || !have_hctl) {
+	if (ata_address(link, &port, hctl)) {
 		snprintf(why, wl, "the disk under the dm device (%s) is not an ATA disk (odv-hv can take over only an "
 			 "IDE disk: disk=ata0-master|ata0-slave)", name);
 		return -1;
@@ -269,8 +282,14 @@ int devswitch_hv_args(const struct devswitch *w, const struct dm_info *dm, char 
 			 name, hctl[0], hctl[1], hctl[2], hctl[3]);
 		return -1;
 	}
-	/* The NIC: the bond's active slave; odv-hv drives an e1000 only. */
-	char drv[64];
+	*slave = hctl[2] != 0;
+	return 0;
+}
+
+/* The NIC: the bond's active slave; odv-hv drives an e1000 in PCI segment 0 only. 0 or -1 + why. */
+static int hv_nic_ok(const struct devswitch *w, char *why, size_t wl)
+{
+	char p[128], drv[64];
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s", w->nic_pci);
 	driver_of(p, drv, sizeof(drv));
 	if (strcmp(drv, "e1000")) {
@@ -282,7 +301,15 @@ int devswitch_hv_args(const struct devswitch *w, const struct dm_info *dm, char 
 		snprintf(why, wl, "the NIC %s is in PCI segment %.4s: odv-hv knows segment 0000 only", w->nic_pci, w->nic_pci);
 		return -1;
 	}
-	if ((size_t)snprintf(out, n, "disk=ata0-%s nic=%s", hctl[2] ? "slave" : "master", w->nic_pci + 5) >= n) {
+	return 0;
+}
+
+int devswitch_hv_args(const struct devswitch *w, const struct dm_info *dm, char *out, size_t n, char *why, size_t wl)
+{
+	bool slave;
+	if (hv_disk_arg(w, dm, &slave, why, wl) || hv_nic_ok(w, why, wl))
+		return -1;
+	if ((size_t)snprintf(out, n, "disk=ata0-%s nic=%s", slave ? "slave" : "master", w->nic_pci + 5) >= n) {
 		snprintf(why, wl, "odv-hv's arguments do not fit in %zu bytes", n);
 		return -1;
 	}
@@ -330,74 +357,67 @@ int devswitch_detach(struct devswitch *w, struct devstate *s, char *why, size_t 
 	return 0;
 }
 
-int devswitch_attach(struct devswitch *w, struct devstate *s, char *why, size_t wl)
+/* The disk found again by its filesystem UUID (up to 30 s: its driver probes
+ * asynchronously), or with --finish the table's own device if it is still
+ * there with that filesystem. 0, or -1 with why. */
+static int attach_find_disk(struct devswitch *w, struct devstate *s, char *why, size_t wl)
 {
-	int rc;
-	w->t_mark = devswitch_now();
-	if (!w->detached)
-		w->t_susp = w->t_mark;   /* --finish: the suspension's start is unknown, count from now */
-	rc = pci_rescan();
-	if (rc)
-		progress("%s: PCI rescan: %s (going on)", w->who, strerror(-rc));
-	part_done(w, "rescan", "PCI rescan");
-
-	/* The disk: its driver probes asynchronously; wait up to 30 s. With
-	 * --finish and a live table there is nothing to do for it; with --finish
-	 * and the table's own device still there (and still the filesystem), that
-	 * device is used again. */
-	char uuid[40];
-	uuid_str(s->fs_uuid, uuid, sizeof(uuid));
-	w->disk_dev = w->old_disk;
-	w->suspended_s = 0;
-	if (w->finish && !w->was_suspended) {
-		snprintf(w->disk, sizeof(w->disk), "%s", s->disk);
-		progress("%s: %s is live (linear over %u:%u): the disk needs nothing", w->who, s->dm_name,
-			 major(w->old_disk), minor(w->old_disk));
-	} else {
-		rc = -ENOENT;
-		if (w->finish)
-			rc = disk_has_uuid(w->old_disk, s->fs_uuid, w->disk, sizeof(w->disk));
-		for (int i = 0; rc && i < 1500 && !step_expired(); i++) {
-			rc = find_disk_by_uuid(s->fs_uuid, w->old_disk, w->disk, sizeof(w->disk), &w->disk_dev);
-			if (rc != -ENOENT)
-				break;
-			sleep_ms(20);
-		}
-		if (rc) {
-			fprintf(stderr, "odv %s: %s stays suspended (its filesystem frozen): run odv replug --finish "
-					"once the disk is back\n", w->who, s->dm_name);
-			snprintf(why, wl, "no disk with filesystem UUID %s came back: %s", uuid,
-				 rc == -ENOTUNIQ ? "several disks carry it" : strerror(-rc));
-			return -1;
-		}
-		part_done(w, "find-disk", "disk found again by filesystem UUID: %s (%u:%u)", w->disk, major(w->disk_dev),
-			  minor(w->disk_dev));
-		char sizep[128], sz[32];
-		snprintf(sizep, sizeof(sizep), "/sys/dev/block/%u:%u/size", major(w->disk_dev), minor(w->disk_dev));
-		if (sysfs_read(sizep, sz, sizeof(sz)) == 0 && strtoull(sz, NULL, 10) < s->sectors) {
-			fprintf(stderr, "odv %s: %s stays suspended\n", w->who, s->dm_name);
-			snprintf(why, wl, "%s has %s sectors, fewer than the %llu the dm device maps", w->disk, sz,
-				 (unsigned long long)s->sectors);
-			return -1;
-		}
-		rc = dm_reload_linear(s->dm_name, w->disk_dev, s->sectors);
-		if (rc) {
-			fprintf(stderr, "odv %s: %s stays suspended (run odv replug --finish)\n", w->who, s->dm_name);
-			snprintf(why, wl, "cannot load a table onto %s: %s", w->disk, strerror(-rc));
-			return -1;
-		}
-		rc = dm_resume(s->dm_name);
-		if (rc) {
-			fprintf(stderr, "odv %s: %s stays suspended (run odv replug --finish)\n", w->who, s->dm_name);
-			snprintf(why, wl, "cannot resume %s: %s", s->dm_name, strerror(-rc));
-			return -1;
-		}
-		w->suspended_s = devswitch_now() - w->t_susp;
-		part_done(w, "reload-resume", "%s now linear over %s, resumed: suspended for %.3f s", s->dm_name, w->disk,
-			  w->suspended_s);
+	int rc = -ENOENT;
+	if (w->finish)
+		rc = disk_has_uuid(w->old_disk, s->fs_uuid, w->disk, sizeof(w->disk));
+	for (int i = 0; rc && i < 1500 && !step_expired(); i++) {
+		rc = find_disk_by_uuid(s->fs_uuid, w->old_disk, w->disk, sizeof(w->disk), &w->disk_dev);
+		if (rc != -ENOENT)
+			break;
+		sleep_ms(20);
 	}
+	if (rc) {
+		char uuid[40];
+		uuid_str(s->fs_uuid, uuid, sizeof(uuid));
+		fprintf(stderr, "odv %s: %s stays suspended (its filesystem frozen): run odv replug --finish "
+				"once the disk is back\n", w->who, s->dm_name);
+		snprintf(why, wl, "no disk with filesystem UUID %s came back: %s", uuid,
+			 rc == -ENOTUNIQ ? "several disks carry it" : strerror(-rc));
+		return -1;
+	}
+	part_done(w, "find-disk", "disk found again by filesystem UUID: %s (%u:%u)", w->disk, major(w->disk_dev),
+		  minor(w->disk_dev));
+	return 0;
+}
 
-	/* The NIC: wait up to 30 s for its driver to register it. */
+/* The dm device onto the disk found again (large enough), and resumed. 0, or -1 with why. */
+static int attach_reload_resume(struct devswitch *w, struct devstate *s, char *why, size_t wl)
+{
+	char sizep[128], sz[32];
+	snprintf(sizep, sizeof(sizep), "/sys/dev/block/%u:%u/size", major(w->disk_dev), minor(w->disk_dev));
+	if (sysfs_read(sizep, sz, sizeof(sz)) == 0 && strtoull(sz, NULL, 10) < s->sectors) {
+		fprintf(stderr, "odv %s: %s stays suspended\n", w->who, s->dm_name);
+		snprintf(why, wl, "%s has %s sectors, fewer than the %llu the dm device maps", w->disk, sz,
+			 (unsigned long long)s->sectors);
+		return -1;
+	}
+	int rc = dm_reload_linear(s->dm_name, w->disk_dev, s->sectors);
+	if (rc) {
+		fprintf(stderr, "odv %s: %s stays suspended (run odv replug --finish)\n", w->who, s->dm_name);
+		snprintf(why, wl, "cannot load a table onto %s: %s", w->disk, strerror(-rc));
+		return -1;
+	}
+	rc = dm_resume(s->dm_name);
+	if (rc) {
+		fprintf(stderr, "odv %s: %s stays suspended (run odv replug --finish)\n", w->who, s->dm_name);
+		snprintf(why, wl, "cannot resume %s: %s", s->dm_name, strerror(-rc));
+		return -1;
+	}
+	w->suspended_s = devswitch_now() - w->t_susp;
+	part_done(w, "reload-resume", "%s now linear over %s, resumed: suspended for %.3f s", s->dm_name, w->disk,
+		  w->suspended_s);
+	return 0;
+}
+
+/* The NIC found again by its MAC (up to 30 s for its driver), enslaved and active. 0, or -1 with why. */
+static int attach_nic(struct devswitch *w, struct devstate *s, char *why, size_t wl)
+{
+	int rc = -ENOENT;
 	for (int i = 0; i < 1500 && !step_expired(); i++) {
 		rc = find_nic_by_mac(s->nic_mac, w->new_nic, sizeof(w->new_nic));
 		if (rc != -ENOENT)
@@ -425,6 +445,29 @@ int devswitch_attach(struct devswitch *w, struct devstate *s, char *why, size_t 
 	}
 	part_done(w, "active", "%s is %s's active slave", w->new_nic, s->bond);
 	return 0;
+}
+
+int devswitch_attach(struct devswitch *w, struct devstate *s, char *why, size_t wl)
+{
+	w->t_mark = devswitch_now();
+	if (!w->detached)
+		w->t_susp = w->t_mark;   /* --finish: the suspension's start is unknown, count from now */
+	int rc = pci_rescan();
+	if (rc)
+		progress("%s: PCI rescan: %s (going on)", w->who, strerror(-rc));
+	part_done(w, "rescan", "PCI rescan");
+
+	/* With --finish and a live table there is nothing to do for the disk. */
+	w->disk_dev = w->old_disk;
+	w->suspended_s = 0;
+	if (w->finish && !w->was_suspended) {
+		snprintf(w->disk, sizeof(w->disk), "%s", s->disk);
+		progress("%s: %s is live (linear over %u:%u): the disk needs nothing", w->who, s->dm_name,
+			 major(w->old_disk), minor(w->old_disk));
+	} else if (attach_find_disk(w, s, why, wl) || attach_reload_resume(w, s, why, wl)) {
+		return -1;
+	}
+	return attach_nic(w, s, why, wl);
 }
 
 /*
@@ -499,21 +542,25 @@ static void devices_now(const struct devstate *s, struct devnow *d)
 		snprintf(d->driver, sizeof(d->driver), "none");
 }
 
-void devswitch_report(const struct devswitch *w, const struct devstate *s, bool ok, bool json)
+void devswitch_report(const struct devswitch *w, const struct devstate *s, bool ok, struct json *j)
 {
 	struct devnow d;
 	devices_now(s, &d);
 	const char *state = !d.dm.exists ? "missing" : d.dm.suspended ? "suspended" : "live";
-	if (json) {
-		/* names and tables hold no quotes or backslashes */
-		printf(",\"devices\":{\"result\":\"%s\",\"dm\":\"%s\",\"dm_state\":\"%s\",\"dm_table\":\"%s\","
-		       "\"table_device\":\"%s\",\"bond\":\"%s\",\"active_slave\":\"%s\",\"nic_driver\":\"%s\","
-		       "\"suspended_s\":%.6f,\"longest_suspend_s\":%.6f,\"parts\":{",
-		       ok ? "ok" : "failed", s->dm_name, state, d.dm.table, d.under, s->bond, d.active, d.driver,
-		       w->suspended_s, s->longest_suspend_s);
-		for (int i = 0; i < w->nparts; i++)
-			printf("%s\"%s\":%.6f", i ? "," : "", w->part[i].what, w->part[i].s);
-		printf("}}");
+	if (j) {
+		json_begin_object(j, "devices");
+		json_string(j, "result", ok ? "ok" : "failed");
+		json_string(j, "dm", s->dm_name);
+		json_string(j, "dm_state", state);
+		json_string(j, "dm_table", d.dm.table);
+		json_string(j, "table_device", d.under);
+		json_string(j, "bond", s->bond);
+		json_string(j, "active_slave", d.active);
+		json_string(j, "nic_driver", d.driver);
+		json_fixed(j, "suspended_s", w->suspended_s, 6);
+		json_fixed(j, "longest_suspend_s", s->longest_suspend_s, 6);
+		devswitch_json_parts(w, j);
+		json_end_object(j);
 		return;
 	}
 	printf("devices: %s %s, table %s (%s); %s's active slave %s (%s)\n", s->dm_name, state, d.dm.table, d.under,
@@ -521,4 +568,12 @@ void devswitch_report(const struct devswitch *w, const struct devstate *s, bool 
 	if (ok)
 		printf("devices: %s was suspended for %.3f s (longest so far %.3f s)\n", s->dm_name, w->suspended_s,
 		       s->longest_suspend_s);
+}
+
+void devswitch_json_parts(const struct devswitch *w, struct json *j)
+{
+	json_begin_object(j, "parts");
+	for (int i = 0; i < w->nparts; i++)
+		json_fixed(j, w->part[i].what, w->part[i].s, 6);
+	json_end_object(j);
 }

@@ -21,7 +21,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <linux/dm-ioctl.h>
-#include "odv.h"
+#include "devices.h"
+#include "sysfacts.h"
 
 #define DM_BUF_SIZE 16384
 static union {

@@ -1,5 +1,5 @@
 /*
- * odv go-native (DESIGN.md "go-native"): ask odv-hv to hand the CPUs back.
+ * odv go-native (docs/ARCHITECTURE.md, "go-native"): ask odv-hv to hand the CPUs back.
  * The request is a RDMSR of ODV_MSR_DEVIRT, executed by the kernel's msr
  * driver at CPL 0 on the CPU it names; odv-hv loads that CPU's guest state
  * into the real CPU, leaves VMX there and the RDMSR completes natively. With
@@ -20,7 +20,12 @@
 #include <unistd.h>
 #include <time.h>
 #include <termios.h>
+#include "cli.h"
+#include "json.h"
 #include "odv.h"
+#include "devices.h"
+#include "hv.h"
+#include "sysfacts.h"
 #include "odv_abi.h"
 
 struct cpu_result { int cpu; uint64_t exits; double stop_ms; };
@@ -59,26 +64,36 @@ static int devirt_cpu(int cpu, int fd, double hz, struct cpu_result *r)
 	return 0;
 }
 
-int cmd_go_native(int argc, char **argv)
+/* Everything go-native keeps between its phases. */
+struct gn {
+	bool no_devices;
+	int todo[1024], fds[1024], nt;   /* the CPUs still virtual, in the order asked, and their msr fds */
+	struct cpu_result res[1024];
+	int done;                        /* CPUs handed back */
+	struct devstate ds;
+	struct devswitch sw;
+	bool devices;                    /* the devices were detached */
+	int drc;                         /* the attach: 0, or -1 */
+	char why[512];
+};
+
+static void close_fds(struct gn *g, int from, int to)
 {
-	bool no_devices = false;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) opt_json = true;
-		else if (!strcmp(argv[i], "--no-devices")) no_devices = true;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: odv go-native [--json] [--no-devices]\n"
-			       "Leave odv-hv: the running system continues on bare metal, every CPU. Needs\n"
-			       "root, the msr driver (modprobe msr) and every present CPU online. Exit 1 if\n"
-			       "already native.\n"
-			       "With virtual devices (odv prepare) the disk and the NIC under the dm device and\n"
-			       "the bond move from odv-hv's virtio devices back to the physical ones.\n"
-			       "  --no-devices   leave the devices alone\n");
-			return EXIT_OK;
-		} else {
-			fprintf(stderr, "odv go-native: unknown option '%s' (try --help)\n", argv[i]);
-			return EXIT_USAGE;
-		}
-	}
+	for (int i = from; i < to; i++)
+		close(g->fds[i]);
+}
+
+static bool gn_option(void *ctx, int argc, char **argv, int *i)
+{
+	if (strcmp(argv[*i], "--no-devices"))
+		return false;
+	((struct gn *)ctx)->no_devices = true;
+	return true;
+}
+
+/* Below odv-hv, root, every present CPU online: EXIT_OK, or the exit code with the reason printed. */
+static int gn_refuse(void)
+{
 	if (!hv_present()) {
 		fprintf(stderr, "odv go-native: already native (no odv-hv below this system); nothing to do\n");
 		return EXIT_FAIL;
@@ -98,8 +113,15 @@ int cmd_go_native(int argc, char **argv)
 				"first (echo 1 > /sys/devices/system/cpu/cpuN/online); nothing changed\n", present, online);
 		return EXIT_PRECONDITION;
 	}
-	static int cpus[1024], todo[1024];
-	int n = online_cpus(cpus, 1024), nt = 0;
+	return EXIT_OK;
+}
+
+/* The CPUs to ask, and each one's msr device opened (hv_open may run modprobe). EXIT_OK or an exit code. */
+static int gn_cpus(struct gn *g)
+{
+	static int cpus[1024];
+	int n = online_cpus(cpus, 1024);
+	g->nt = 0;
 	/* The other CPUs first, the boot CPU (the lowest number) last; CPUs a
 	 * previous, interrupted go-native already handed back are skipped. */
 	for (int i = 1; i <= n; i++) {
@@ -109,105 +131,154 @@ int cmd_go_native(int argc, char **argv)
 			return EXIT_FAIL;
 		}
 		if (where)
-			todo[nt++] = cpu;
+			g->todo[g->nt++] = cpu;
 	}
-	if (nt == 0) {
+	if (g->nt == 0) {
 		fprintf(stderr, "odv go-native: already native (no odv-hv below any CPU); nothing to do\n");
 		return EXIT_FAIL;
 	}
-	/* Every request's device file is open before the devices go (hv_open may run modprobe). */
-	static int fds[1024];
-	char why[512];
-	for (int i = 0; i < nt; i++) {
-		fds[i] = hv_open(todo[i], why, sizeof(why));
-		if (fds[i] < 0) {
-			fprintf(stderr, "odv go-native: %s; nothing changed\n", why);
-			while (i--)
-				close(fds[i]);
+	/* Every request's device file is open before the devices go. */
+	for (int i = 0; i < g->nt; i++) {
+		g->fds[i] = hv_open(g->todo[i], g->why, sizeof(g->why));
+		if (g->fds[i] < 0) {
+			fprintf(stderr, "odv go-native: %s; nothing changed\n", g->why);
+			close_fds(g, 0, i);
 			return EXIT_FAIL;
 		}
 	}
-	double hz = tsc_hz();
+	return EXIT_OK;
+}
 
-	/* The virtual devices: the virtio functions the system uses now go first. */
-	static struct devstate ds;
-	static struct devswitch sw;
+/* The virtual devices: the virtio functions the system uses now go first. EXIT_OK or an exit code. */
+static int gn_detach(struct gn *g)
+{
 	struct dm_info dm;
-	bool devices = false;
-	if (!no_devices && access(ODV_DEVSTATE_PATH, F_OK) == 0) {
-		if (devswitch_begin(&sw, "go-native", &ds, &dm, why, sizeof(why))) {
-			fprintf(stderr, "odv go-native: virtual devices: %s\n"
-					"odv go-native: nothing changed (--no-devices leaves the devices alone)\n", why);
-			for (int i = 0; i < nt; i++)
-				close(fds[i]);
-			return EXIT_PRECONDITION;
-		}
-		progress("go-native: the devices leave odv-hv: disk %s, NIC %s (%s)", sw.disk_pci, sw.nic, sw.nic_pci);
-		if (devswitch_detach(&sw, &ds, why, sizeof(why))) {
-			fprintf(stderr, "odv go-native: %s; still virtual\n", why);
-			for (int i = 0; i < nt; i++)
-				close(fds[i]);
-			return EXIT_FAIL;
-		}
-		devices = true;
+	if (g->no_devices || access(ODV_DEVSTATE_PATH, F_OK))
+		return EXIT_OK;
+	if (devswitch_begin(&g->sw, "go-native", &g->ds, &dm, g->why, sizeof(g->why))) {
+		fprintf(stderr, "odv go-native: virtual devices: %s\n"
+				"odv go-native: nothing changed (--no-devices leaves the devices alone)\n", g->why);
+		close_fds(g, 0, g->nt);
+		return EXIT_PRECONDITION;
 	}
-
-	static struct cpu_result res[1024];
-	int done = 0;
-	for (int i = 0; i < nt; i++) {
-		if (devirt_cpu(todo[i], fds[i], hz, &res[done])) {
-			for (int j = i + 1; j < nt; j++)
-				close(fds[j]);
-			break;
-		}
-		done++;
-	}
-	/* The devices again: physical if odv-hv let go of them, its virtio ones if it refused. */
-	int drc = 0;
-	if (devices) {
-		progress("go-native: %s; attaching the devices", done == nt ? "native" : "still (partly) virtual");
-		drc = devswitch_attach_record(&sw, &ds, why, sizeof(why));
-		if (drc)
-			fprintf(stderr, "odv go-native: %s\n", why);
-	}
-	if (done < nt) {
-		if (done)
-			fprintf(stderr, "odv go-native: %d of %d CPUs are native now, the others still "
-					"virtual; run odv go-native again\n", done, nt);
-		else
-			fprintf(stderr, "odv go-native: still virtual\n");
-		if (devices && opt_json) {
-			printf("{\"result\":\"%s\",\"native_cpus\":%d", done ? "partly-virtual" : "virtual", done);
-			devswitch_report(&sw, &ds, drc == 0, true);
-			printf("}\n");
-		} else if (devices) {
-			devswitch_report(&sw, &ds, drc == 0, false);
-		}
+	progress("go-native: the devices leave odv-hv: disk %s, NIC %s (%s)", g->sw.disk_pci, g->sw.nic, g->sw.nic_pci);
+	if (devswitch_detach(&g->sw, &g->ds, g->why, sizeof(g->why))) {
+		fprintf(stderr, "odv go-native: %s; still virtual\n", g->why);
+		close_fds(g, 0, g->nt);
 		return EXIT_FAIL;
 	}
-	if (opt_json) {
-		printf("{\"result\":\"native\",\"cpus\":[");
-		for (int i = 0; i < done; i++)
-			printf("%s{\"cpu\":%d,\"stop_ms\":%.3f,\"exits_before\":%llu}", i ? "," : "", res[i].cpu,
-			       res[i].stop_ms, (unsigned long long)res[i].exits);
-		printf("]");
-		if (devices)
-			devswitch_report(&sw, &ds, drc == 0, true);
-		printf("}\n");
-	} else if (done == 1) {
-		printf("native: left odv-hv after %llu VM exits; the request took %.3f ms; a fresh CPUID shows no hypervisor\n",
-		       (unsigned long long)res[0].exits, res[0].stop_ms);
-	} else {
-		for (int i = 0; i < done; i++)
-			printf("native: cpu %d left odv-hv after %llu VM exits; the request took %.3f ms\n", res[i].cpu,
-			       (unsigned long long)res[i].exits, res[i].stop_ms);
-		printf("native: all %d CPUs left odv-hv; a fresh CPUID on each shows no hypervisor\n", done);
+	g->devices = true;
+	return EXIT_OK;
+}
+
+/* Ask each CPU in turn until one fails; then the devices again: physical if
+ * odv-hv let go of them, its virtio ones if it refused. */
+static void gn_devirt_and_attach(struct gn *g)
+{
+	double hz = tsc_hz();
+	g->done = 0;
+	for (int i = 0; i < g->nt; i++) {
+		if (devirt_cpu(g->todo[i], g->fds[i], hz, &g->res[g->done])) {
+			close_fds(g, i + 1, g->nt);
+			break;
+		}
+		g->done++;
 	}
-	if (devices && !opt_json)
-		devswitch_report(&sw, &ds, drc == 0, false);
-	if (drc) {
+	g->drc = 0;
+	if (g->devices) {
+		progress("go-native: %s; attaching the devices", g->done == g->nt ? "native" : "still (partly) virtual");
+		g->drc = devswitch_attach_record(&g->sw, &g->ds, g->why, sizeof(g->why));
+		if (g->drc)
+			fprintf(stderr, "odv go-native: %s\n", g->why);
+	}
+}
+
+/* Some CPUs are still virtual: say so. */
+static int gn_report_partial(struct gn *g)
+{
+	if (g->done)
+		fprintf(stderr, "odv go-native: %d of %d CPUs are native now, the others still "
+				"virtual; run odv go-native again\n", g->done, g->nt);
+	else
+		fprintf(stderr, "odv go-native: still virtual\n");
+	if (g->devices && opt_json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_begin_object(&j, NULL);
+		json_string(&j, "result", g->done ? "partly-virtual" : "virtual");
+		json_int(&j, "native_cpus", g->done);
+		devswitch_report(&g->sw, &g->ds, g->drc == 0, &j);
+		json_end_object(&j);
+	} else if (g->devices) {
+		devswitch_report(&g->sw, &g->ds, g->drc == 0, NULL);
+	}
+	return EXIT_FAIL;
+}
+
+static void gn_report_json(struct gn *g)
+{
+	struct json j;
+	json_init(&j, stdout);
+	json_begin_object(&j, NULL);
+	json_string(&j, "result", "native");
+	json_begin_array(&j, "cpus");
+	for (int i = 0; i < g->done; i++) {
+		json_begin_object(&j, NULL);
+		json_int(&j, "cpu", g->res[i].cpu);
+		json_fixed(&j, "stop_ms", g->res[i].stop_ms, 3);
+		json_uint(&j, "exits_before", g->res[i].exits);
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+	if (g->devices)
+		devswitch_report(&g->sw, &g->ds, g->drc == 0, &j);
+	json_end_object(&j);
+}
+
+/* Every CPU is native: say so. */
+static int gn_report_native(struct gn *g)
+{
+	if (opt_json) {
+		gn_report_json(g);
+	} else if (g->done == 1) {
+		printf("native: left odv-hv after %llu VM exits; the request took %.3f ms; a fresh CPUID shows no hypervisor\n",
+		       (unsigned long long)g->res[0].exits, g->res[0].stop_ms);
+	} else {
+		for (int i = 0; i < g->done; i++)
+			printf("native: cpu %d left odv-hv after %llu VM exits; the request took %.3f ms\n", g->res[i].cpu,
+			       (unsigned long long)g->res[i].exits, g->res[i].stop_ms);
+		printf("native: all %d CPUs left odv-hv; a fresh CPUID on each shows no hypervisor\n", g->done);
+	}
+	if (g->devices && !opt_json)
+		devswitch_report(&g->sw, &g->ds, g->drc == 0, NULL);
+	if (g->drc) {
 		fprintf(stderr, "odv go-native: the system is native, but its devices are not all back (see above)\n");
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
+}
+
+int cmd_go_native(int argc, char **argv)
+{
+	static struct gn g;
+	static const struct cli_cmd cmd = {
+		.name = "go-native", .option = gn_option,
+		.help = "usage: odv go-native [--json] [--no-devices]\n"
+			"Leave odv-hv: the running system continues on bare metal, every CPU. Needs\n"
+			"root, the msr driver (modprobe msr) and every present CPU online. Exit 1 if\n"
+			"already native.\n"
+			"With virtual devices (odv prepare) the disk and the NIC under the dm device and\n"
+			"the bond move from odv-hv's virtio devices back to the physical ones.\n"
+			"  --no-devices   leave the devices alone\n",
+	};
+	int rc = cli_options(&cmd, &g, argc, argv);
+	if (rc >= 0)
+		return rc;
+	if ((rc = gn_refuse()) || (rc = gn_cpus(&g)))
+		return rc;
+	tsc_hz();
+	if ((rc = gn_detach(&g)))
+		return rc;
+	gn_devirt_and_attach(&g);
+	return g.done < g.nt ? gn_report_partial(&g) : gn_report_native(&g);
 }

@@ -1,5 +1,5 @@
 /*
- * odv go-virtual (DESIGN.md "go-virtual, step by step"): freeze and
+ * odv go-virtual (docs/ARCHITECTURE.md, "go-virtual"): freeze and
  * snapshot through /dev/snapshot, read and validate the image, kexec
  * odv-hv with the image in frames the image does not use, and let odv-hv
  * resume the system under it. Everything up to the kexec is undone on any
@@ -36,10 +36,15 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <linux/reboot.h>
+#include "cli.h"
+#include "json.h"
 #include "odv.h"
+#include "plan.h"
+#include "preconditions.h"
+#include "watchdog.h"
 #include "swsusp_image.h"
 
-/* include/uapi/linux/suspend_ioctls.h (values in DESIGN.md) */
+/* include/uapi/linux/suspend_ioctls.h of Linux 6.1 */
 #define SNAPSHOT_FREEZE          0x3301
 #define SNAPSHOT_UNFREEZE        0x3302
 #define SNAPSHOT_FREE            0x3305
@@ -176,71 +181,17 @@ struct gv {
 	char why[512];
 };
 
-/* The preconditions that need no freeze; EXIT_OK, or an exit code with the reason printed. */
-static int gv_prepare(struct gv *g)
+/* The virtual devices the preconditions found usable: what odv-hv takes over. */
+static void gv_take_devices(struct gv *g, struct preconditions *pc)
 {
-	char cmdline[4096];
-	/* Everything odv check checks, before anything is frozen. */
-	int rc = preconditions_refuse("go-virtual", g->o.hv_path, !g->o.no_devices);
-	if (rc)
-		return rc;
-	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0 || !find_reservation(cmdline, &g->res)) {
-		fprintf(stderr, "odv go-virtual: no reserved region: boot with memmap=<size>$<addr> "
-				"(e.g. memmap=64M$0x30000000); run 'odv check'\n");
-		return EXIT_PRECONDITION;
-	}
-	if (hv_image_load(g->o.hv_path, &g->hv, g->why, sizeof(g->why))) {
-		fprintf(stderr, "odv go-virtual: %s\n", g->why);
-		return EXIT_PRECONDITION;
-	}
-	g->handoff_phys = g->res.base + g->hv.hdr.mem_size;
-	g->handoff_len = ODV_HANDOFF_BYTES;
-	if (hv_image_region_need(&g->hv) > g->res.size) {
-		fprintf(stderr, "odv go-virtual: reserved region is %llu KiB, odv-hv needs %llu KiB; "
-				"boot with a larger memmap=<size>$<addr>\n",
-			(unsigned long long)g->res.size >> 10,
-			(unsigned long long)hv_image_region_need(&g->hv) >> 10);
-		return EXIT_PRECONDITION;
-	}
-	if (g->o.hv_args && strlen(g->o.hv_args) >= sizeof(g->h->hv_args)) {
-		fprintf(stderr, "odv go-virtual: --hv-args: at most %zu characters\n", sizeof(g->h->hv_args) - 1);
-		return EXIT_USAGE;
-	}
-	struct odv_handoff *h = g->h = calloc(1, g->handoff_len);
-	if (!h) {
-		fprintf(stderr, "odv go-virtual: out of memory\n");
-		return EXIT_FAIL;
-	}
-	h->region_base = g->res.base;
-	h->region_size = g->res.size;
-	h->hv_size = g->hv.hdr.mem_size;
-	g->nm = read_firmware_memmap(h->mem, ODV_HANDOFF_MAX_MEM);
-	if (g->nm <= 0) {
-		fprintf(stderr, "odv go-virtual: cannot read /sys/firmware/memmap\n");
-		return EXIT_PRECONDITION;
-	}
-	h->nr_mem = (uint32_t)g->nm;
-	if (!plan_region_is_ram(h->mem, g->nm, g->res.base, g->res.size)) {
-		fprintf(stderr, "odv go-virtual: the reserved region 0x%llx-0x%llx is not all RAM in the firmware "
-				"memory map (/sys/firmware/memmap); move memmap= into RAM; run 'odv check'\n",
-			(unsigned long long)g->res.base, (unsigned long long)(g->res.base + g->res.size));
-		return EXIT_PRECONDITION;
-	}
-	h->serial_port = 0x3f8;
-	h->log_level = 2;
-	h->test_flags = g->o.force_native ? ODV_TEST_FORCE_NATIVE : 0;
-
-	/* The virtual devices: what odv-hv takes over, worked out before anything is frozen. */
-	struct dm_info dm;
-	if (!g->o.no_devices && access(ODV_DEVSTATE_PATH, F_OK) == 0) {
-		if (devswitch_begin(&g->sw, "go-virtual", &g->ds, &dm, g->why, sizeof(g->why)) ||
-		    (!g->o.hv_args && devswitch_hv_args(&g->sw, &dm, h->hv_args, sizeof(h->hv_args), g->why,
-							sizeof(g->why)))) {
-			fprintf(stderr, "odv go-virtual: virtual devices: %s\n"
-					"odv go-virtual: nothing changed (--no-devices leaves the devices alone)\n", g->why);
-			return EXIT_PRECONDITION;
-		}
+	struct odv_handoff *h = g->h;
+	if (pc->devices) {
+		g->sw = pc->sw;
+		g->sw.who = "go-virtual";
+		g->ds = pc->ds;
 		g->devices = true;
+		if (!g->o.hv_args)
+			snprintf(h->hv_args, sizeof(h->hv_args), "%s", pc->hv_args);
 	}
 	if (g->o.hv_args)
 		snprintf(h->hv_args, sizeof(h->hv_args), "%s", g->o.hv_args);
@@ -248,6 +199,39 @@ static int gv_prepare(struct gv *g)
 		progress("go-virtual: odv-hv will take over: %s%s", h->hv_args, g->o.hv_args ? " (--hv-args)" : "");
 	else if (g->devices || g->o.no_devices)
 		progress("go-virtual: odv-hv takes no device over%s", g->o.no_devices ? " (--no-devices)" : "");
+}
+
+/*
+ * Everything before the freeze: the preconditions (the list odv check prints,
+ * check.c, which also finds the reservation, loads odv-hv and works out the
+ * devices), then the handoff block. EXIT_OK, or an exit code with the reason
+ * printed.
+ */
+static int gv_prepare(struct gv *g)
+{
+	static struct preconditions pc;
+	int rc = preconditions_refuse("go-virtual", g->o.hv_path, !g->o.no_devices, &pc);
+	if (rc)
+		return rc;
+	g->res = pc.res;
+	g->hv = pc.hv;
+	g->handoff_phys = g->res.base + g->hv.hdr.mem_size;
+	g->handoff_len = ODV_HANDOFF_BYTES;
+	if (g->o.hv_args && strlen(g->o.hv_args) >= sizeof(g->h->hv_args)) {
+		fprintf(stderr, "odv go-virtual: --hv-args: at most %zu characters\n", sizeof(g->h->hv_args) - 1);
+		return EXIT_USAGE;
+	}
+	struct odv_handoff *h = g->h = xcalloc(g->handoff_len, "the handoff block");
+	h->region_base = g->res.base;
+	h->region_size = g->res.size;
+	h->hv_size = g->hv.hdr.mem_size;
+	g->nm = pc.nfw;
+	memcpy(h->mem, pc.fw, sizeof(h->mem[0]) * (size_t)pc.nfw);
+	h->nr_mem = (uint32_t)g->nm;
+	h->serial_port = 0x3f8;
+	h->log_level = 2;
+	h->test_flags = g->o.force_native ? ODV_TEST_FORCE_NATIVE : 0;
+	gv_take_devices(g, &pc);
 	return EXIT_OK;
 }
 
@@ -268,15 +252,16 @@ static int gv_report_resumed(struct gv *g)
 		step_end();
 	}
 	if (opt_json) {
-		if (!have)
-			printf("{\"result\":\"unknown\",\"downtime_s\":%.3f", down);
-		else if (native)
-			printf("{\"result\":\"native\",\"reason\":\"%s\",\"downtime_s\":%.3f", r.result_reason, down);
-		else
-			printf("{\"result\":\"virtual\",\"downtime_s\":%.3f", down);
+		struct json j;
+		json_init(&j, stdout);
+		json_begin_object(&j, NULL);
+		json_string(&j, "result", !have ? "unknown" : native ? "native" : "virtual");
+		if (native)
+			json_string(&j, "reason", r.result_reason);
+		json_fixed(&j, "downtime_s", down, 3);
 		if (g->devices)
-			devswitch_report(&g->sw, &g->ds, drc == 0, true);
-		printf("}\n");
+			devswitch_report(&g->sw, &g->ds, drc == 0, &j);
+		json_end_object(&j);
 	} else {
 		if (!have)
 			printf("resumed, but odv-hv's result could not be read (/dev/mem); downtime %.3f s\n", down);
@@ -285,7 +270,7 @@ static int gv_report_resumed(struct gv *g)
 		else
 			printf("virtual: resumed under odv-hv, downtime %.3f s\n", down);
 		if (g->devices)
-			devswitch_report(&g->sw, &g->ds, drc == 0, false);
+			devswitch_report(&g->sw, &g->ds, drc == 0, NULL);
 	}
 	if (!have)
 		return EXIT_FAIL;
@@ -298,12 +283,12 @@ static int gv_report_resumed(struct gv *g)
 }
 
 /*
- * Pages the allocator can give without reclaim must cover `need` pages (see
+ * Pages the allocator can give without reclaim (`have`, from
+ * alloc_headroom_pages(), -1 unknown) must cover `need` pages (see
  * headroom.c for why this matters after the snapshot). 0, or -1 with why.
  */
-static int gv_headroom(struct gv *g, uint64_t need, const char *what)
+static int gv_headroom(struct gv *g, int64_t have, uint64_t need, const char *what)
 {
-	int64_t have = alloc_headroom_pages();
 	if (have < 0) {
 		snprintf(g->why, sizeof(g->why), "cannot read /proc/zoneinfo to check free memory for %s", what);
 		return -1;
@@ -379,6 +364,7 @@ static int gv_stream_runs(struct gv *g, const uint8_t *buf, uint64_t pages, cons
 			  const struct swsusp_layout *lay, const struct stream *st)
 {
 	struct odv_handoff *h = g->h;
+	/* After the snapshot: a failed allocation goes through the undo path (no xmalloc). */
 	g->pfns = malloc(pages * sizeof(uint64_t) + 1);
 	uint64_t *image_pfns = malloc(lay->nr_pfns * sizeof(uint64_t) + 1);
 	if (!g->pfns || !image_pfns) {
@@ -450,14 +436,10 @@ static int gv_stream_unmoved(struct gv *g, const uint8_t *buf, uint64_t pages)
 	return 0;
 }
 
-/*
- * After the snapshot: read and validate the image, plan where it goes, and
- * kexec_load odv-hv, the handoff and the image. Returns only on failure
- * (-1, g->why set); on success the caller reboots into odv-hv.
- */
-static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
+/* The image's size, and free memory for the buffer and kexec_load's copy
+ * (/proc/zoneinfo read once). 0, or -1 with why. */
+static int gv_image_size(struct gv *g, loff_t *sizep)
 {
-	struct odv_handoff *h = g->h;
 	loff_t size = 0;
 	if (ioctl(g->fd, SNAPSHOT_GET_IMAGE_SIZE, &size) || size <= 0 || size % SWSUSP_PAGE) {
 		snprintf(g->why, sizeof(g->why), "image size query failed");
@@ -472,24 +454,20 @@ static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
 	int64_t head = alloc_headroom_pages();
 	progress("snapshot taken: %lld MiB; %lld MiB can be allocated without reclaim, the copies need %llu MiB",
 		 (long long)size >> 20, (long long)head >> 8, (unsigned long long)need >> 8);
-	if (gv_headroom(g, need, "the image buffer and kexec_load's copy"))
-		return -1;
-	if (test_stall_here(g->o.test_stall, "after-snapshot")) {
-		step_expired_why(g->why, sizeof(g->why));
-		return -1;
-	}
-	if (gv_read_image(g, bufp, size))
-		return -1;
-	uint8_t *buf = *bufp;
-	struct stream st = { buf, img_pages };
+	return gv_headroom(g, head, need, "the image buffer and kexec_load's copy");
+}
+
+/* Parse and validate the image in the buffer (as odv-hv will). 0, or -1 with why. */
+static int gv_validate(struct gv *g, struct stream *st, struct swsusp_header *img, struct swsusp_layout *lay)
+{
+	struct odv_handoff *h = g->h;
+	uint8_t *buf = st->buf;
 	if (g->o.corrupt) {
 		/* test-only: damage the metadata so that validation must catch it */
 		for (unsigned i = 0; i < 64; i++)
 			buf[SWSUSP_PAGE + 8 * i + 7] ^= 0x5a;
 		progress("test: corrupted the image metadata");
 	}
-	struct swsusp_header img;
-	struct swsusp_layout lay;
 	const char *err;
 	struct phys_range ram[ODV_HANDOFF_MAX_MEM];
 	unsigned nr_ram = 0;
@@ -497,28 +475,31 @@ static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
 		if (h->mem[i].type == ODV_MEM_RAM)
 			ram[nr_ram++] = (struct phys_range){ h->mem[i].base, h->mem[i].len };
 	struct phys_range excl = { g->res.base, g->res.size };
-	if (swsusp_parse_header(buf, &img, &err) ||
-	    swsusp_validate(&img, stream_page, &st, ram, nr_ram, &excl, &lay, &err)) {
+	if (swsusp_parse_header(buf, img, &err) ||
+	    swsusp_validate(img, stream_page, st, ram, nr_ram, &excl, lay, &err)) {
 		snprintf(g->why, sizeof(g->why), "image rejected: %s", err);
 		return -1;
 	}
-	if (img.pages != st.pages) {
+	if (img->pages != st->pages) {
 		snprintf(g->why, sizeof(g->why), "image rejected: header says %llu pages, stream has %llu",
-			 (unsigned long long)img.pages, (unsigned long long)st.pages);
+			 (unsigned long long)img->pages, (unsigned long long)st->pages);
 		return -1;
 	}
 	progress("image valid: %llu pages restored (%llu zero), %llu stream pages",
-		 (unsigned long long)lay.nr_pfns, (unsigned long long)lay.nr_zero, (unsigned long long)st.pages);
+		 (unsigned long long)lay->nr_pfns, (unsigned long long)lay->nr_zero, (unsigned long long)st->pages);
+	return 0;
+}
 
-	/* The stream stays where it is, in the buffer's frames: odv-hv gets their
-	 * list (the run table), and kexec_load carries no image (odv_handoff.h). */
-	if (gv_stream_runs(g, buf, img_pages, &img, &lay, &st))
-		return -1;
-	h->jump_address = img.jump_address;
-	h->jump_address_phys = img.jump_address_phys;
-	h->image_cr3 = img.cr3;
-	h->image_pages = img.image_pages;
-	h->stream_pages = st.pages;
+/* Seal the handoff and kexec_load odv-hv, the handoff and the run table into
+ * the reservation; check the buffer did not move meanwhile. 0, or -1 with why. */
+static int gv_kexec_load(struct gv *g, const struct stream *st, const struct swsusp_header *img)
+{
+	struct odv_handoff *h = g->h;
+	h->jump_address = img->jump_address;
+	h->jump_address_phys = img->jump_address_phys;
+	h->image_cr3 = img->cr3;
+	h->image_pages = img->image_pages;
+	h->stream_pages = st->pages;
 	odv_handoff_seal(h, g->runs);
 
 	struct kexec_segment seg[3] = {
@@ -527,7 +508,8 @@ static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
 		{ g->runs, g->runs_len, (void *)h->runs_phys, g->runs_len },
 	};
 	/* kexec_load's page allocations cannot be interrupted: make sure they need no reclaim. */
-	if (gv_headroom(g, kexec_copy_pages(kexec_pages(g)) + HEADROOM_SLACK_PAGES, "kexec_load's copy"))
+	if (gv_headroom(g, alloc_headroom_pages(), kexec_copy_pages(kexec_pages(g)) + HEADROOM_SLACK_PAGES,
+			"kexec_load's copy"))
 		return -1;
 	if (step_expired()) {
 		step_expired_why(g->why, sizeof(g->why));
@@ -544,11 +526,38 @@ static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
 	}
 	/* Nothing may have moved the buffer meanwhile (compaction and NUMA
 	 * balancing are frozen or off, but the run table must be exact). */
-	if (gv_stream_unmoved(g, buf, img_pages)) {
+	if (gv_stream_unmoved(g, st->buf, st->pages)) {
 		syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);   /* unload */
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * After the snapshot: read and validate the image, plan where it goes, and
+ * kexec_load odv-hv, the handoff and the image. Returns only on failure
+ * (-1, g->why set); on success the caller reboots into odv-hv.
+ */
+static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
+{
+	if (gv_image_size(g, sizep))
+		return -1;
+	if (test_stall_here(g->o.test_stall, "after-snapshot")) {
+		step_expired_why(g->why, sizeof(g->why));
+		return -1;
+	}
+	if (gv_read_image(g, bufp, *sizep))
+		return -1;
+	struct stream st = { *bufp, (uint64_t)*sizep / SWSUSP_PAGE };
+	struct swsusp_header img;
+	struct swsusp_layout lay;
+	if (gv_validate(g, &st, &img, &lay))
+		return -1;
+	/* The stream stays where it is, in the buffer's frames: odv-hv gets their
+	 * list (the run table), and kexec_load carries no image (odv_handoff.h). */
+	if (gv_stream_runs(g, st.buf, st.pages, &img, &lay, &st))
+		return -1;
+	return gv_kexec_load(g, &st, &img);
 }
 
 /* Bring the system back after a failure while frozen: unfreeze, devices back. */
@@ -573,51 +582,86 @@ static int gv_undo(struct gv *g, bool snapshot_made)
 	return EXIT_FAIL;
 }
 
+/* Open /dev/snapshot and freeze user space. EXIT_OK, or an exit code with the reason printed. */
+static int gv_freeze(struct gv *g)
+{
+	tsc_hz();    /* calibrate now, while nothing is frozen */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE))
+		progress("warning: mlockall failed (%s); continuing", strerror(errno));
+	g->fd = open("/dev/snapshot", O_RDONLY | O_CLOEXEC);
+	if (g->fd < 0) {
+		fprintf(stderr, "odv go-virtual: cannot open /dev/snapshot: %s%s\n", strerror(errno),
+			errno == EPERM ? " (kernel lockdown / Secure Boot forbids hibernation)" : "");
+		return EXIT_PRECONDITION;
+	}
+	g->t0 = now_s();
+	progress("freezing processes");
+	if (ioctl(g->fd, SNAPSHOT_FREEZE, 0)) {
+		fprintf(stderr, "odv go-virtual: freeze failed: %s\n", strerror(errno));
+		close(g->fd);
+		return EXIT_FAIL;
+	}
+	g->t_frozen = now_s();
+	return EXIT_OK;
+}
+
+/* User space is frozen: take the devices away from the kernel (odv-hv's now). 0, or -1 with why. */
+static int gv_detach(struct gv *g)
+{
+	step_begin("detach devices", g->o.step_timeout);
+	if (g->devices && devswitch_detach(&g->sw, &g->ds, g->why, sizeof(g->why))) {
+		if (step_expired()) {
+			size_t l = strlen(g->why);
+			snprintf(g->why + l, sizeof(g->why) - l, "; ");
+			step_expired_why(g->why + l + 2, sizeof(g->why) - l - 2);
+		}
+		return -1;
+	}
+	if (test_stall_here(g->o.test_stall, "after-detach")) {
+		step_expired_why(g->why, sizeof(g->why));
+		return -1;
+	}
+	/* CREATE_IMAGE waits uninterruptibly: no deadline can end it, and none may
+	 * be left armed in the image (the resumed system would inherit it). */
+	step_end();
+	return 0;
+}
+
+/* The snapshot exists: load odv-hv and the image and kexec. Returns only on failure. */
+static int gv_handover(struct gv *g)
+{
+	progress_after_snapshot = true;
+	step_begin("load the image", g->o.step_timeout);
+	uint8_t *buf = NULL;
+	loff_t size = 0;
+	if (gv_load(g, &buf, &size) == 0) {
+		progress("frozen for %.3f s so far; handing over to odv-hv", now_s() - g->t_frozen);
+		fflush(stdout);
+		/* Let a serial console finish these lines before the kernel goes
+		 * away, but never wait on it for long (see progress()). */
+		console_drain(1, 1.0);
+		console_drain(2, 1.0);
+		step_end();
+		syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_KEXEC, NULL);
+		/* Only reached if the kexec did not happen. */
+		snprintf(g->why, sizeof(g->why), "reboot(KEXEC) returned: %s", strerror(errno));
+		syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);   /* unload */
+	}
+	if (buf)
+		munmap(buf, (size_t)size);
+	return gv_undo(g, true);
+}
+
 int cmd_go_virtual(int argc, char **argv)
 {
 	static struct gv g;
 	int rc = parse_args(argc, argv, &g.o);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
-	rc = gv_prepare(&g);
-	if (rc != EXIT_OK)
+	if ((rc = gv_prepare(&g)) || (rc = gv_freeze(&g)))
 		return rc;
-
-	tsc_hz();    /* calibrate now, while nothing is frozen */
-	if (mlockall(MCL_CURRENT | MCL_FUTURE))
-		progress("warning: mlockall failed (%s); continuing", strerror(errno));
-	g.fd = open("/dev/snapshot", O_RDONLY | O_CLOEXEC);
-	if (g.fd < 0) {
-		fprintf(stderr, "odv go-virtual: cannot open /dev/snapshot: %s%s\n", strerror(errno),
-			errno == EPERM ? " (kernel lockdown / Secure Boot forbids hibernation)" : "");
-		return EXIT_PRECONDITION;
-	}
-	g.t0 = now_s();
-	progress("freezing processes");
-	if (ioctl(g.fd, SNAPSHOT_FREEZE, 0)) {
-		fprintf(stderr, "odv go-virtual: freeze failed: %s\n", strerror(errno));
-		close(g.fd);
-		return EXIT_FAIL;
-	}
-	g.t_frozen = now_s();
-
-	/* User space is frozen: take the devices away from the kernel (odv-hv's now). */
-	step_begin("detach devices", g.o.step_timeout);
-	if (g.devices && devswitch_detach(&g.sw, &g.ds, g.why, sizeof(g.why))) {
-		if (step_expired()) {
-			size_t l = strlen(g.why);
-			snprintf(g.why + l, sizeof(g.why) - l, "; ");
-			step_expired_why(g.why + l + 2, sizeof(g.why) - l - 2);
-		}
+	if (gv_detach(&g))
 		return gv_undo(&g, false);
-	}
-	if (test_stall_here(g.o.test_stall, "after-detach")) {
-		step_expired_why(g.why, sizeof(g.why));
-		return gv_undo(&g, false);
-	}
-	/* CREATE_IMAGE waits uninterruptibly: no deadline can end it, and none may
-	 * be left armed in the image (the resumed system would inherit it). */
-	step_end();
 	ioctl(g.fd, SNAPSHOT_PREF_IMAGE_SIZE, 0UL);   /* as small as the kernel can make it */
 	int in_suspend = 0;
 	if (ioctl(g.fd, SNAPSHOT_CREATE_IMAGE, &in_suspend)) {
@@ -631,26 +675,6 @@ int cmd_go_virtual(int argc, char **argv)
 		close(g.fd);
 		return gv_report_resumed(&g);
 	}
-
 	/* ---- the snapshot exists; from here every failure must unfreeze ---- */
-	progress_after_snapshot = true;
-	step_begin("load the image", g.o.step_timeout);
-	uint8_t *buf = NULL;
-	loff_t size = 0;
-	if (gv_load(&g, &buf, &size) == 0) {
-		progress("frozen for %.3f s so far; handing over to odv-hv", now_s() - g.t_frozen);
-		fflush(stdout);
-		/* Let a serial console finish these lines before the kernel goes
-		 * away, but never wait on it for long (see progress()). */
-		console_drain(1, 1.0);
-		console_drain(2, 1.0);
-		step_end();
-		syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_KEXEC, NULL);
-		/* Only reached if the kexec did not happen. */
-		snprintf(g.why, sizeof(g.why), "reboot(KEXEC) returned: %s", strerror(errno));
-		syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);   /* unload */
-	}
-	if (buf)
-		munmap(buf, (size_t)size);
-	return gv_undo(&g, true);
+	return gv_handover(&g);
 }

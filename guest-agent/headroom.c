@@ -22,7 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "odv.h"
+#include "sysfacts.h"
 
 /* The number after `key` at the start of a line (after blanks), or -1. */
 static int64_t field(const char *line, const char *key)

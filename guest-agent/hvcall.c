@@ -11,7 +11,9 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include "cli.h"
 #include "odv.h"
+#include "hv.h"
 #include "odv_abi.h"
 
 int hv_open(int cpu, char *why, size_t wl)

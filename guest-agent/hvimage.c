@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "odv.h"
+#include "hv.h"
 
 int hv_image_load(const char *path, struct hv_image *hv, char *why, size_t wl)
 {
@@ -27,7 +27,13 @@ int hv_image_load(const char *path, struct hv_image *hv, char *why, size_t wl)
 	hv->size = (size_t)st.st_size;
 	/* Room for the page the kexec segment rounds the file up to. */
 	hv->data = calloc(1, hv->size + 4096);
-	if (!hv->data || read(fd, hv->data, hv->size) != (ssize_t)hv->size) {
+	if (!hv->data) {
+		/* a precondition of check and go-virtual: report it, nothing changed yet */
+		snprintf(why, wl, "out of memory (%zu bytes for the odv-hv image %s)", hv->size + 4096, path);
+		close(fd);
+		return -1;
+	}
+	if (read(fd, hv->data, hv->size) != (ssize_t)hv->size) {
 		snprintf(why, wl, "cannot read %s", path);
 		close(fd);
 		hv_image_free(hv);

@@ -15,75 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "odv_abi.h"
+#include "cli.h"
+#include "json.h"
 #include "odv.h"
-
-bool opt_json;
-bool progress_after_snapshot;
-
-/*
- * Progress of long steps, on stderr, time-stamped (CLOCK_BOOTTIME). After
- * the snapshot nothing may reach a file system, so if stderr is a regular
- * file those lines are dropped (a terminal, pipe or console is fine).
- *
- * While frozen a line must never make us wait: a serial console whose
- * transmitter stopped (an interrupt lost across the snapshot's device
- * suspend/resume) would block a write once the tty's buffer is full, with
- * the user's disk suspended. So then a line that does not fit in the tty's
- * free buffer space is dropped, and counted in the next line that fits.
- */
-static unsigned progress_dropped;
-
-static bool fits_now(int fd, size_t len)
-{
-	int queued;
-	if (!progress_after_snapshot || !isatty(fd) || ioctl(fd, TIOCOUTQ, &queued))
-		return true;
-	return queued >= 0 && (size_t)queued + len <= 2048;   /* n_tty's buffer is 4 KiB */
-}
-
-void progress(const char *fmt, ...)
-{
-	struct stat st;
-	if (progress_after_snapshot && fstat(2, &st) == 0 && S_ISREG(st.st_mode))
-		return;
-	/* One write per line: a serial console must never show half a line when
-	 * odv-hv (or a kexec) takes the port over right after it. */
-	char line[600];
-	struct timespec t;
-	clock_gettime(CLOCK_BOOTTIME, &t);
-	int n = snprintf(line, sizeof(line), "odv: [%5ld.%03ld] ", (long)t.tv_sec, t.tv_nsec / 1000000);
-	if (progress_dropped)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "(%u lines not shown: the console was busy) ",
-			      progress_dropped);
-	va_list ap;
-	va_start(ap, fmt);
-	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	if (!fits_now(2, (size_t)n)) {
-		progress_dropped++;
-		return;
-	}
-	if (write(2, line, (size_t)n) == n)
-		progress_dropped = 0;
-}
-
-/* Wait up to `seconds` for a terminal's output to reach the wire; never longer
- * (tcdrain would wait forever on a stopped transmitter). */
-void console_drain(int fd, double seconds)
-{
-	int queued = 0;
-	if (!isatty(fd))
-		return;
-	for (int i = 0; i < (int)(seconds * 100); i++) {
-		if (ioctl(fd, TIOCOUTQ, &queued) || queued <= 0)
-			return;
-		struct timespec ms10 = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ms10, NULL);
-	}
-}
+#include "hv.h"
+#include "sysfacts.h"
 
 static void usage(FILE *f)
 {
@@ -237,16 +173,17 @@ static void status_of_cpu(int cpu, struct cpu_status *st)
 	close(fd);
 }
 
-static void print_reasons(const uint64_t *by_reason)
+/* The exit counts by reason that are not 0, as an object keyed by the reason number. */
+static void json_reasons(struct json *j, const char *key, const uint64_t *by_reason)
 {
-	printf("{");
-	bool first = true;
+	json_begin_object(j, key);
 	for (unsigned r = 0; r < ODV_EXIT_REASONS; r++)
 		if (by_reason[r]) {
-			printf("%s\"%u\":%llu", first ? "" : ",", r, (unsigned long long)by_reason[r]);
-			first = false;
+			char k[12];
+			snprintf(k, sizeof(k), "%u", r);
+			json_uint(j, k, by_reason[r]);
 		}
-	printf("}");
+	json_end_object(j);
 }
 
 static const char *mode_name(const struct hv_probe *p)
@@ -254,69 +191,74 @@ static const char *mode_name(const struct hv_probe *p)
 	return p->virtual_odv ? "virtual" : p->other_hypervisor ? "other-hypervisor" : "native";
 }
 
-static int cmd_status(int argc, char **argv)
+static const char *cpu_mode_name(const struct cpu_status *st)
 {
-	int json = 0;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: odv status [--json]\n"
-			       "Prints 'native', 'virtual (odv-hv ABI x.y.z)' or 'under another hypervisor',\n"
-			       "from CPUID executed on each online CPU; when virtual and run as root (msr\n"
-			       "driver), also each vCPU's VM exits by reason.\n");
-			return EXIT_OK;
-		} else {
-			fprintf(stderr, "odv status: unknown option '%s' (try odv status --help)\n", argv[i]);
-			return EXIT_USAGE;
-		}
-	}
-	static int cpus[1024];
-	static struct cpu_status st[1024];
-	int n = online_cpus(cpus, 1024);
-	for (int i = 0; i < n; i++)
-		status_of_cpu(cpus[i], &st[i]);
-	/* The system's mode is the first CPU's; mixed modes are shown per CPU. */
-	struct hv_probe *p = &st[0].p;
-	bool mixed = false, have_exits = false;
-	uint64_t exits = 0, by_reason[ODV_EXIT_REASONS] = { 0 };
+	return st->unknown ? "unknown" : mode_name(&st->p);
+}
+
+/* The whole system as status reports it: the first CPU's mode, and the sums of the exit counters. */
+struct status_sum {
+	const struct hv_probe *p;
+	bool mixed, have_exits;
+	uint64_t exits, by_reason[ODV_EXIT_REASONS];
+	unsigned vcpus;
+};
+
+static void status_sum(const struct cpu_status *st, int n, struct status_sum *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->p = &st[0].p;
 	for (int i = 0; i < n; i++) {
-		mixed |= st[i].p.virtual_odv != p->virtual_odv;
+		sum->mixed |= st[i].p.virtual_odv != sum->p->virtual_odv;
 		if (!st[i].have_exits)
 			continue;
-		have_exits = true;
-		exits += st[i].exits;
+		sum->have_exits = true;
+		sum->exits += st[i].exits;
 		for (unsigned r = 0; r < ODV_EXIT_REASONS; r++)
-			by_reason[r] += st[i].by_reason[r];
+			sum->by_reason[r] += st[i].by_reason[r];
 	}
-	unsigned vcpus = (unsigned)(st[0].info >> 32) & 0xffff;
-	if (json) {
-		printf("{\"mode\":\"%s\",\"cpuid_hypervisor_bit\":%s", mixed ? "mixed" : mode_name(p),
-		       p->hv_bit ? "true" : "false");
-		if (p->virtual_odv)
-			printf(",\"abi_version\":\"%u.%u.%u\",\"vcpus\":%u", p->abi >> 16, (p->abi >> 8) & 0xff,
-			       p->abi & 0xff, vcpus ? vcpus : 1);
-		if (have_exits) {
-			printf(",\"exits\":%llu,\"exits_by_reason\":", (unsigned long long)exits);
-			print_reasons(by_reason);
-		}
-		if (p->other_hypervisor)
-			printf(",\"hypervisor_signature\":\"%s\"", p->sig);
-		printf(",\"cpus\":[");
-		for (int i = 0; i < n; i++) {
-			printf("%s{\"cpu\":%d,\"mode\":\"%s\",\"cpuid_hypervisor_bit\":%s", i ? "," : "",
-			       st[i].cpu, (st[i].unknown ? "unknown" : mode_name(&st[i].p)), st[i].p.hv_bit ? "true" : "false");
-			if (st[i].have_exits) {
-				printf(",\"vcpu\":%u,\"exits\":%llu,\"exits_by_reason\":",
-				       (unsigned)(st[i].info >> 48) & 0xffff, (unsigned long long)st[i].exits);
-				print_reasons(st[i].by_reason);
-			}
-			printf("}");
-		}
-		printf("]}\n");
-		return EXIT_OK;
+	sum->vcpus = (unsigned)(st[0].info >> 32) & 0xffff;
+}
+
+static void status_json(const struct cpu_status *st, int n, const struct status_sum *sum)
+{
+	const struct hv_probe *p = sum->p;
+	struct json j;
+	json_init(&j, stdout);
+	json_begin_object(&j, NULL);
+	json_string(&j, "mode", sum->mixed ? "mixed" : mode_name(p));
+	json_bool(&j, "cpuid_hypervisor_bit", p->hv_bit);
+	if (p->virtual_odv) {
+		json_stringf(&j, "abi_version", "%u.%u.%u", p->abi >> 16, (p->abi >> 8) & 0xff, p->abi & 0xff);
+		json_uint(&j, "vcpus", sum->vcpus ? sum->vcpus : 1);
 	}
-	if (mixed)
+	if (sum->have_exits) {
+		json_uint(&j, "exits", sum->exits);
+		json_reasons(&j, "exits_by_reason", sum->by_reason);
+	}
+	if (p->other_hypervisor)
+		json_string(&j, "hypervisor_signature", p->sig);
+	json_begin_array(&j, "cpus");
+	for (int i = 0; i < n; i++) {
+		json_begin_object(&j, NULL);
+		json_int(&j, "cpu", st[i].cpu);
+		json_string(&j, "mode", cpu_mode_name(&st[i]));
+		json_bool(&j, "cpuid_hypervisor_bit", st[i].p.hv_bit);
+		if (st[i].have_exits) {
+			json_uint(&j, "vcpu", (unsigned)(st[i].info >> 48) & 0xffff);
+			json_uint(&j, "exits", st[i].exits);
+			json_reasons(&j, "exits_by_reason", st[i].by_reason);
+		}
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+	json_end_object(&j);
+}
+
+static void status_text(const struct cpu_status *st, int n, const struct status_sum *sum)
+{
+	const struct hv_probe *p = sum->p;
+	if (sum->mixed)
 		printf("mixed: some CPUs run under odv-hv, some natively\n");
 	else if (p->virtual_odv)
 		printf("virtual (odv-hv ABI %u.%u.%u)\n", p->abi >> 16, (p->abi >> 8) & 0xff, p->abi & 0xff);
@@ -328,8 +270,33 @@ static int cmd_status(int argc, char **argv)
 		if (st[i].have_exits)
 			printf("cpu %d: vcpu %u, %llu VM exits\n", st[i].cpu, (unsigned)(st[i].info >> 48) & 0xffff,
 			       (unsigned long long)st[i].exits);
-		else if (mixed)
-			printf("cpu %d: %s\n", st[i].cpu, (st[i].unknown ? "unknown" : mode_name(&st[i].p)));
+		else if (sum->mixed)
+			printf("cpu %d: %s\n", st[i].cpu, cpu_mode_name(&st[i]));
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: odv status [--json]\n"
+		"Prints 'native', 'virtual (odv-hv ABI x.y.z)' or 'under another hypervisor',\n"
+		"from CPUID executed on each online CPU; when virtual and run as root (msr\n"
+		"driver), also each vCPU's VM exits by reason.\n";
+	static const struct cli_cmd cmd = { .name = "status", .help = help, .try_hint = "odv status --help" };
+	int rc = cli_options(&cmd, NULL, argc, argv);
+	if (rc >= 0)
+		return rc;
+	static int cpus[1024];
+	static struct cpu_status st[1024];
+	int n = online_cpus(cpus, 1024);
+	for (int i = 0; i < n; i++)
+		status_of_cpu(cpus[i], &st[i]);
+	/* The system's mode is the first CPU's; mixed modes are shown per CPU. */
+	struct status_sum sum;
+	status_sum(st, n, &sum);
+	if (opt_json)
+		status_json(st, n, &sum);
+	else
+		status_text(st, n, &sum);
 	return EXIT_OK;
 }
 
@@ -347,22 +314,14 @@ int main(int argc, char **argv)
 		printf("odv %s\n", ODV_VERSION_STRING);
 		return EXIT_OK;
 	}
-	if (!strcmp(argv[1], "status"))
-		return cmd_status(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "check"))
-		return cmd_check(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "go-virtual"))
-		return cmd_go_virtual(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "go-native"))
-		return cmd_go_native(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "log"))
-		return cmd_log(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "prepare"))
-		return cmd_prepare(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "devices"))
-		return cmd_devices(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "replug"))
-		return cmd_replug(argc - 2, argv + 2);
+	static const struct { const char *name; int (*run)(int argc, char **argv); } cmds[] = {
+		{ "status", cmd_status },         { "check", cmd_check },     { "go-virtual", cmd_go_virtual },
+		{ "go-native", cmd_go_native },   { "log", cmd_log },         { "prepare", cmd_prepare },
+		{ "devices", cmd_devices },       { "replug", cmd_replug },
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].run(argc - 2, argv + 2);
 	fprintf(stderr, "odv: unknown command '%s' (try odv --help)\n", argv[1]);
 	return EXIT_USAGE;
 }

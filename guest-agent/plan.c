@@ -2,7 +2,7 @@
  * Where the image stream is, for odv-hv: the frames the agent read it into,
  * as runs, and the checks that odv-hv can use them. Pure.
  */
-#include "odv.h"
+#include "plan.h"
 
 uint64_t plan_stream_runs(const uint64_t *pfns, uint64_t n, struct odv_handoff_run *out, uint64_t max)
 {

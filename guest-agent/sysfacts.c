@@ -6,7 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <dirent.h>
-#include "odv.h"
+#include "sysfacts.h"
 
 /* Like the kernel's memparse: digits (0x/0 prefixes allowed) and an optional K/M/G; no sign, no blanks. */
 static int parse_size(const char *s, char **end, uint64_t *out)

@@ -21,7 +21,8 @@
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
-#include "odv.h"
+#include "cli.h"
+#include "watchdog.h"
 
 static volatile sig_atomic_t expired;
 static const char *step_now;

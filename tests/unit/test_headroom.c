@@ -10,7 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "odv.h"
+#include "plan.h"
+#include "sysfacts.h"
 
 /* The shape of a 6.1 zoneinfo: per-CPU lists carry "high:" lines that are not
  * the zone's watermark, and Movable/Device zones are listed empty. */

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "odv.h"
+#include "plan.h"
+#include "sysfacts.h"
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)

@@ -1,0 +1,43 @@
+/* Facts about the running system (sysfacts.c) and the allocation headroom (headroom.c). */
+#ifndef ODV_SYSFACTS_H
+#define ODV_SYSFACTS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "odv_handoff.h"
+
+/* ---- system facts (sysfacts.c) ---- */
+struct reservation { uint64_t base, size; bool found; };
+/* Parse one memmap= value "SIZE$ADDR" (K/M/G suffixes). Pure. 0 ok, -1 not a $-reservation. */
+int parse_memmap_reservation(const char *val, uint64_t *base, uint64_t *size);
+/* Find memmap=SIZE$ADDR in a kernel command line. Pure. */
+bool find_reservation(const char *cmdline, struct reservation *r);
+int read_file(const char *path, char *buf, size_t size);
+/* Firmware memory map (/sys/firmware/memmap); returns count or -1. */
+int read_firmware_memmap(struct odv_handoff_mem *out, int max);
+const char *lockdown_state(char *buf, size_t size);   /* "none", "integrity", ... or NULL */
+uint64_t meminfo_kb(const char *key);                 /* 0 if unknown */
+/* The page frame of each of `pages` pages from `addr` (this process, mapped and
+ * present), from /proc/self/pagemap (root). 0, or -errno (-ENOENT: a page not
+ * present or its frame hidden). */
+int pagemap_pfns(const void *addr, uint64_t pages, uint64_t *pfns);
+
+/* ---- allocation headroom (headroom.c, pure) ---- */
+#define ZONE_MAX_PROT 8
+struct zone_pages {
+	char name[16];
+	int node, index;                 /* index: the zone's place in its node (DMA 0, DMA32 1, ...) */
+	uint64_t free, min, low, high;   /* pages */
+	uint64_t prot[ZONE_MAX_PROT];    /* lowmem_reserve against allocations whose highest zone is i */
+	int nprot;
+};
+/* Parse /proc/zoneinfo text: zones written to z (at most max); count, or -1 too many. */
+int zoneinfo_parse(const char *text, struct zone_pages *z, int max);
+/* Pages a GFP_KERNEL/GFP_HIGHUSER allocation can take without leaving the page
+ * allocator's fast path: free pages above each zone's high watermark and its
+ * lowmem reserve. */
+uint64_t zones_headroom(const struct zone_pages *z, int n);
+/* The same, read now from /proc/zoneinfo (sysfacts.c); -1 if it cannot be read. */
+int64_t alloc_headroom_pages(void);
+
+#endif
