@@ -5,6 +5,7 @@
  * hole (EPT_NOT_PRESENT): any guest access to it is an EPT violation.
  */
 #include "ept.h"
+#include "paging.h"
 
 /*
  * Memory type of [a, a+size) if it is uniform, else -1. Adjacent ranges of
@@ -90,23 +91,14 @@ int ept_build_identity(const struct ept_env *env, const struct ept_range *ranges
 int ept_translate(const struct ept_env *env, uint64_t pml4_phys, uint64_t gpa,
 		  uint64_t *hpa, uint8_t *memtype, uint64_t *perms)
 {
-	uint64_t table = pml4_phys;
-	for (int level = 4; level >= 1; level--) {
-		uint64_t *t = env->phys_to_ptr(env->ctx, table);
-		unsigned idx = (gpa >> (12 + 9 * (level - 1))) & 511;
-		uint64_t e = t[idx];
-		if (!(e & EPT_RWX))
-			return -1;
-		if (level == 1 || (e & EPT_LARGE)) {
-			uint64_t psize = 1ull << (12 + 9 * (level - 1));
-			*hpa = (e & EPT_ADDR_MASK & ~(psize - 1)) | (gpa & (psize - 1));
-			*memtype = (e >> EPT_MT_SHIFT) & 7;
-			*perms = e & EPT_RWX;
-			return 0;
-		}
-		table = e & EPT_ADDR_MASK;
-	}
-	return -1;
+	struct pt_env pe = { NULL, env->phys_to_ptr, env->ctx };
+	struct pt_leaf leaf;
+	if (pt_lookup(&pt_ept, &pe, pml4_phys, 4, gpa, &leaf))
+		return -1;
+	*hpa = leaf.pa;
+	*memtype = (leaf.entry >> EPT_MT_SHIFT) & 7;
+	*perms = leaf.entry & EPT_RWX;
+	return 0;
 }
 
 /*

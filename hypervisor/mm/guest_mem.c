@@ -8,12 +8,10 @@
  */
 #include "hv.h"
 #include "arch.h"
+#include "paging.h"
 #include "vmcs.h"
 #include "vmx.h"
 
-#define PTE_P  BIT(0)
-#define PTE_PS BIT(7)
-#define PTE_ADDR 0x000ffffffffff000ull
 
 /*
  * Is guest-physical [pa, pa + len) RAM the guest owns: inside one RAM entry of
@@ -41,6 +39,8 @@ static const void *phys(uint64_t pa, unsigned len)
 	return guest_ram_range(pa, len) ? phys_to_virt(pa) : NULL;
 }
 
+static void *guest_table(void *ctx, uint64_t pa) { return (void *)phys(pa, PAGE_SIZE); }
+
 /* Linear -> physical through the guest's tables; -1 if not mapped. */
 static int walk(uint64_t la, uint64_t *pa)
 {
@@ -51,24 +51,13 @@ static int walk(uint64_t la, uint64_t *pa)
 	}
 	if (!(vmread(VMCS_GUEST_EFER) & EFER_LMA))
 		return -1;          /* 32-bit paging: no guest of odv-hv's needs it here */
-	int levels = (cr4 & CR4_LA57) ? 5 : 4;
-	uint64_t table = vmread(VMCS_GUEST_CR3) & PTE_ADDR;
-	for (int l = levels; l >= 1; l--) {
-		unsigned shift = 12 + 9 * (l - 1);
-		const uint64_t *t = phys(table, PAGE_SIZE);
-		if (!t)
-			return -1;
-		uint64_t e = t[(la >> shift) & 511];
-		if (!(e & PTE_P))
-			return -1;
-		if (l == 1 || ((l == 2 || l == 3) && (e & PTE_PS))) {
-			uint64_t mask = (1ull << shift) - 1;
-			*pa = ((e & PTE_ADDR) & ~mask) | (la & mask);
-			return 0;
-		}
-		table = e & PTE_ADDR;
-	}
-	return -1;
+	/* Tables are read only where they are the guest's RAM (guest_ram_range). */
+	struct pt_env env = { NULL, guest_table, NULL };
+	struct pt_leaf leaf;
+	if (pt_lookup(&pt_x86, &env, vmread(VMCS_GUEST_CR3), (cr4 & CR4_LA57) ? 5 : 4, la, &leaf))
+		return -1;
+	*pa = leaf.pa;
+	return 0;
 }
 
 /* Copy up to len bytes at guest linear address la; returns how many could be read. */

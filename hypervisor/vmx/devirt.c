@@ -29,6 +29,7 @@
 #include "vmcs.h"
 #include "vcpu.h"
 #include "vmx.h"
+#include "paging.h"
 
 extern char devirt_tramp[], devirt_tramp_end[], devirt_tail[], devirt_tail_end[];
 void devirt_finish(uint64_t ctx_phys, uint64_t tramp_phys) __noreturn;
@@ -51,25 +52,21 @@ static uint64_t *pt_alloc(void)
 	return p;
 }
 
+static void *devirt_pt_alloc(void *ctx, uint64_t *phys)
+{
+	uint64_t *p = pt_alloc();
+	if (p)
+		*phys = hv_virt_to_phys(p);
+	return p;
+}
+static void *devirt_pt_ptr(void *ctx, uint64_t phys) { return phys_to_virt(phys); }
+
 /* Map one 4 KiB page va -> pa in the devirt tables; -1 if va is taken by another page. */
 static int map4k(uint64_t *pml4, uint64_t va, uint64_t pa)
 {
-	uint64_t *t = pml4;
-	for (int level = 4; level > 1; level--) {
-		unsigned idx = (va >> (12 + 9 * (level - 1))) & 511;
-		if (!(t[idx] & 1)) {
-			uint64_t *n = pt_alloc();
-			if (!n)
-				return -1;
-			t[idx] = hv_virt_to_phys(n) | 3;
-		}
-		t = phys_to_virt(t[idx] & 0x000ffffffffff000ull);
-	}
-	unsigned idx = (va >> 12) & 511;
-	if ((t[idx] & 1) && (t[idx] & 0x000ffffffffff000ull) != pa)
-		return -1;
-	t[idx] = pa | 3;     /* present, writable, supervisor, not global */
-	return 0;
+	struct pt_env env = { devirt_pt_alloc, devirt_pt_ptr, NULL };
+	/* present, writable, supervisor, not global */
+	return pt_map_4k(&pt_x86, &env, hv_virt_to_phys(pml4), 4, va, pa, PTE_P | PTE_RW, false);
 }
 
 static bool canonical(uint64_t va)
