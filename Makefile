@@ -138,11 +138,16 @@ LINUX_CMDLINE := console=ttyS0 memmap=64M$$0x30000000 panic=-1 loglevel=4 nopku 
 $(B)/iso/linux-go-virtual.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
 	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE)'
+# The same system told to take the fail-safe although the CPU has VMX (odv.test=forcenative:
+# go-virtual --test-force-native).
+$(B)/iso/linux-go-virtual-forcenative.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
+	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
+	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=forcenative'
 $(B)/iso/linux-smp-roundtrip.iso: $(B)/linux/menu.cpio.gz scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/menu.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=cpusroundtrip'
 $(B)/iso/linux-roundtrip.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=roundtrip odv.net=1'
-linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-roundtrip.iso \
+linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-go-virtual-forcenative.iso $(B)/iso/linux-roundtrip.iso \
 	$(B)/iso/linux-menu-native.iso $(B)/iso/linux-menu-odv.iso $(B)/iso/linux-vblk.iso $(B)/iso/linux-vdev.iso $(B)/iso/linux-smp-odv.iso $(B)/iso/linux-smp-roundtrip.iso $(B)/disk/data.img \
 	$(B)/linux/replug.cpio.gz $(B)/iso/linux-devswitch.iso
 
