@@ -99,11 +99,9 @@ $(B)/iso/guest-c-%.iso: $(B)/odv-hv.elf $(B)/guests/guest-c.bin scripts/mkiso.sh
 	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-c.bin "guest-c $*"
 
 # ---- Linux test systems (stock kernel from scripts/setup.sh + busybox initramfs) ----
-$(B)/linux/memtest: tests/linux/memtest.c | $(B)/linux
-	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
-$(B)/linux/runas: tests/linux/runas.c | $(B)/linux
-	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
-$(B)/linux/uservmcall: tests/linux/uservmcall.c | $(B)/linux
+# The test systems' helper programs (memtest, runas, uservmcall, cpuburn, tcpstream,
+# recwriter): one static binary from each tests/linux/NAME.c.
+$(B)/linux/%: tests/linux/%.c | $(B)/linux
 	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
 # Shell prelude for recipes: $$deb = the stock kernel package scripts/setup.sh fetched.
 KERNEL_DEB = deb=$$(ls $(B)/kernel/linux-image-*.deb 2>/dev/null | head -1); \
@@ -116,10 +114,6 @@ $(B)/linux/msr.ko: | $(B)/linux
 	@$(call kernel_module,arch/x86/kernel/msr.ko)
 $(B)/linux/e1000.ko: | $(B)/linux
 	@$(call kernel_module,drivers/net/ethernet/intel/e1000/e1000.ko)
-$(B)/linux/cpuburn: tests/linux/cpuburn.c | $(B)/linux
-	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
-$(B)/linux/tcpstream: tests/linux/tcpstream.c | $(B)/linux
-	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
 LINUX_TEST_FILES := $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/runas $(B)/linux/uservmcall \
 	$(B)/linux/msr.ko $(B)/linux/e1000.ko $(B)/linux/tcpstream $(B)/linux/cpuburn
 $(B)/linux/go-virtual.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) scripts/mkinitramfs.sh
@@ -157,9 +151,10 @@ DISK_MODS := crct10dif_common crct10dif_generic crc-t10dif crc64 crc64_rocksoft_
 	t10-pi scsi_common scsi_mod sd_mod libata ata_piix
 # ext4 on it (crc32c_generic first: ext4 and jbd2 ask the crypto API for crc32c).
 FS_MODS := crc16 crc32c_generic mbcache jbd2 ext4
-# The virtio transport and disk (odv-hv's virtual devices), in load order.
-VIRTIO_MODS := virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk \
-	failover net_failover virtio_net
+# The virtio transport and disk, then the NIC (odv-hv's virtual devices), in load order.
+VIRTIO_BLK_MODS := virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk
+VIRTIO_NET_MODS := failover net_failover virtio_net
+VIRTIO_MODS := $(VIRTIO_BLK_MODS) $(VIRTIO_NET_MODS)
 TEST_MODS := $(DISK_MODS) $(FS_MODS) $(VIRTIO_MODS)
 # Re-extracted when the Makefile (the module lists) changes.
 $(B)/mods/modules.stamp: Makefile | $(B)/mods
@@ -168,8 +163,14 @@ $(B)/mods/modules.stamp: Makefile | $(B)/mods
 	dpkg-deb --fsys-tarfile "$$deb" | tar -x -C $(B)/mods --wildcards $(foreach m,$(TEST_MODS),'./lib/modules/*/$(m).ko' './lib/modules/*/*/$(m).ko' './lib/modules/*/*/*/$(m).ko' './lib/modules/*/*/*/*/$(m).ko') 2>/dev/null; \
 	n=$$(find $(B)/mods -name '*.ko' | wc -l); test $$n -eq $(words $(TEST_MODS)) || { echo "modules: found $$n of $(words $(TEST_MODS))"; exit 1; }; \
 	touch $@
-# mkinitramfs.sh arguments that put each of the named modules at /modules/NAME.ko.
-mods_to_initrd = $(foreach m,$(1),$$(find $(B)/mods -name '$(m).ko'):/modules/$(m).ko)
+# mkinitramfs.sh arguments that put each of the named modules at /modules/NAME.ko,
+# and the group list at /modules/groups.
+mods_to_initrd = $(foreach m,$(1),$$(find $(B)/mods -name '$(m).ko'):/modules/$(m).ko) $(B)/linux/modgroups:/modules/groups
+# The one place the inits learn which modules to load: a line per group, "NAME MODULE...",
+# in insmod order (loadmods in tests/linux/init-go-virtual; tests/linux/init-bench).
+$(B)/linux/modgroups: Makefile | $(B)/linux
+	printf '%s\n' 'disk $(DISK_MODS)' 'fs $(FS_MODS)' 'virtio_blk $(VIRTIO_BLK_MODS)' \
+		'virtio_net $(VIRTIO_NET_MODS)' 'vdev $(VDEV_MODS)' > $@
 # Virtual devices (odv prepare, odv replug): device-mapper and bonding, in insmod
 # order. Their .modinfo "depends=": dm-mod none, tls none, bonding tls.
 VDEV_MODS := dm-mod tls bonding
@@ -190,7 +191,7 @@ $(B)/disk/data.img: | $(B)/disk
 # ---- the boot menu: "Linux (native)" and "Linux under odv-hv" (boot/grub.d/42_odv) ----
 # One menu, two ISOs that differ only in the default entry. odv.test=menu: the init
 # finds out from CPUID which entry booted it.
-$(B)/linux/menu.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/mods/modules.stamp scripts/mkinitramfs.sh
+$(B)/linux/menu.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/mods/modules.stamp $(B)/linux/modgroups scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall \
 		$(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko $(B)/linux/tcpstream:/tcpstream \
@@ -216,9 +217,7 @@ $(B)/iso/linux-smp-odv.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkis
 
 # ---- virtual devices: odv prepare + odv replug (odv.test=replug) ----
 # QEMU boots it with -kernel/-initrd (tests/scenarios/replug-qemu.scn); the ISO is for Bochs.
-$(B)/linux/recwriter: tests/linux/recwriter.c | $(B)/linux
-	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
-$(B)/linux/replug.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/linux/recwriter $(B)/mods/modules.stamp \
+$(B)/linux/replug.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/linux/recwriter $(B)/mods/modules.stamp $(B)/linux/modgroups \
 		$(VDEV_MODS:%=$(B)/linux/%.ko) scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko \
@@ -235,7 +234,7 @@ $(B)/iso/linux-devswitch.iso: $(B)/linux/replug.cpio.gz scripts/mkiso.sh | $(B)/
 # reboot=pci: reset through port 0xCF9, which Bochs treats as a hardware reset.
 # Its other resets keep IA32_FEATURE_CONTROL locked, and the BIOS then faults
 # writing it, in a loop.
-$(B)/bench/bench.cpio.gz: tests/linux/init-bench $(B)/mods/modules.stamp $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/msr.ko scripts/mkinitramfs.sh
+$(B)/bench/bench.cpio.gz: tests/linux/init-bench $(B)/mods/modules.stamp $(B)/linux/modgroups $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/msr.ko scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $@ tests/linux/init-bench $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/msr.ko:/msr.ko \
 		$(call mods_to_initrd,$(DISK_MODS))
