@@ -24,21 +24,21 @@ The stock Debian kernel boots natively in Bochs (an emulator that has VT-x), sta
 a busy loop, a process holding 64 MiB, a file and a TCP connection to a peer on this
 host, then runs: odv go-virtual (odv-hv takes the running system over as a VM),
 odv status, odv log, odv go-native (odv-hv hands the CPU back).
-Bochs is slow: this takes a few minutes (about 5 to 10; longer if two other
+Bochs is slow: this takes a few minutes (about 3 to 5; longer if two other
 emulators are running on this machine, as run-vm.sh then waits for a free slot).
 EOF
 echo
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/odv-demo.XXXXXX")
-runpid= tailpid=
+runpid=
 cleanup() {
-    [ -z "$tailpid" ] || kill "$tailpid" 2>/dev/null
-    [ -z "$runpid" ] || kill "$runpid" 2>/dev/null
+    [ -z "$runpid" ] || kill "$runpid" 2>/dev/null    # the stream below ends with it
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+rm -f "$log/serial.log"     # run-vm.sh makes it afresh; never show an old one
 scripts/run-vm.sh --name "$name" --iso "$iso" --engine vmx --timeout 1500 --mem 1024 \
     --until '^odv-test: DONE|Kernel panic|^odv-hv\[info\] halted' --expect scripts/demo.expect \
     --bochsrc-extra tests/scenarios/e1000-slirp.bochsrc \
@@ -46,16 +46,16 @@ scripts/run-vm.sh --name "$name" --iso "$iso" --engine vmx --timeout 1500 --mem 
 runpid=$!
 
 # The serial console, as it arrives: from the test system's first line on, without
-# the kernel's own messages and GRUB's screen control codes.
-i=0; while [ ! -f "$log/serial.log" ] && [ $i -lt 600 ]; do sleep 0.5; i=$((i + 1)); done
-tail -n +1 -F "$log/serial.log" 2>/dev/null \
+# the kernel's own messages and GRUB's screen control codes. tail stops once
+# run-vm.sh has ended (after a last read), and the pipeline with it.
+while [ ! -f "$log/serial.log" ] && kill -0 "$runpid" 2>/dev/null; do sleep 0.5; done
+tail --pid="$runpid" -n +1 -F "$log/serial.log" 2>/dev/null \
     | sed -u -n 's/\r$//; /\x1b/d; /^\[ *[0-9]*\.[0-9]*\]/d; /^odv-test: booted/,$p' \
     | sed -u 's/^demo\$ \(.*\)/\n$ \1/' &
-tailpid=$!
+streampid=$!
 
 wait "$runpid"; rc=$?; runpid=
-sleep 1
-kill "$tailpid" 2>/dev/null; wait "$tailpid" 2>/dev/null; tailpid=
+wait "$streampid"
 echo
 grep -E '^(PASS|FAIL|engine|time):? ' "$tmp/run.out"
 
@@ -66,9 +66,7 @@ value() { printf '%s\n' "$serial" | sed -n "s/^demo: $1 $2: //p" | head -n 1; }
 why=
 for what in processes file tcp; do
     b=$(value "$what" before); v=$(value "$what" "while virtual"); a=$(value "$what" after)
-    echo "  $what before:        ${b:-(none)}"
-    echo "  $what while virtual: ${v:-(none)}"
-    echo "  $what after:         ${a:-(none)}"
+    printf '  %-9s %-14s %s\n' "$what" before: "${b:-(none)}" "" "while virtual:" "${v:-(none)}" "" after: "${a:-(none)}"
     if [ -z "$b" ] || [ "$b" != "$v" ] || [ "$b" != "$a" ]; then
         why="${why:+$why; }$what differ"
     fi
