@@ -1,6 +1,8 @@
 # odv top-level build. `make` builds odv-hv, the odv agent and the test
 # guests; `make test` runs the host unit tests and every emulator scenario;
-# `make demo` shows odv-hv running test guest A in Bochs.
+# `make demo` shows the main job in Bochs: the stock kernel, with a running process, a
+# file and a TCP connection, goes virtual under odv-hv and native again (a few
+# minutes); `make demo-guest` shows odv-hv running test guest A (seconds).
 
 B        := build
 CC       := gcc
@@ -72,7 +74,7 @@ UNIT_SH := tests/unit/test_grubd.sh
 UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_json test_acpi test_insn_decode test_region test_exit_info test_paging \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
-.PHONY: all hv agent guests isos linux unit test demo clean bench-prereqs
+.PHONY: all hv agent guests isos linux unit test demo demo-guest clean bench-prereqs
 # Keep intermediate objects: no "rm ..." lines after the test summary.
 .SECONDARY:
 all: hv agent guests
@@ -136,11 +138,9 @@ $(B)/iso/guest-c-%.iso: $(B)/odv-hv.elf $(B)/guests/guest-c.bin scripts/mkiso.sh
 	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-c.bin "guest-c $*"
 
 # ---- Linux test systems (stock kernel from scripts/setup.sh + busybox initramfs) ----
-$(B)/linux/memtest: tests/linux/memtest.c | $(B)/linux
-	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
-$(B)/linux/runas: tests/linux/runas.c | $(B)/linux
-	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
-$(B)/linux/uservmcall: tests/linux/uservmcall.c | $(B)/linux
+# The test systems' helper programs (memtest, runas, uservmcall, cpuburn, tcpstream,
+# recwriter): one static binary from each tests/linux/NAME.c.
+$(B)/linux/%: tests/linux/%.c | $(B)/linux
 	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
 # Shell prelude for recipes: $$deb = the stock kernel package scripts/setup.sh fetched.
 KERNEL_DEB = deb=$$(ls $(B)/kernel/linux-image-*.deb 2>/dev/null | head -1); \
@@ -153,10 +153,6 @@ $(B)/linux/msr.ko: | $(B)/linux
 	@$(call kernel_module,arch/x86/kernel/msr.ko)
 $(B)/linux/e1000.ko: | $(B)/linux
 	@$(call kernel_module,drivers/net/ethernet/intel/e1000/e1000.ko)
-$(B)/linux/cpuburn: tests/linux/cpuburn.c | $(B)/linux
-	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
-$(B)/linux/tcpstream: tests/linux/tcpstream.c | $(B)/linux
-	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
 LINUX_TEST_FILES := $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/runas $(B)/linux/uservmcall \
 	$(B)/linux/msr.ko $(B)/linux/e1000.ko $(B)/linux/tcpstream $(B)/linux/cpuburn
 $(B)/linux/go-virtual.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) scripts/mkinitramfs.sh
@@ -175,11 +171,20 @@ LINUX_CMDLINE := console=ttyS0 memmap=64M$$0x30000000 panic=-1 loglevel=4 nopku 
 $(B)/iso/linux-go-virtual.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
 	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE)'
+# The same system told to take the fail-safe although the CPU has VMX (odv.test=forcenative:
+# go-virtual --test-force-native).
+$(B)/iso/linux-go-virtual-forcenative.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
+	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
+	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=forcenative'
+# make demo (scripts/demo.sh): the same system, odv.test=demo, with the e1000 and a host peer.
+$(B)/iso/linux-demo.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
+	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
+	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=demo'
 $(B)/iso/linux-smp-roundtrip.iso: $(B)/linux/menu.cpio.gz scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/menu.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=cpusroundtrip'
 $(B)/iso/linux-roundtrip.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=roundtrip odv.net=1'
-linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-roundtrip.iso \
+linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-go-virtual-forcenative.iso $(B)/iso/linux-roundtrip.iso \
 	$(B)/iso/linux-menu-native.iso $(B)/iso/linux-menu-odv.iso $(B)/iso/linux-vblk.iso $(B)/iso/linux-vdev.iso $(B)/iso/linux-smp-odv.iso $(B)/iso/linux-smp-roundtrip.iso $(B)/disk/data.img \
 	$(B)/linux/replug.cpio.gz $(B)/iso/linux-devswitch.iso
 
@@ -189,9 +194,10 @@ DISK_MODS := crct10dif_common crct10dif_generic crc-t10dif crc64 crc64_rocksoft_
 	t10-pi scsi_common scsi_mod sd_mod libata ata_piix
 # ext4 on it (crc32c_generic first: ext4 and jbd2 ask the crypto API for crc32c).
 FS_MODS := crc16 crc32c_generic mbcache jbd2 ext4
-# The virtio transport and disk (odv-hv's virtual devices), in load order.
-VIRTIO_MODS := virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk \
-	failover net_failover virtio_net
+# The virtio transport and disk, then the NIC (odv-hv's virtual devices), in load order.
+VIRTIO_BLK_MODS := virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk
+VIRTIO_NET_MODS := failover net_failover virtio_net
+VIRTIO_MODS := $(VIRTIO_BLK_MODS) $(VIRTIO_NET_MODS)
 TEST_MODS := $(DISK_MODS) $(FS_MODS) $(VIRTIO_MODS)
 # Re-extracted when the Makefile (the module lists) changes.
 $(B)/mods/modules.stamp: Makefile | $(B)/mods
@@ -200,8 +206,14 @@ $(B)/mods/modules.stamp: Makefile | $(B)/mods
 	dpkg-deb --fsys-tarfile "$$deb" | tar -x -C $(B)/mods --wildcards $(foreach m,$(TEST_MODS),'./lib/modules/*/$(m).ko' './lib/modules/*/*/$(m).ko' './lib/modules/*/*/*/$(m).ko' './lib/modules/*/*/*/*/$(m).ko') 2>/dev/null; \
 	n=$$(find $(B)/mods -name '*.ko' | wc -l); test $$n -eq $(words $(TEST_MODS)) || { echo "modules: found $$n of $(words $(TEST_MODS))"; exit 1; }; \
 	touch $@
-# mkinitramfs.sh arguments that put each of the named modules at /modules/NAME.ko.
-mods_to_initrd = $(foreach m,$(1),$$(find $(B)/mods -name '$(m).ko'):/modules/$(m).ko)
+# mkinitramfs.sh arguments that put each of the named modules at /modules/NAME.ko,
+# and the group list at /modules/groups.
+mods_to_initrd = $(foreach m,$(1),$$(find $(B)/mods -name '$(m).ko'):/modules/$(m).ko) $(B)/linux/modgroups:/modules/groups
+# The one place the inits learn which modules to load: a line per group, "NAME MODULE...",
+# in insmod order (loadmods in tests/linux/init-go-virtual; tests/linux/init-bench).
+$(B)/linux/modgroups: Makefile | $(B)/linux
+	printf '%s\n' 'disk $(DISK_MODS)' 'fs $(FS_MODS)' 'virtio_blk $(VIRTIO_BLK_MODS)' \
+		'virtio_net $(VIRTIO_NET_MODS)' 'vdev $(VDEV_MODS)' > $@
 # Virtual devices (odv prepare, odv replug): device-mapper and bonding, in insmod
 # order. Their .modinfo "depends=": dm-mod none, tls none, bonding tls.
 VDEV_MODS := dm-mod tls bonding
@@ -222,7 +234,7 @@ $(B)/disk/data.img: | $(B)/disk
 # ---- the boot menu: "Linux (native)" and "Linux under odv-hv" (boot/grub.d/42_odv) ----
 # One menu, two ISOs that differ only in the default entry. odv.test=menu: the init
 # finds out from CPUID which entry booted it.
-$(B)/linux/menu.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/mods/modules.stamp scripts/mkinitramfs.sh
+$(B)/linux/menu.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/mods/modules.stamp $(B)/linux/modgroups scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall \
 		$(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko $(B)/linux/tcpstream:/tcpstream \
@@ -248,9 +260,7 @@ $(B)/iso/linux-smp-odv.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkis
 
 # ---- virtual devices: odv prepare + odv replug (odv.test=replug) ----
 # QEMU boots it with -kernel/-initrd (tests/scenarios/replug-qemu.scn); the ISO is for Bochs.
-$(B)/linux/recwriter: tests/linux/recwriter.c | $(B)/linux
-	$(CC) -std=gnu11 -O2 -static $(WARN) $< -o $@
-$(B)/linux/replug.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/linux/recwriter $(B)/mods/modules.stamp \
+$(B)/linux/replug.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/linux/recwriter $(B)/mods/modules.stamp $(B)/linux/modgroups \
 		$(VDEV_MODS:%=$(B)/linux/%.ko) scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko \
@@ -267,7 +277,7 @@ $(B)/iso/linux-devswitch.iso: $(B)/linux/replug.cpio.gz scripts/mkiso.sh | $(B)/
 # reboot=pci: reset through port 0xCF9, which Bochs treats as a hardware reset.
 # Its other resets keep IA32_FEATURE_CONTROL locked, and the BIOS then faults
 # writing it, in a loop.
-$(B)/bench/bench.cpio.gz: tests/linux/init-bench $(B)/mods/modules.stamp $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/msr.ko scripts/mkinitramfs.sh
+$(B)/bench/bench.cpio.gz: tests/linux/init-bench $(B)/mods/modules.stamp $(B)/linux/modgroups $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/msr.ko scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $@ tests/linux/init-bench $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/msr.ko:/msr.ko \
 		$(call mods_to_initrd,$(DISK_MODS))
@@ -312,8 +322,13 @@ test: all isos linux
 	else echo "unit tests: did not build (see above)"; p=0; f=1; fi; \
 	tests/run-all.sh --add-passed $$p --add-failed $$f
 
-demo: all $(B)/iso/guest-a.iso
-	@echo "== odv demo: odv-hv (VT-x, written here) runs test guest A in Bochs, then hands the CPU back =="
+# The main job, end to end (scripts/demo.sh streams the guest's console and ends with
+# a one-line verdict).
+demo: all $(B)/iso/linux-demo.iso
+	@scripts/demo.sh
+
+demo-guest: all $(B)/iso/guest-a.iso
+	@echo "== odv demo-guest: odv-hv (VT-x, written here) runs test guest A in Bochs, then hands the CPU back =="
 	scripts/run-vm.sh --name demo-guest-a --iso $(B)/iso/guest-a.iso --engine vmx --timeout 300 \
 		--mem 256 --until '^guest-a: (DONE|FAIL)|halted' --expect tests/scenarios/guest-a.expect
 	@echo "== serial log of the demo: =="; tr -d '\r' < $(B)/test-logs/demo-guest-a/serial.log | grep -a -E '^(odv-hv|guest-a)'
