@@ -44,16 +44,19 @@ static const struct mb2_module *find_module(const char *prefix, const char **res
 	return NULL;
 }
 
-/* Returns 0 when no "linux" module was given (not this path), 1 when set up, -1 on error. */
-int linux_boot_prepare(struct vcpu *v)
+/* What the bzImage's setup header says (Documentation/arch/x86/boot.rst). */
+struct bzimage {
+	const uint8_t *k;
+	uint64_t size;
+	uint16_t version;
+	uint64_t pm_off, pm_size;   /* the protected-mode kernel: where in the file, how long */
+	uint64_t init_size;         /* memory it needs from its load address */
+	uint64_t cmdline_size;
+};
+
+/* A bzImage with a 64-bit entry: 0, or -1 with the reason logged. */
+static int parse_bzimage(const uint8_t *k, uint64_t ksize, struct bzimage *bz)
 {
-	const char *cmdline;
-	const struct mb2_module *km = find_module("linux", &cmdline);
-	if (!km)
-		return 0;
-	const struct mb2_module *im = find_module("initrd", NULL);
-	const uint8_t *k = gp(km->start);
-	uint64_t ksize = km->end - km->start;
 	if (ksize < 0x1000 || le16(k + 0x1fe) != 0xaa55 || le32(k + 0x202) != 0x53726448 /* "HdrS" */) {
 		pr_err("linux: module is not a bzImage (no boot protocol header)");
 		return -1;
@@ -65,58 +68,49 @@ int linux_boot_prepare(struct vcpu *v)
 		       version >> 8, version & 0xff);
 		return -1;
 	}
-	unsigned setup_sects = (k)[0x1f1] ? (k)[0x1f1] : 4;
-	uint64_t pm_off = (setup_sects + 1) * 512ull, pm_size = ksize - pm_off;
-	uint64_t init_size = le32(k + 0x260), cmdline_size = le32(k + 0x238);
-	if (init_size < pm_size)
-		init_size = pm_size;
+	unsigned setup_sects = k[0x1f1] ? k[0x1f1] : 4;
+	bz->k = k;
+	bz->size = ksize;
+	bz->version = version;
+	bz->pm_off = (setup_sects + 1) * 512ull;
+	bz->pm_size = ksize - bz->pm_off;
+	bz->init_size = le32(k + 0x260);
+	bz->cmdline_size = le32(k + 0x238);
+	if (bz->init_size < bz->pm_size)
+		bz->init_size = bz->pm_size;
+	return 0;
+}
 
-	/* The initrd goes just below odv-hv's region, the kernel to 16 MiB: check both fit. */
-	uint64_t isize = im ? im->end - im->start : 0;
-	uint64_t iaddr = im ? ALIGN_DOWN(hv.load_base - isize, PAGE_SIZE) : 0;
-	if (!memmap_covers(hv.guest_map, hv.nr_guest_map, KERNEL_ADDR, init_size, MEM_RAM) ||
-	    (im && !memmap_covers(hv.guest_map, hv.nr_guest_map, iaddr, isize, MEM_RAM)) ||
-	    (im && overlaps(KERNEL_ADDR, init_size, iaddr, isize)) ||
-	    (im && overlaps(iaddr, isize, km->start, ksize))) {
-		pr_err("linux: no room for the kernel (0x%lx + 0x%lx) and initrd (0x%lx bytes)",
-		       KERNEL_ADDR, init_size, isize);
-		return -1;
-	}
-	/* boot_params first: the setup header is copied from the image before the image moves. */
+/* boot_params: the image's setup header, the loader's fields, the command line, the e820 map. */
+static unsigned fill_boot_params(const struct bzimage *bz, uint64_t iaddr, uint64_t isize, const char *cmdline)
+{
 	uint8_t *bp = gp(BP_ADDR);
-	for (unsigned i = 0; i < 4096; i++)
-		bp[i] = 0;
-	unsigned hdr_end = 0x202 + (k)[0x201];
-	for (unsigned i = 0x1f1; i < hdr_end && i < 0x290; i++)
-		bp[i] = k[i];
-	if (im)
-		memmove(gp(iaddr), gp(im->start), isize);
-	memmove(gp(KERNEL_ADDR), k + pm_off, pm_size);
-
 	bp[0x210] = 0xff;                                  /* type_of_loader: undefined */
 	bp[0x211] |= 0x01 | 0x80;                          /* LOADED_HIGH, CAN_USE_HEAP */
-	le_put(bp + 0x214, 4, (uint32_t)KERNEL_ADDR);            /* code32_start (informational) */
-	le_put(bp + 0x218, 4, (uint32_t)iaddr);                  /* ramdisk_image */
-	le_put(bp + 0x21c, 4, (uint32_t)isize);                  /* ramdisk_size */
-	le_put(bp + 0x228, 4, (uint32_t)CMDLINE_ADDR);           /* cmd_line_ptr */
+	le_put(bp + 0x214, 4, (uint32_t)KERNEL_ADDR);      /* code32_start (informational) */
+	le_put(bp + 0x218, 4, (uint32_t)iaddr);            /* ramdisk_image */
+	le_put(bp + 0x21c, 4, (uint32_t)isize);            /* ramdisk_size */
+	le_put(bp + 0x228, 4, (uint32_t)CMDLINE_ADDR);     /* cmd_line_ptr */
 	char *cl = gp(CMDLINE_ADDR);
 	unsigned n = 0;
-	for (; cmdline[n] && n + 1 < cmdline_size && n < 4095; n++)
+	for (; cmdline[n] && n + 1 < bz->cmdline_size && n < 4095; n++)
 		cl[n] = cmdline[n];
 	cl[n] = 0;
 	/* e820: the guest's view, odv-hv's region reserved. */
 	unsigned e = 0;
 	for (unsigned i = 0; i < hv.nr_guest_map && e < 128; i++, e++) {
 		uint8_t *ent = bp + 0x2d0 + 20 * e;
-		for (int b = 0; b < 8; b++) {
-			ent[b] = (uint8_t)(hv.guest_map[i].base >> (8 * b));
-			ent[8 + b] = (uint8_t)(hv.guest_map[i].len >> (8 * b));
-		}
+		le_put(ent, 8, hv.guest_map[i].base);
+		le_put(ent + 8, 8, hv.guest_map[i].len);
 		le_put(ent + 16, 4, hv.guest_map[i].type);
 	}
 	bp[0x1e8] = (uint8_t)e;
+	return e;
+}
 
-	/* GDT: 0x10 = __BOOT_CS, 0x18 = __BOOT_DS; identity page tables for 0-4 GiB. */
+/* GDT: 0x10 = __BOOT_CS, 0x18 = __BOOT_DS; identity page tables for 0-4 GiB in 2 MiB pages. */
+static void build_boot_tables(void)
+{
 	uint64_t *gdt = gp(GDT_ADDR);
 	gdt[0] = gdt[1] = 0;
 	gdt[2] = 0x00AF9A000000FFFFull;
@@ -129,6 +123,43 @@ int linux_boot_prepare(struct vcpu *v)
 		pdpt[i] = (PT_ADDR + 0x2000 + 0x1000 * i) | 3;
 	for (unsigned i = 0; i < 2048; i++)
 		pd[i] = ((uint64_t)i << 21) | 0x83;
+}
+
+/* Returns 0 when no "linux" module was given (not this path), 1 when set up, -1 on error. */
+int linux_boot_prepare(struct vcpu *v)
+{
+	const char *cmdline;
+	const struct mb2_module *km = find_module("linux", &cmdline);
+	if (!km)
+		return 0;
+	const struct mb2_module *im = find_module("initrd", NULL);
+	struct bzimage bz;
+	if (parse_bzimage(gp(km->start), km->end - km->start, &bz))
+		return -1;
+
+	/* The initrd goes just below odv-hv's region, the kernel to 16 MiB: check both fit. */
+	uint64_t isize = im ? im->end - im->start : 0;
+	uint64_t iaddr = im ? ALIGN_DOWN(hv.load_base - isize, PAGE_SIZE) : 0;
+	if (!memmap_covers(hv.guest_map, hv.nr_guest_map, KERNEL_ADDR, bz.init_size, MEM_RAM) ||
+	    (im && !memmap_covers(hv.guest_map, hv.nr_guest_map, iaddr, isize, MEM_RAM)) ||
+	    (im && overlaps(KERNEL_ADDR, bz.init_size, iaddr, isize)) ||
+	    (im && overlaps(iaddr, isize, km->start, bz.size))) {
+		pr_err("linux: no room for the kernel (0x%lx + 0x%lx) and initrd (0x%lx bytes)",
+		       KERNEL_ADDR, bz.init_size, isize);
+		return -1;
+	}
+	/* boot_params first: the setup header is copied from the image before the image moves. */
+	uint8_t *bp = gp(BP_ADDR);
+	for (unsigned i = 0; i < 4096; i++)
+		bp[i] = 0;
+	unsigned hdr_end = 0x202 + bz.k[0x201];
+	for (unsigned i = 0x1f1; i < hdr_end && i < 0x290; i++)
+		bp[i] = bz.k[i];
+	if (im)
+		memmove(gp(iaddr), gp(im->start), isize);
+	memmove(gp(KERNEL_ADDR), bz.k + bz.pm_off, bz.pm_size);
+	unsigned e = fill_boot_params(&bz, iaddr, isize, cmdline);
+	build_boot_tables();
 
 	vmx_guest_long_mode(PT_ADDR, KERNEL_ADDR + 0x200, 0);
 	vmwrite(VMCS_GUEST_GDTR_BASE, GDT_ADDR);
@@ -136,7 +167,7 @@ int linux_boot_prepare(struct vcpu *v)
 	v->regs = (struct guest_regs){ 0 };
 	v->regs.rsi = BP_ADDR;
 	pr_info("linux: boot protocol %u.%02u, kernel 0x%lx (+0x%lx, init 0x%lx), initrd 0x%lx (+0x%lx), "
-		"%u e820 entries, cmdline \"%s\"", version >> 8, version & 0xff, KERNEL_ADDR, pm_size,
-		init_size, iaddr, isize, e, cl);
+		"%u e820 entries, cmdline \"%s\"", bz.version >> 8, bz.version & 0xff, KERNEL_ADDR, bz.pm_size,
+		bz.init_size, iaddr, isize, e, (const char *)gp(CMDLINE_ADDR));
 	return 1;
 }

@@ -156,22 +156,14 @@ static void add_cpu(struct acpi_cpus *c, uint32_t id, uint32_t flags)
 		c->dropped++;
 }
 
-int acpi_find_cpus(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_len,
-		   struct acpi_cpus *out, const char **err)
+/* The MADT's address from the RSDT or XSDT at root (and whether an MCFG is listed): 0, or -1 with *err. */
+static int find_madt(acpi_map_fn map, void *ctx, uint64_t root, bool x, uint64_t *madt, bool *mcfg,
+		     const char **err)
 {
-	const uint8_t *r = rsdp;
-	bool ext;
-	*out = (struct acpi_cpus){ 0 };
-	if ((*err = rsdp_check(r, rsdp_len, &ext)))
-		return -1;
-
-	/* The XSDT has 64-bit entries and replaces the RSDT where firmware gives one. */
-	bool x = ext && le64(r + 24);
-	uint64_t root = x ? le64(r + 24) : le32(r + 16);
 	uint32_t esz = x ? 8 : 4, len;
 	if (!table(map, ctx, root, x ? XSDT : RSDT, SDT_HDR, &len, err))
 		return -1;
-	uint64_t madt = 0;
+	*madt = 0;
 	for (uint32_t off = SDT_HDR; off + esz <= len; off += esz) {
 		/* Re-map per entry: map may reuse its window for each call. */
 		const uint8_t *e = map(ctx, root + off, esz);
@@ -182,50 +174,70 @@ int acpi_find_cpus(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_l
 		uint64_t a = x ? le64(e) : le32(e);
 		/* Null or unreadable entries are skipped: any of them may be a table we do not need. */
 		const uint8_t *h = a ? map(ctx, a, 4) : NULL;
-		if (h && sig_is(h, "APIC", 4) && !madt)
-			madt = a;
+		if (h && sig_is(h, "APIC", 4) && !*madt)
+			*madt = a;
 		/* ECAM: odv-hv must know, it emulates configuration space on ports 0xCF8/0xCFC only. */
 		if (h && sig_is(h, "MCFG", 4))
-			out->has_mcfg = true;
+			*mcfg = true;
 	}
-	if (!madt) {
+	if (!*madt) {
 		*err = x ? "no MADT in the XSDT" : "no MADT in the RSDT";
 		return -1;
 	}
+	return 0;
+}
 
+/* One MADT entry at e with `left` bytes to the table's end: its length, or 0 with *err. */
+static uint32_t madt_entry(const uint8_t *e, uint32_t left, struct acpi_cpus *out, const char **err)
+{
+	if (left < 2 || e[1] > left) {
+		*err = "MADT entry runs past the table end";
+		return 0;
+	}
+	if (e[1] < 2) {
+		*err = "MADT entry length below 2";   /* 0 would never advance */
+		return 0;
+	}
+	/* Minimum lengths of the types read: 8, 16 and 12 bytes. */
+	if ((e[0] == 0 && e[1] < 8) || (e[0] == 9 && e[1] < 16) || (e[0] == 5 && e[1] < 12)) {
+		*err = "MADT entry too short for its type";
+		return 0;
+	}
+	/*
+	 * Type 0 holds an 8-bit APIC ID; CPUs with IDs of 255 and up (x2APIC)
+	 * can only be listed as type 9, and firmware may list every CPU either
+	 * way, so both count. The all-ones IDs are the broadcast address, never
+	 * a CPU: placeholders, skipped.
+	 */
+	if (e[0] == 0 && e[3] != 0xff)
+		add_cpu(out, e[3], le32(e + 4));
+	else if (e[0] == 9 && le32(e + 4) != 0xffffffffu)
+		add_cpu(out, le32(e + 4), le32(e + 8));
+	else if (e[0] == 5)   /* Local APIC Address Override: the 64-bit address wins */
+		out->lapic_base = le64(e + 4);
+	return e[1];
+}
+
+int acpi_find_cpus(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_len,
+		   struct acpi_cpus *out, const char **err)
+{
+	const uint8_t *r = rsdp;
+	bool ext;
+	*out = (struct acpi_cpus){ 0 };
+	if ((*err = rsdp_check(r, rsdp_len, &ext)))
+		return -1;
+	/* The XSDT has 64-bit entries and replaces the RSDT where firmware gives one. */
+	bool x = ext && le64(r + 24);
+	uint64_t madt;
+	if (find_madt(map, ctx, x ? le64(r + 24) : le32(r + 16), x, &madt, &out->has_mcfg, err))
+		return -1;
+	uint32_t len;
 	const uint8_t *t = table(map, ctx, madt, MADT, MADT_ENTRIES, &len, err);
 	if (!t)
 		return -1;
 	out->lapic_base = le32(t + 36);
-	for (uint32_t off = MADT_ENTRIES; off < len; ) {
-		const uint8_t *e = t + off;
-		uint32_t left = len - off;
-		if (left < 2 || e[1] > left) {
-			*err = "MADT entry runs past the table end";
+	for (uint32_t off = MADT_ENTRIES, n; off < len; off += n)
+		if (!(n = madt_entry(t + off, len - off, out, err)))
 			return -1;
-		}
-		if (e[1] < 2) {
-			*err = "MADT entry length below 2";   /* 0 would never advance */
-			return -1;
-		}
-		/* Minimum lengths of the types read: 8, 16 and 12 bytes. */
-		if ((e[0] == 0 && e[1] < 8) || (e[0] == 9 && e[1] < 16) || (e[0] == 5 && e[1] < 12)) {
-			*err = "MADT entry too short for its type";
-			return -1;
-		}
-		/*
-		 * Type 0 holds an 8-bit APIC ID; CPUs with IDs of 255 and up
-		 * (x2APIC) can only be listed as type 9, and firmware may list
-		 * every CPU either way, so both count. The all-ones IDs are the
-		 * broadcast address, never a CPU: placeholders, skipped.
-		 */
-		if (e[0] == 0 && e[3] != 0xff)
-			add_cpu(out, e[3], le32(e + 4));
-		else if (e[0] == 9 && le32(e + 4) != 0xffffffffu)
-			add_cpu(out, le32(e + 4), le32(e + 8));
-		else if (e[0] == 5)   /* Local APIC Address Override: the 64-bit address wins */
-			out->lapic_base = le64(e + 4);
-		off += e[1];
-	}
 	return 0;
 }
