@@ -41,12 +41,17 @@ void region_mmio_off(struct region_table *t, int handle)
 
 const struct mmio_region *region_find_mmio(const struct region_table *t, uint64_t gpa)
 {
+	const struct mmio_region *fallback = NULL;
 	for (unsigned i = 0; i < t->nr_mmio; i++) {
 		const struct mmio_region *r = &t->mmio[i];
-		if (!r->off && gpa >= r->base && gpa - r->base < r->size)
+		if (r->off || gpa < r->base || gpa - r->base >= r->size)
+			continue;
+		if (!r->fallback)
 			return r;
+		if (!fallback)
+			fallback = r;
 	}
-	return NULL;
+	return fallback;
 }
 
 const struct pio_region *region_find_pio(const struct region_table *t, uint16_t port, unsigned size)

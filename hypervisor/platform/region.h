@@ -47,6 +47,8 @@ struct mmio_region {
 	enum region_ept ept;
 	enum region_insns insns;
 	bool off;                /* no longer answers here (a BAR moved where it cannot be trapped) */
+	bool fallback;           /* answers only where no other region does (the place of an absent
+				    device: a hidden BAR, the unused part of the virtual BAR window) */
 };
 
 /* I/O ports: one access of 1, 2 or 4 bytes at port. */
@@ -83,9 +85,9 @@ void region_truncate(struct region_table *t, unsigned nr_mmio, unsigned nr_pio);
 void region_mmio_move(struct region_table *t, int handle, uint64_t base);
 void region_mmio_off(struct region_table *t, int handle);
 /*
- * The region holding gpa, or NULL. Regions registered earlier win where two
- * overlap: a virtual function's BAR is registered before the window it
- * starts in.
+ * The region holding gpa, or NULL. A device's region wins over a fallback
+ * one wherever they overlap: the guest may put a virtual function's BAR
+ * where a hidden device's BAR was, or anywhere in the BAR window.
  */
 const struct mmio_region *region_find_mmio(const struct region_table *t, uint64_t gpa);
 /* The region with any byte of [port, port + size), or NULL (a word at 0x3f5 reaches 0x3f6). */

@@ -300,7 +300,7 @@ static int claim_absent(uint64_t base, uint64_t size, bool io)
 	if (io)
 		return claim_ports((uint16_t)base, (uint32_t)size, absent_pio);
 	struct mmio_region r = { base, size, absent_mmio, NULL, "device BAR access",
-				 REGION_EPT_HOLE, REGION_ANY_MOV, false };
+				 REGION_EPT_HOLE, REGION_ANY_MOV, false, true };
 	return region_add_mmio(&hv_regions, &r) < 0 ? -1 : 0;
 }
 
@@ -380,7 +380,7 @@ static int vdevice_add(struct vpci_dev *d, const struct vdevice_ops *ops)
 	struct vdevice *s = &vdevs[nr_vdevs];
 	*s = (struct vdevice){ d, ops, vpci_bar(d), -1, false };
 	struct mmio_region r = { s->bar, VPCI_BAR_SIZE, vdevice_access, s, "device BAR access",
-				 REGION_EPT_HOLE, REGION_ANY_MOV, false };
+				 REGION_EPT_HOLE, REGION_ANY_MOV, false, false };
 	s->region = region_add_mmio(&hv_regions, &r);
 	if (s->region < 0)
 		return -1;
@@ -595,9 +595,9 @@ int vdev_setup(const char *cmdline)
 	if (nicv && setup_nic(nicv))
 		err = -1;
 	if (nr_vdevs || pcicfg.nr_hidden) {
-		/* The window last: a function's BAR in it is found first (region_find_mmio). */
+		/* A fallback: a function's BAR in the window answers first (region_find_mmio). */
 		struct mmio_region w = { window, VDEV_WINDOW, absent_mmio, NULL, "device BAR access",
-					 REGION_EPT_HOLE, REGION_ANY_MOV, false };
+					 REGION_EPT_HOLE, REGION_ANY_MOV, false, true };
 		if (claim_ports(CF8, 8, pci_config_ports) || region_add_mmio(&hv_regions, &w) < 0) {
 			pr_err("virtual devices: odv-hv's region table is full");
 			return -1;

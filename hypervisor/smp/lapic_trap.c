@@ -120,6 +120,6 @@ static enum access_result apic_page_access(void *arg, struct mmio_request *rq)
 int lapic_trap_init(uint64_t base)
 {
 	struct mmio_region r = { base, PAGE_SIZE, apic_page_access, NULL, "local APIC write",
-				 REGION_EPT_READ_ONLY, REGION_STORE32, false };
+				 REGION_EPT_READ_ONLY, REGION_STORE32, false, false };
 	return region_add_mmio(&hv_regions, &r) < 0 ? -1 : 0;
 }

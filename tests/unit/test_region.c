@@ -16,7 +16,7 @@ static enum access_result p_a(void *arg, struct pio_request *rq) { return ACCESS
 
 static struct mmio_region mr(uint64_t base, uint64_t size, mmio_handler h)
 {
-	return (struct mmio_region){ base, size, h, NULL, "test", REGION_EPT_HOLE, REGION_ANY_MOV, false };
+	return (struct mmio_region){ base, size, h, NULL, "test", REGION_EPT_HOLE, REGION_ANY_MOV, false, false };
 }
 
 static void test_mmio_find_bounds(void **state)
@@ -30,16 +30,28 @@ static void test_mmio_find_bounds(void **state)
 	assert_null(region_find_mmio(&t, 0xe0008000));
 }
 
-/* A function's BAR registered before the window it lies in is found first. */
-static void test_mmio_first_registered_wins(void **state)
+/*
+ * A device's region wins over a fallback one whatever the order: the window
+ * registered after the BAR in it, and a hidden BAR registered before the BAR
+ * the guest later moves onto it (the case a first-registered-wins rule got wrong).
+ */
+static void test_mmio_device_beats_fallback(void **state)
 {
 	struct region_table t = { 0 };
-	struct mmio_region bar = mr(0xe0008000, 0x8000, h_a), win = mr(0xe0000000, 0x20000, h_b);
-	assert_int_equal(region_add_mmio(&t, &bar), 0);
-	assert_int_equal(region_add_mmio(&t, &win), 1);
+	struct mmio_region hidden = mr(0xfebc0000, 0x20000, h_b), bar = mr(0xe0008000, 0x8000, h_a);
+	struct mmio_region win = mr(0xe0000000, 0x20000, h_b);
+	hidden.fallback = win.fallback = true;
+	assert_int_equal(region_add_mmio(&t, &hidden), 0);
+	int h = region_add_mmio(&t, &bar);
+	assert_int_equal(h, 1);
+	assert_int_equal(region_add_mmio(&t, &win), 2);
 	assert_ptr_equal(region_find_mmio(&t, 0xe0008010)->handler, h_a);
 	assert_ptr_equal(region_find_mmio(&t, 0xe0000010)->handler, h_b);
 	assert_ptr_equal(region_find_mmio(&t, 0xe0010000)->handler, h_b);
+	region_mmio_move(&t, h, 0xfebc0000);
+	assert_ptr_equal(region_find_mmio(&t, 0xfebc0004)->handler, h_a);
+	assert_ptr_equal(region_find_mmio(&t, 0xfebd0000)->handler, h_b);      /* rest of the hidden BAR */
+	assert_ptr_equal(region_find_mmio(&t, 0xe0008010)->handler, h_b);      /* the old place: the window */
 }
 
 /* A moved BAR answers at its new place only; switched off, nowhere; moved again, on again. */
@@ -110,7 +122,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mmio_find_bounds),
-		cmocka_unit_test(test_mmio_first_registered_wins),
+		cmocka_unit_test(test_mmio_device_beats_fallback),
 		cmocka_unit_test(test_mmio_move_and_off),
 		cmocka_unit_test(test_mmio_refused),
 		cmocka_unit_test(test_pio_overlap),
