@@ -27,12 +27,12 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-stack-protect
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) $(HV_INC) -fsanitize=address,undefined
 
 # odv-hv's C sources, by folder (docs/ARCHITECTURE.md, "Source tree").
-HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c delay.c) \
+HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c delay.c cmdline.c) \
 	  $(addprefix vmx/,vmx.c vmx_caps.c vmcs_fields.c exit.c exit_info.c exit_cpu.c exit_access.c hypercall.c dump.c devirt.c devirt_gdt.c) \
 	  $(addprefix mm/,paging.c ept.c ept_guest.c host_paging.c guest_mem.c memmap.c) \
 	  $(addprefix entry/,mb2.c linux_boot.c guest_test.c restore.c) \
 	  $(addprefix smp/,smp.c sipi.c lapic.c lapic_trap.c acpi.c) \
-	  $(addprefix platform/,vdev.c region.c mmio.c insn_decode.c)
+	  $(addprefix platform/,vdev.c vdev_disk.c vdev_nic.c pci_host.c region.c mmio.c insn_decode.c)
 # The codecs odv-hv and the agent both compile (include/codec/).
 CODEC_C := handoff.c swsusp_image.c
 HV_HDRS := $(wildcard $(addsuffix /*.h,$(addprefix hypervisor/,$(HV_DIRS))) include/*.h include/codec/*.h)
@@ -62,6 +62,7 @@ test_acpi_SRC       := hypervisor/smp/acpi.c
 test_insn_decode_SRC := hypervisor/platform/insn_decode.c
 test_region_SRC     := hypervisor/platform/region.c
 test_paging_SRC     := hypervisor/mm/paging.c
+test_cmdline_SRC    := hypervisor/core/cmdline.c
 test_exit_info_SRC  := hypervisor/vmx/exit_info.c
 test_virtq_SRC      := drivers/virtq.c
 test_pci_cfg_SRC    := drivers/pci_cfg.c
@@ -71,7 +72,7 @@ test_virtio_net_SRC := drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c
 test_e1000_SRC      := drivers/e1000.c
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh
-UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_json test_acpi test_insn_decode test_region test_exit_info test_paging \
+UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_json test_acpi test_insn_decode test_region test_exit_info test_paging test_cmdline \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
 .PHONY: all hv agent guests isos linux unit test demo demo-guest clean bench-prereqs

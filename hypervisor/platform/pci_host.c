@@ -1,0 +1,76 @@
+/*
+ * The real configuration space, read and written by odv-hv itself (while
+ * it sets devices up, and for the functions it shows the guest through
+ * drivers/pci_cfg.c). Bus 0 only: odv-hv takes over nothing behind a bridge.
+ */
+#include "pci_host.h"
+#include "arch.h"
+#include "pci_cfg.h"
+
+#define CF8 0xcf8
+
+uint32_t pci_host_read(void *ctx, uint16_t bdf, unsigned off, unsigned size)
+{
+	outl(CF8, 0x80000000u | ((uint32_t)bdf << 8) | (off & 0xfc));
+	return port_in((uint16_t)(0xcfc + (off & 3)), size);
+}
+
+void pci_host_write(void *ctx, uint16_t bdf, unsigned off, unsigned size, uint32_t val)
+{
+	outl(CF8, 0x80000000u | ((uint32_t)bdf << 8) | (off & 0xfc));
+	port_out((uint16_t)(0xcfc + (off & 3)), size, val);
+}
+
+/* Sized with decoding off meanwhile: all ones is no place for a BAR. */
+uint32_t pci_host_bar_mask(uint16_t bdf, unsigned b, bool io)
+{
+	unsigned off = PCI_BAR0 + 4 * b;
+	uint32_t cmd = pci_host_read(NULL, bdf, PCI_COMMAND, 2), bar = pci_host_read(NULL, bdf, off, 4);
+	pci_host_write(NULL, bdf, PCI_COMMAND, 2, cmd & ~3u);
+	pci_host_write(NULL, bdf, off, 4, 0xffffffffu);
+	uint32_t mask = pci_host_read(NULL, bdf, off, 4) & (io ? ~3u : ~0xfu);
+	pci_host_write(NULL, bdf, off, 4, bar);
+	pci_host_write(NULL, bdf, PCI_COMMAND, 2, cmd);
+	return mask;
+}
+
+static bool present(uint16_t bdf)
+{
+	return (pci_host_read(NULL, bdf, 0, 4) & 0xffff) != 0xffff;
+}
+
+int pci_host_find_class(uint16_t class, uint16_t *bdf)
+{
+	for (unsigned dev = 0; dev < 32; dev++)
+		for (unsigned fn = 0; fn < 8; fn++) {
+			uint16_t b = PCI_BDF(0, dev, fn);
+			if (present(b) && (pci_host_read(NULL, b, 8, 4) >> 16) == class) {
+				*bdf = b;
+				return 0;
+			}
+		}
+	return -1;
+}
+
+/* Bridges are skipped: their registers at 0x10-0x24 are not six BARs. */
+uint32_t pci_host_bars_top(uint32_t floor, uint32_t limit)
+{
+	uint32_t top = floor;
+	for (unsigned dev = 0; dev < 32; dev++)
+		for (unsigned fn = 0; fn < 8; fn++) {
+			uint16_t bdf = PCI_BDF(0, dev, fn);
+			if (!present(bdf) || (pci_host_read(NULL, bdf, PCI_HEADER_TYPE, 1) & 0x7f) != 0)
+				continue;
+			for (unsigned b = 0; b < 6; b++) {
+				uint32_t bar = pci_host_read(NULL, bdf, PCI_BAR0 + 4 * b, 4);
+				if ((bar & 1) || (bar & ~0xfu) == 0)
+					continue;
+				uint32_t end = (bar & ~0xfu) + (~pci_host_bar_mask(bdf, b, false) + 1);
+				if (end > top && end <= limit)
+					top = end;
+				if (((bar >> 1) & 3) == 2)
+					b++;          /* 64-bit BAR: the next one is its high half */
+			}
+		}
+	return top;
+}

@@ -1,0 +1,15 @@
+/* The real PCI configuration space on bus 0 (mechanism #1, ports 0xCF8/0xCFC), as odv-hv uses it. */
+#ifndef ODV_PCI_HOST_H
+#define ODV_PCI_HOST_H
+#include "types.h"
+
+uint32_t pci_host_read(void *ctx, uint16_t bdf, unsigned off, unsigned size);
+void pci_host_write(void *ctx, uint16_t bdf, unsigned off, unsigned size, uint32_t val);
+/* The size mask of BAR b (what it reads back after all ones, type bits cleared). */
+uint32_t pci_host_bar_mask(uint16_t bdf, unsigned b, bool io);
+/* The first function on bus 0 with this class << 8 | subclass (e.g. 0x0101, IDE): 0, or -1. */
+int pci_host_find_class(uint16_t class, uint16_t *bdf);
+/* The highest end of a 32-bit memory BAR on bus 0 below limit, or floor if none is higher. */
+uint32_t pci_host_bars_top(uint32_t floor, uint32_t limit);
+
+#endif

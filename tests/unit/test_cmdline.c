@@ -1,0 +1,52 @@
+/* Host unit tests for hypervisor/core/cmdline.c: options, words and PCI addresses on odv-hv's command line. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "cmdline.h"
+
+static void test_opt(void **state)
+{
+	const char *c = "disk=ata0-slave nic=00:02.0";
+	assert_string_equal(cmdline_opt(c, "disk="), "ata0-slave nic=00:02.0");
+	assert_string_equal(cmdline_opt(c, "nic="), "00:02.0");
+	assert_null(cmdline_opt(c, "isk="));               /* only at the start of a word */
+	assert_null(cmdline_opt("xnic=1", "nic="));
+	assert_null(cmdline_opt("", "disk="));
+	assert_string_equal(cmdline_opt("disk=", "disk="), "");
+}
+
+static void test_word_is(void **state)
+{
+	assert_true(cmdline_word_is("ata0-slave nic=1", "ata0-slave"));
+	assert_true(cmdline_word_is("ata0-slave", "ata0-slave"));
+	assert_false(cmdline_word_is("ata0-slaves", "ata0-slave"));
+	assert_false(cmdline_word_is("ata0-sla", "ata0-slave"));
+	assert_false(cmdline_word_is("", "ata0-master"));
+}
+
+static void test_bdf(void **state)
+{
+	assert_int_equal(cmdline_bdf("00:02.0"), 0x10);
+	assert_int_equal(cmdline_bdf("0000:00:02.0"), 0x10);
+	assert_int_equal(cmdline_bdf("ab:1f.7 disk=x"), 0xab << 8 | 31 << 3 | 7);
+	assert_int_equal(cmdline_bdf("00:20.0"), -1);       /* device 32 */
+	assert_int_equal(cmdline_bdf("00:02.8"), -1);       /* function 8 */
+	assert_int_equal(cmdline_bdf("00:02.0x"), -1);
+	assert_int_equal(cmdline_bdf("0:2.0"), -1);
+	assert_int_equal(cmdline_bdf(""), -1);              /* reads nothing past the NUL (ASan) */
+	assert_int_equal(cmdline_bdf("00"), -1);
+	assert_int_equal(cmdline_bdf("00:0"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_opt),
+		cmocka_unit_test(test_word_is),
+		cmocka_unit_test(test_bdf),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
