@@ -13,5 +13,4 @@
 enum access_result mmio_emulate(struct vcpu *v, const struct mmio_region *r, uint64_t gpa,
 				unsigned *insn_len);
 
-/* odv-hv's region table (platform/mmio.c). */
 #endif

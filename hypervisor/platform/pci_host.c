@@ -7,17 +7,15 @@
 #include "arch.h"
 #include "pci_cfg.h"
 
-#define CF8 0xcf8
-
 uint32_t pci_host_read(void *ctx, uint16_t bdf, unsigned off, unsigned size)
 {
-	outl(CF8, 0x80000000u | ((uint32_t)bdf << 8) | (off & 0xfc));
+	outl(PCI_HOST_CF8, 0x80000000u | ((uint32_t)bdf << 8) | (off & 0xfc));
 	return port_in((uint16_t)(0xcfc + (off & 3)), size);
 }
 
 void pci_host_write(void *ctx, uint16_t bdf, unsigned off, unsigned size, uint32_t val)
 {
-	outl(CF8, 0x80000000u | ((uint32_t)bdf << 8) | (off & 0xfc));
+	outl(PCI_HOST_CF8, 0x80000000u | ((uint32_t)bdf << 8) | (off & 0xfc));
 	port_out((uint16_t)(0xcfc + (off & 3)), size, val);
 }
 

@@ -3,6 +3,9 @@
 #define ODV_PCI_HOST_H
 #include "types.h"
 
+/* Configuration mechanism #1: address at 0xCF8, data at 0xCFC-0xCFF (8 ports in all). */
+#define PCI_HOST_CF8 0xcf8u
+
 uint32_t pci_host_read(void *ctx, uint16_t bdf, unsigned off, unsigned size);
 void pci_host_write(void *ctx, uint16_t bdf, unsigned off, unsigned size, uint32_t val);
 /* The size mask of BAR b (what it reads back after all ones, type bits cleared). */

@@ -93,7 +93,7 @@ const struct mmio_region *region_find_mmio(const struct region_table *t, uint64_
 /* The region with any byte of [port, port + size), or NULL (a word at 0x3f5 reaches 0x3f6). */
 const struct pio_region *region_find_pio(const struct region_table *t, uint16_t port, unsigned size);
 
-/* odv-hv's one table (region_live.c). */
+/* odv-hv's one table (defined in mmio.c, its one reader for MMIO). */
 extern struct region_table hv_regions;
 
 #endif

@@ -24,7 +24,6 @@
 #include "cmdline.h"
 #include "vdev_int.h"
 
-#define CF8 0xcf8
 
 struct pci_cfg vdev_pcicfg;
 uint32_t vdev_window;               /* guest-physical base of the virtual BAR window */
@@ -265,7 +264,7 @@ int vdev_setup(const char *cmdline)
 		/* A fallback: a function's BAR in the window answers first (region_find_mmio). */
 		struct mmio_region w = { vdev_window, VDEV_WINDOW, absent_mmio, NULL, "device BAR access",
 					 REGION_EPT_HOLE, REGION_ANY_MOV, false, true };
-		if (vdev_claim_ports(CF8, 8, pci_config_ports) || region_add_mmio(&hv_regions, &w) < 0) {
+		if (vdev_claim_ports(PCI_HOST_CF8, 8, pci_config_ports) || region_add_mmio(&hv_regions, &w) < 0) {
 			pr_err("virtual devices: odv-hv's region table is full");
 			return -1;
 		}
@@ -310,7 +309,7 @@ static void follow_bars(void)
  */
 static enum access_result pci_config_ports(void *arg, struct pio_request *rq)
 {
-	if (rq->port < CF8 || rq->port + rq->size > CF8 + 8)
+	if (rq->port < PCI_HOST_CF8 || rq->port + rq->size > PCI_HOST_CF8 + 8)
 		return vdev_absent_pio(arg, rq);
 	lock();
 	if (rq->in) {
