@@ -50,6 +50,10 @@ static const exit_handler handlers[EXIT_REASON_MAX] = {
 	[EXIT_EPT_VIOLATION] = exit_ept_violation,
 	[EXIT_XSETBV]        = exit_xsetbv,
 	[EXIT_PREEMPTION_TIMER] = exit_preemption_timer,
+	[EXIT_VMCLEAR] = exit_vmx_insn, [EXIT_VMLAUNCH] = exit_vmx_insn, [EXIT_VMPTRLD] = exit_vmx_insn,
+	[EXIT_VMPTRST] = exit_vmx_insn, [EXIT_VMREAD] = exit_vmx_insn, [EXIT_VMRESUME] = exit_vmx_insn,
+	[EXIT_VMWRITE] = exit_vmx_insn, [EXIT_VMXOFF] = exit_vmx_insn, [EXIT_VMXON] = exit_vmx_insn,
+	[EXIT_INVEPT] = exit_vmx_insn, [EXIT_INVVPID] = exit_vmx_insn, [EXIT_VMFUNC] = exit_vmx_insn,
 };
 
 /* The one tail for what odv-hv cannot go on from. */
