@@ -28,7 +28,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) $(HV_INC) -fsanitize=address,undefined
 
 # odv-hv's C sources, by folder (docs/ARCHITECTURE.md, "Source tree").
 HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c delay.c cmdline.c) \
-	  $(addprefix vmx/,vmx.c vmx_caps.c vmcs_fields.c exit.c exit_info.c exit_cpu.c exit_access.c hypercall.c dump.c devirt.c devirt_gdt.c) \
+	  $(addprefix vmx/,vmx.c vmx_caps.c vmcs_fields.c exit.c exit_info.c exit_cpu.c cr_rules.c exit_access.c hypercall.c dump.c devirt.c devirt_gdt.c) \
 	  $(addprefix mm/,paging.c ept.c ept_guest.c host_paging.c guest_mem.c memmap.c) \
 	  $(addprefix entry/,mb2.c linux_boot.c guest_test.c restore.c) \
 	  $(addprefix smp/,smp.c sipi.c lapic.c lapic_trap.c acpi.c) \
@@ -41,7 +41,7 @@ DRV_C  := pci_cfg.c virtq.c virtio_pci.c virtio_blk.c virtio_net.c ata.c e1000.c
 HV_OBJ := $(B)/hv/mb2_entry.o $(B)/hv/stubs.o $(B)/hv/ap_blob.o $(HV_C:%.c=$(B)/hv/%.o) $(CODEC_C:%.c=$(B)/hv/codec/%.o) \
 	$(DRV_C:%.c=$(B)/hv/drv_%.o)
 
-GUESTS := guest-a guest-b guest-c guest-d
+GUESTS := guest-a guest-b guest-c guest-d guest-e
 GUEST_COMMON := $(B)/guests/start.o $(B)/guests/lib.o $(B)/guests/fmt.o
 
 # What each unit test links: the code it tests and what that code calls, no more.
@@ -64,6 +64,7 @@ test_region_SRC     := hypervisor/platform/region.c
 test_paging_SRC     := hypervisor/mm/paging.c
 test_cmdline_SRC    := hypervisor/core/cmdline.c
 test_exit_info_SRC  := hypervisor/vmx/exit_info.c
+test_cr_rules_SRC   := hypervisor/vmx/cr_rules.c
 test_virtq_SRC      := drivers/virtq.c
 test_pci_cfg_SRC    := drivers/pci_cfg.c
 test_ata_SRC        := drivers/ata.c
@@ -72,7 +73,7 @@ test_virtio_net_SRC := drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c
 test_e1000_SRC      := drivers/e1000.c
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh
-UNIT_TESTS := test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_json test_acpi test_insn_decode test_region test_exit_info test_paging test_cmdline \
+UNIT_TESTS := test_cr_rules test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_json test_acpi test_insn_decode test_region test_exit_info test_paging test_cmdline \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
 .PHONY: all hv agent guests isos linux unit test demo demo-guest clean bench-prereqs
@@ -126,12 +127,15 @@ $(B)/guests/guest-%.bin: $(B)/guests/guest_%.elf
 	$(OBJCOPY) -O binary $< $@
 
 # ---- ISOs for the emulator scenarios ----
-ISOS := $(B)/iso/guest-a.iso $(B)/iso/guest-b.iso $(B)/iso/guest-c-invd.iso $(B)/iso/guest-c-triple.iso $(B)/iso/guest-d.iso
+ISOS := $(B)/iso/guest-a.iso $(B)/iso/guest-b.iso $(B)/iso/guest-c-invd.iso $(B)/iso/guest-c-triple.iso $(B)/iso/guest-d.iso $(B)/iso/guest-e.iso
 isos: $(ISOS)
 $(B)/iso/guest-a.iso: $(B)/odv-hv.elf $(B)/guests/guest-a.bin scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-a.bin "guest-a"
 $(B)/iso/guest-b.iso: $(B)/odv-hv.elf $(B)/guests/guest-b.bin scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-b.bin "guest-b"
+# Guest E does at CPL 0 what a hostile kernel might (tests/guests/guest_e.c).
+$(B)/iso/guest-e.iso: $(B)/odv-hv.elf $(B)/guests/guest-e.bin scripts/mkiso.sh | $(B)/iso
+	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-e.bin "guest-e"
 # Guest D drives the virtio-blk disk odv-hv makes of the IDE disk (ata0-slave).
 $(B)/iso/guest-d.iso: $(B)/odv-hv.elf $(B)/guests/guest-d.bin scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --cmdline "disk=ata0-slave" --module $(B)/guests/guest-d.bin "guest-d"

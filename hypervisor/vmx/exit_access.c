@@ -24,16 +24,20 @@ enum exit_result exit_io(struct vcpu *v, struct vm_exit *x)
 {
 	struct io_exit io = exit_io_info(x->qual);
 	const struct pio_region *r = region_find_pio(&hv_regions, io.port, io.size);
-	if (io.string && r) {
-		/* INS/OUTS on a port of odv-hv's devices: not emulated; refused like a faulting access. */
+	if (io.string) {
+		/*
+		 * INS/OUTS on a trapped port: odv-hv does not emulate them (it would
+		 * need the guest's segments, paging and REP state); the guest gets
+		 * #GP, as for a port the TSS's I/O bitmap refuses. Never a halt.
+		 */
 		static unsigned logged;
 		if (logged++ < 4)
-			pr_err("string I/O on port 0x%x (odv-hv's device) at rip=0x%lx: #GP to the guest",
+			pr_warn("string I/O on trapped port 0x%x at rip=0x%lx: #GP to the guest",
 			       io.port, vmread(VMCS_GUEST_RIP));
 		inject_gp();
 		return EXIT_RESUME;
 	}
-	if (io.string || (io.size != 1 && io.size != 2 && io.size != 4))
+	if (io.size != 1 && io.size != 2 && io.size != 4)
 		return EXIT_UNHANDLED;
 	/* A port of odv-hv's devices, or else the real port: other trapped ports are watched, not emulated. */
 	struct pio_request rq = { io.port, io.size, io.in, (uint32_t)v->regs.rax };

@@ -6,6 +6,7 @@
  */
 #include "exit.h"
 #include "arch.h"
+#include "cr_rules.h"
 #include "exit_info.h"
 #include "hv.h"
 #include "odv_abi.h"
@@ -130,9 +131,44 @@ enum exit_result exit_wrmsr(struct vcpu *v, struct vm_exit *x)
 	return EXIT_EMULATED;
 }
 
-static void set_guest_cr0(uint64_t val)
+/* A control register as the guest sees it: the bits odv-hv owns come from the read shadow. */
+static uint64_t guest_view(uint32_t cr, uint32_t shadow, uint32_t mask)
+{
+	return (vmread(cr) & ~vmread(mask)) | (vmread(shadow) & vmread(mask));
+}
+
+/* What a MOV to CR0/CR4 is judged against (cr_rules.h). */
+static struct cr_context cr_context(void)
+{
+	uint64_t efer = vmread(VMCS_GUEST_EFER);
+	return (struct cr_context){
+		.cr0 = guest_view(VMCS_GUEST_CR0, VMCS_CR0_SHADOW, VMCS_CR0_MASK),
+		.cr4 = guest_view(VMCS_GUEST_CR4, VMCS_CR4_SHADOW, VMCS_CR4_MASK),
+		.cr3 = vmread(VMCS_GUEST_CR3),
+		.lma = efer & EFER_LMA, .lme = efer & EFER_LME,
+		.cs_l = vmread(VMCS_GUEST_CS_AR) & BIT(13),
+	};
+}
+
+/* CR4 bits the guest's CPU has: the real CPUID's, less VMX (odv-hv hides it, exit_cpuid). */
+static uint64_t guest_cr4_valid(void)
+{
+	struct cr4_cpuid c;
+	uint32_t a, b;
+	cpuid(1, 0, &a, &b, &c.l1_ecx, &c.l1_edx);
+	cpuid(7, 0, &a, &c.l7_ebx, &c.l7_ecx, &c.l7_edx);
+	c.l1_ecx &= ~CPUID1_ECX_VMX;
+	return cr4_valid_bits(&c);
+}
+
+static enum exit_result set_guest_cr0(uint64_t val)
 {
 	struct vmx_caps *c = &hv.caps;
+	struct cr_context ctx = cr_context();
+	if (!cr0_write_ok(&ctx, val)) {
+		inject_gp();
+		return EXIT_RESUME;
+	}
 	uint64_t fixed0 = c->cr0_fixed0;
 	if (vmread(VMCS_PROC_CONTROLS2) & PROC2_UNRESTRICTED)
 		fixed0 &= ~(CR0_PE | CR0_PG);
@@ -154,13 +190,18 @@ static void set_guest_cr0(uint64_t val)
 	}
 	vmwrite(VMCS_GUEST_CR0, real);
 	vmwrite(VMCS_CR0_SHADOW, val);
+	return EXIT_EMULATED;
 }
 
-/* MOV to CR4: what VMX can hold of it; VMXE is refused (the guest has no VMX). */
+/*
+ * MOV to CR4: #GP where the CPU would raise it (VMXE among them: the guest
+ * has no VMX); bits the CPU has but cannot hold in VMX non-root are dropped.
+ */
 static enum exit_result set_guest_cr4(struct vcpu *v, uint64_t val)
 {
 	struct vmx_caps *c = &hv.caps;
-	if (val & CR4_VMXE) {
+	struct cr_context ctx = cr_context();
+	if (!cr4_write_ok(&ctx, val, guest_cr4_valid())) {
 		inject_gp();
 		return EXIT_RESUME;
 	}
@@ -180,7 +221,7 @@ static enum exit_result mov_to_cr(struct vcpu *v, const struct cr_exit *c)
 {
 	uint64_t val = vcpu_gpr(v, c->gpr);
 	switch (c->cr) {
-	case 0: set_guest_cr0(val); return EXIT_EMULATED;
+	case 0: return set_guest_cr0(val);
 	case 3: vmwrite(VMCS_GUEST_CR3, val & ~BIT(63)); return EXIT_EMULATED;   /* bit 63: keep PCID TLB */
 	case 4: return set_guest_cr4(v, val);
 	case 8: write_cr8(val); return EXIT_EMULATED;
@@ -208,27 +249,36 @@ enum exit_result exit_cr_access(struct vcpu *v, struct vm_exit *x)
 		return EXIT_EMULATED;
 	case CR_LMSW: {       /* the low 4 bits; LMSW cannot clear PE */
 		uint64_t shadow = vmread(VMCS_CR0_SHADOW);
-		set_guest_cr0((shadow & ~0xeull) | (c.lmsw_source & 0xf) | (shadow & CR0_PE));
-		return EXIT_EMULATED;
+		return set_guest_cr0((shadow & ~0xeull) | (c.lmsw_source & 0xf) | (shadow & CR0_PE));
 	}
 	}
 	return EXIT_UNHANDLED;
 }
 
+/* XSETBV: #GP at CPL > 0, for an XCR other than XCR0, or an XCR0 the CPU would refuse (cr_rules.c). */
 enum exit_result exit_xsetbv(struct vcpu *v, struct vm_exit *x)
 {
 	uint32_t a, b, c, d;
 	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
 	cpuid(0xd, 0, &a, &b, &c, &d);
-	uint64_t supported = ((uint64_t)d << 32) | a;
-	/* SDM XSETBV: XCR0 index only, x87 bit set, AVX needs SSE, nothing unsupported. */
-	if ((uint32_t)v->regs.rcx != 0 || !(val & XCR0_X87) || (val & ~supported) ||
-	    ((val & XCR0_AVX) && !(val & XCR0_SSE))) {
+	if (guest_cpl() != 0 || (uint32_t)v->regs.rcx != 0 || !xcr0_ok(val, ((uint64_t)d << 32) | a)) {
 		inject_gp();
 		return EXIT_RESUME;
 	}
 	xsetbv(0, val);
 	return EXIT_EMULATED;
+}
+
+/*
+ * VMX instructions (VMXON ... VMFUNC, INVEPT, INVVPID). In VMX non-root they
+ * exit before the CPU checks CPL, so any user process reaches here. odv-hv
+ * shows the guest a CPU without VMX (CPUID.1:ECX.VMX clear, CR4.VMXE
+ * refused), and on such a CPU each of them raises #UD at every CPL.
+ */
+enum exit_result exit_vmx_insn(struct vcpu *v, struct vm_exit *x)
+{
+	inject_ud();
+	return EXIT_RESUME;
 }
 
 /* INIT: the vCPU takes the state after INIT and waits for SIPI (sipi.c). */
