@@ -158,11 +158,11 @@ $(B)/linux/msr.ko: | $(B)/linux
 	@$(call kernel_module,arch/x86/kernel/msr.ko)
 $(B)/linux/e1000.ko: | $(B)/linux
 	@$(call kernel_module,drivers/net/ethernet/intel/e1000/e1000.ko)
-LINUX_TEST_FILES := $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/runas $(B)/linux/uservmcall \
+LINUX_TEST_FILES := $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/runas $(B)/linux/uservmcall $(B)/linux/uservmx \
 	$(B)/linux/msr.ko $(B)/linux/e1000.ko $(B)/linux/tcpstream $(B)/linux/cpuburn
 $(B)/linux/go-virtual.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
-		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall \
+		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall $(B)/linux/uservmx:/uservmx \
 		$(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko $(B)/linux/tcpstream:/tcpstream
 # The stock kernel booted natively from GRUB in Bochs, with the reservation odv needs.
 # nopku: Bochs 2.7 lets a native kernel enable CR4.PKE but not a VMX guest
@@ -241,7 +241,7 @@ $(B)/disk/data.img: | $(B)/disk
 # finds out from CPUID which entry booted it.
 $(B)/linux/menu.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/mods/modules.stamp $(B)/linux/modgroups scripts/mkinitramfs.sh
 	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
-		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall \
+		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall $(B)/linux/uservmx:/uservmx \
 		$(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko $(B)/linux/tcpstream:/tcpstream \
 		$(B)/linux/cpuburn:/cpuburn $(call mods_to_initrd,$(TEST_MODS))
 MENU_CMDLINE := $(LINUX_CMDLINE) odv.test=menu odv.net=1 odv.disk=1
