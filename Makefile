@@ -28,7 +28,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) $(HV_INC) -fsanitize=address,undefined
 
 # odv-hv's C sources, by folder (docs/ARCHITECTURE.md, "Source tree").
 HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c delay.c cmdline.c) \
-	  $(addprefix vmx/,vmx.c vmx_caps.c vmcs_fields.c exit.c exit_info.c exit_cpu.c cr_rules.c exit_access.c hypercall.c dump.c devirt.c devirt_gdt.c) \
+	  $(addprefix vmx/,vmx.c vmx_caps.c vmcs_fields.c exit.c exit_info.c exit_cpu.c cr_rules.c exit_msr.c msr_policy.c exit_access.c hypercall.c dump.c devirt.c devirt_gdt.c) \
 	  $(addprefix mm/,paging.c ept.c ept_guest.c host_paging.c guest_mem.c memmap.c) \
 	  $(addprefix entry/,mb2.c linux_boot.c guest_test.c restore.c) \
 	  $(addprefix smp/,smp.c sipi.c lapic.c lapic_trap.c acpi.c) \
@@ -65,6 +65,7 @@ test_paging_SRC     := hypervisor/mm/paging.c
 test_cmdline_SRC    := hypervisor/core/cmdline.c
 test_exit_info_SRC  := hypervisor/vmx/exit_info.c
 test_cr_rules_SRC   := hypervisor/vmx/cr_rules.c
+test_msr_policy_SRC := hypervisor/vmx/msr_policy.c
 test_virtq_SRC      := drivers/virtq.c
 test_pci_cfg_SRC    := drivers/pci_cfg.c
 test_ata_SRC        := drivers/ata.c
@@ -73,7 +74,7 @@ test_virtio_net_SRC := drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c
 test_e1000_SRC      := drivers/e1000.c
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh
-UNIT_TESTS := test_cr_rules test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_json test_acpi test_insn_decode test_region test_exit_info test_paging test_cmdline \
+UNIT_TESTS := test_cr_rules test_msr_policy test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_json test_acpi test_insn_decode test_region test_exit_info test_paging test_cmdline \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
 .PHONY: all hv agent guests isos linux unit test demo demo-guest clean bench-prereqs

@@ -14,6 +14,8 @@ void *memcpy(void *d, const void *s, size_t n);
 
 #define HV_VIRT_BASE 0xFFFFFFFF80000000ull
 
+#include "msr_policy.h"
+
 struct vcpu;
 
 struct hv {
@@ -25,6 +27,7 @@ struct hv {
 	uint64_t eptp;
 	struct vcpu *bsp;
 	bool trap_icr;                     /* SMP: the guest's IPIs pass through lapic_trap.c */
+	struct msr_policy_env msr_env;     /* run-time facts of the MSR table (vmx/msr_policy.h) */
 	bool has_ecam;                     /* ACPI lists an MCFG: config space is memory-mapped too */
 };
 extern struct hv hv;

@@ -5,9 +5,8 @@
  */
 #include "hv.h"
 #include "arch.h"
+#include "msr_policy.h"         /* MSR_APIC_BASE, APIC_BASE_X2APIC */
 
-#define MSR_APIC_BASE     0x1b
-#define APIC_BASE_X2APIC  BIT(10)
 #define MSR_X2APIC_ID     0x802
 #define APIC_ID    0x20
 #define APIC_ICR_LO 0x300

@@ -35,11 +35,13 @@ enum exit_result exit_init(struct vcpu *v, struct vm_exit *x);
 enum exit_result exit_sipi(struct vcpu *v, struct vm_exit *x);
 enum exit_result exit_cpuid(struct vcpu *v, struct vm_exit *x);
 enum exit_result exit_cr_access(struct vcpu *v, struct vm_exit *x);
-enum exit_result exit_rdmsr(struct vcpu *v, struct vm_exit *x);
-enum exit_result exit_wrmsr(struct vcpu *v, struct vm_exit *x);
 enum exit_result exit_xsetbv(struct vcpu *v, struct vm_exit *x);
 enum exit_result exit_vmx_insn(struct vcpu *v, struct vm_exit *x);
 enum exit_result exit_preemption_timer(struct vcpu *v, struct vm_exit *x);
+
+/* exit_msr.c: RDMSR/WRMSR as the MSR table decides (msr_policy.h) */
+enum exit_result exit_rdmsr(struct vcpu *v, struct vm_exit *x);
+enum exit_result exit_wrmsr(struct vcpu *v, struct vm_exit *x);
 
 /* exit_access.c: port I/O and EPT violations, answered by the region registry */
 enum exit_result exit_io(struct vcpu *v, struct vm_exit *x);

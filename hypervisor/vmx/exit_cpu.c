@@ -1,6 +1,6 @@
 /*
  * Exits for the CPU's own instructions and events: CPUID, control
- * registers, MSRs, XSETBV, NMI, INIT/SIPI, the preemption timer. Each
+ * registers, XSETBV, VMX instructions, NMI, INIT/SIPI, the preemption timer. Each
  * behaves as the instruction would on a CPU without VMX (exit.h: what the
  * results mean).
  */
@@ -81,53 +81,16 @@ enum exit_result exit_cpuid(struct vcpu *v, struct vm_exit *x)
 			r[2] = (r[2] & ~CPUID1_ECX_OSXSAVE) | ((cr4 & CR4_OSXSAVE) ? CPUID1_ECX_OSXSAVE : 0);
 		} else if (leaf == 7 && sub == 0) {
 			r[2] = (r[2] & ~CPUID7_ECX_OSPKE) | ((cr4 & CR4_PKE) ? CPUID7_ECX_OSPKE : 0);
+			r[1] &= ~CPUID7_EBX_PT;                  /* Intel PT: refused (msr_policy.c) */
+		} else if (leaf == 0x14 || (leaf == 0xa && !hv.msr_env.pmu_switched)) {
+			/* No PT; no counters where odv-hv cannot switch them off in VMX root. */
+			r[0] = r[1] = r[2] = r[3] = 0;
 		}
 	}
 	v->regs.rax = r[0];
 	v->regs.rbx = r[1];
 	v->regs.rcx = r[2];
 	v->regs.rdx = r[3];
-	return EXIT_EMULATED;
-}
-
-static bool msr_is_vmx_cap(uint32_t msr)
-{
-	return msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_VMFUNC;
-}
-
-enum exit_result exit_rdmsr(struct vcpu *v, struct vm_exit *x)
-{
-	struct msr_exit m = exit_msr_info(false, v->regs.rcx, v->regs.rax, v->regs.rdx);
-	uint64_t val;
-	if (hypercall_msr(v, m.index, &val)) {
-		/* done */
-	} else if (msr_is_vmx_cap(m.index)) {
-		inject_gp();                /* as on a CPU without VMX */
-		return EXIT_RESUME;
-	} else if (m.index == MSR_IA32_FEATURE_CONTROL) {
-		/* Locked, VMX off: the guest must not try to use VMX. */
-		val = (rdmsr(MSR_IA32_FEATURE_CONTROL) | FEATURE_CONTROL_LOCK) & ~FEATURE_CONTROL_VMX_ANY;
-	} else if (rdmsr_safe(m.index, &val)) {
-		inject_gp();
-		return EXIT_RESUME;
-	}
-	/* RDMSR semantics: EDX:EAX, upper halves cleared. */
-	v->regs.rax = (uint32_t)val;
-	v->regs.rdx = val >> 32;
-	return EXIT_EMULATED;
-}
-
-enum exit_result exit_wrmsr(struct vcpu *v, struct vm_exit *x)
-{
-	struct msr_exit m = exit_msr_info(true, v->regs.rcx, v->regs.rax, v->regs.rdx);
-	if (m.index == MSR_X2APIC_ICR && hv.trap_icr) {   /* trapped on SMP (lapic_trap.c) */
-		lapic_icr_write((uint32_t)m.value, (uint32_t)(m.value >> 32), true);
-		return EXIT_EMULATED;
-	}
-	if (msr_is_vmx_cap(m.index) || m.index == MSR_IA32_FEATURE_CONTROL || wrmsr_safe(m.index, m.value)) {
-		inject_gp();
-		return EXIT_RESUME;
-	}
 	return EXIT_EMULATED;
 }
 

@@ -55,6 +55,7 @@ enum vmcs_field {
 	/* 64-bit host state */
 	VMCS_HOST_PAT                = 0x2c00,
 	VMCS_HOST_EFER               = 0x2c02,
+	VMCS_HOST_PERF_GLOBAL_CTRL   = 0x2c04,
 	/* 32-bit control */
 	VMCS_PIN_CONTROLS            = 0x4000,
 	VMCS_PROC_CONTROLS           = 0x4002,
@@ -222,6 +223,7 @@ enum { ACTIVITY_ACTIVE = 0, ACTIVITY_HLT = 1, ACTIVITY_SHUTDOWN = 2, ACTIVITY_WA
 /* VM-exit controls */
 #define EXIT_CTL_SAVE_DEBUG     BIT32(2)
 #define EXIT_CTL_HOST_64        BIT32(9)
+#define EXIT_CTL_LOAD_PERF_GLOBAL BIT32(12)
 #define EXIT_CTL_SAVE_PAT       BIT32(18)
 #define EXIT_CTL_LOAD_PAT       BIT32(19)
 #define EXIT_CTL_SAVE_EFER      BIT32(20)
@@ -229,6 +231,7 @@ enum { ACTIVITY_ACTIVE = 0, ACTIVITY_HLT = 1, ACTIVITY_SHUTDOWN = 2, ACTIVITY_WA
 /* VM-entry controls */
 #define ENTRY_CTL_LOAD_DEBUG    BIT32(2)
 #define ENTRY_CTL_IA32E_GUEST   BIT32(9)
+#define ENTRY_CTL_LOAD_PERF_GLOBAL BIT32(13)
 #define ENTRY_CTL_LOAD_PAT      BIT32(14)
 #define ENTRY_CTL_LOAD_EFER     BIT32(15)
 

@@ -9,6 +9,7 @@
 #include "percpu.h"
 #include "vdev.h"
 #include "vmx.h"
+#include "msr_policy.h"
 
 extern char vmx_exit_stub[];
 
@@ -171,22 +172,6 @@ int vmx_init_cpu(struct vcpu *v)
 	return 0;
 }
 
-static void msr_bitmap_trap(uint32_t msr, bool read, bool write)
-{
-	/* Layout (SDM 25.6.9): read-low, read-high, write-low, write-high; 1 KiB each. */
-	unsigned base;
-	if (msr <= 0x1fff)
-		base = 0;
-	else if (msr >= 0xc0000000 && msr <= 0xc0001fff)
-		base = 1024, msr -= 0xc0000000;
-	else
-		return;   /* outside the bitmap: always exits anyway */
-	if (read)
-		msr_bitmap[base + msr / 8] |= (uint8_t)(1u << (msr % 8));
-	if (write)
-		msr_bitmap[2048 + base + msr / 8] |= (uint8_t)(1u << (msr % 8));
-}
-
 /* Make the guest's accesses to `port` exit (the bitmap is shared by every vCPU's VMCS). */
 void vmx_trap_port(uint16_t port)
 {
@@ -240,19 +225,25 @@ static int setup_controls(struct vcpu *v, uint32_t *proc2_out, uint32_t *exit_ou
 	return 0;
 }
 
-/* MSRs and ports pass through but for the few odv-hv must see. */
+/* MSRs as the MSR table says (msr_policy.c); ports pass through but for those devices claim. */
 static void setup_bitmaps(void)
 {
-	/* The MSRs that would reveal or enable VMX (the guest is told it has none). */
-	msr_bitmap_trap(MSR_IA32_FEATURE_CONTROL, true, true);
-	if (hv.trap_icr)
-		msr_bitmap_trap(MSR_X2APIC_ICR, false, true);    /* INIT/SIPI (lapic_trap.c) */
-	for (uint32_t m = MSR_IA32_VMX_BASIC; m <= MSR_IA32_VMX_VMFUNC; m++)
-		msr_bitmap_trap(m, true, true);
+	msr_bitmap_build(&hv.msr_env, msr_bitmap);
 	vmwrite(VMCS_MSR_BITMAP, hv_virt_to_phys(msr_bitmap));
-	/* Ports: the ones devices claim (vmx_trap_port). */
 	vmwrite(VMCS_IO_BITMAP_A, hv_virt_to_phys(io_bitmap[0]));
 	vmwrite(VMCS_IO_BITMAP_B, hv_virt_to_phys(io_bitmap[1]));
+}
+
+/*
+ * Performance counters: where the CPU can load IA32_PERF_GLOBAL_CTRL at VM
+ * exit and entry, the guest keeps its counters and they stop whenever
+ * odv-hv runs (host value 0), so no counter, PMI or PEBS record happens in
+ * VMX root. Elsewhere the table refuses the guest's counter writes.
+ */
+static bool pmu_switch(void)
+{
+	uint64_t g;
+	return has_perf_global_switch(&hv.caps) && !rdmsr_safe(MSR_PERF_GLOBAL_CTRL, &g);
 }
 
 /* The guest's address spaces: its VPID and the EPT, both invalidated before first use. */
@@ -307,6 +298,10 @@ static void setup_host_state(struct vcpu *v, uint32_t exit)
 	vmwrite(VMCS_HOST_EFER, rdmsr(MSR_IA32_EFER));
 	if (exit & EXIT_CTL_LOAD_PAT)
 		vmwrite(VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
+	if (exit & EXIT_CTL_LOAD_PERF_GLOBAL) {
+		vmwrite(VMCS_HOST_PERF_GLOBAL_CTRL, 0);     /* nothing counts in VMX root */
+		vmwrite(VMCS_GUEST_PERF_GLOBAL_CTRL, rdmsr(MSR_PERF_GLOBAL_CTRL));
+	}
 	/* The exit stub finds its vcpu at [rsp]. */
 	uint64_t rsp = v->host_stack_top - 16;
 	*(struct vcpu **)rsp = v;
@@ -318,6 +313,13 @@ int vmx_setup_vmcs(struct vcpu *v)
 {
 	unsigned failed_before = this_cpu()->vmwrite_failures;
 	uint32_t proc2, exit;
+	/* Run-time facts of the MSR table: the same on every CPU (same capabilities, same trap_icr). */
+	hv.msr_env.trap_icr = hv.trap_icr;
+	hv.msr_env.pmu_switched = pmu_switch();
+	if (v->id == 0)
+		pr_info(hv.msr_env.pmu_switched ?
+			"vmx: performance counters stop in VMX root (PERF_GLOBAL_CTRL loaded at VM exit and entry)" :
+			"vmx: performance counters cannot be switched off in VMX root: the guest's counter writes get #GP");
 	if (setup_controls(v, &proc2, &exit))
 		return -1;
 	/* Exceptions stay with the guest; NMIs exit (pin control) and are re-injected. */

@@ -76,6 +76,11 @@ static inline bool has_unrestricted_guest(const struct vmx_caps *c)
 static inline bool has_msr_bitmaps(const struct vmx_caps *c) { return c->proc.allowed1 & (1u << 28); }
 static inline bool has_io_bitmaps(const struct vmx_caps *c) { return c->proc.allowed1 & (1u << 25); }
 static inline bool has_wait_for_sipi(const struct vmx_caps *c) { return c->misc & BIT(8); }
+/* IA32_PERF_GLOBAL_CTRL loaded at VM exit (bit 12) and at VM entry (bit 13): counters can be switched off in VMX root. */
+static inline bool has_perf_global_switch(const struct vmx_caps *c)
+{
+	return (c->exit.allowed1 & (1u << 12)) && (c->entry.allowed1 & (1u << 13));
+}
 
 /*
  * Why VMX cannot be used from the feature-control MSR and CPUID.1:ECX[5];
