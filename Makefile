@@ -27,7 +27,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-stack-protect
 HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) $(HV_INC) -fsanitize=address,undefined
 
 # odv-hv's C sources, by folder (docs/ARCHITECTURE.md, "Source tree").
-HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c delay.c cmdline.c) \
+HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c delay.c cmdline.c selfcheck.c) \
 	  $(addprefix vmx/,vmx.c vmx_caps.c vmcs_fields.c exit.c exit_info.c exit_cpu.c cr_rules.c exit_msr.c msr_policy.c exit_access.c hypercall.c dump.c devirt.c devirt_gdt.c) \
 	  $(addprefix mm/,paging.c ept.c ept_guest.c host_paging.c guest_mem.c memmap.c) \
 	  $(addprefix entry/,mb2.c linux_boot.c guest_test.c restore.c) \

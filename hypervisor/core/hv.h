@@ -42,6 +42,10 @@ void host_tables_init(unsigned cpu);          /* on each CPU; cpu 0 first */
 uint16_t host_tr_selector(void);
 uint64_t host_tss_base(void);
 
+/* selfcheck.c: odv-hv's code and read-only data unchanged since start? (logged either way) */
+void selfcheck_start(void);
+bool selfcheck_end(const char *when);
+
 /* delay.c */
 void udelay(uint32_t us);
 uint64_t tsc_per_ms(void);                          /* calibrated against the PIT */

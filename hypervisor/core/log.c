@@ -38,6 +38,7 @@ void hv_log(enum log_level l, const char *fmt, ...)
 /* The end of every path odv-hv cannot go on from: say why, flush the console, stop this CPU. */
 __noreturn void hv_halt(const char *why)
 {
+	selfcheck_end("halt");
 	pr_info("halted: %s", why);
 	serial_flush();
 	cli();

@@ -35,6 +35,7 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 	bool kexec = magic == ODV_ENTRY_KEXEC_MAGIC;
 	pr_info("odv-hv %s starting: %s entry, region 0x%lx-0x%lx", ODV_VERSION_STRING,
 		kexec ? "kexec" : "multiboot2", hv.load_base, hv.load_base + hv.size);
+	selfcheck_start();
 	host_tables_init(0);
 	hv.bsp = &percpus[0].vcpu;
 	if (kexec)

@@ -240,6 +240,7 @@ int devirt(struct vcpu *v)
 	struct native_state n;
 	read_native_state(&n, cr0, cr4);
 
+	selfcheck_end("devirtualize");
 	pr_info("devirtualize: leaving VMX after %lu exits; guest continues natively at rip=0x%lx",
 		v->exits_total, rip);
 	if (vmclear(v->vmcs_phys) || vmxoff()) {

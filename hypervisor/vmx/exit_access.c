@@ -32,7 +32,7 @@ enum exit_result exit_io(struct vcpu *v, struct vm_exit *x)
 		 */
 		static unsigned logged;
 		if (logged++ < 4)
-			pr_warn("string I/O on trapped port 0x%x at rip=0x%lx: #GP to the guest",
+			pr_info("string I/O on trapped port 0x%x at rip=0x%lx: #GP to the guest",
 			       io.port, vmread(VMCS_GUEST_RIP));
 		inject_gp();
 		return EXIT_RESUME;

@@ -4,8 +4,10 @@
  * without VMX would raise, and that odv-hv goes on (issue #13): every VMX
  * instruction (#UD, and the exit counted), invalid XCR0 values, invalid
  * CR0/CR4 loads (#GP, the register unchanged), string I/O on a trapped
- * port (#GP). The last line, DONE, is itself the proof that odv-hv did not
- * halt.
+ * port (#GP), MSR writes odv-hv's table refuses (#GP, the MSR unchanged).
+ * It ends with a devirtualize, where odv-hv checks that its own code and
+ * read-only data are as they were at start (self-check lines). DONE is
+ * itself the proof that odv-hv did not halt.
  */
 #include "guest.h"
 
@@ -155,12 +157,81 @@ static void test_string_io(void)
 	check(v1 == 13 && v2 == 13, "string i/o on a trapped port gives #GP", "rep outsb %d, insb %d", v1, v2);
 }
 
+static int wrmsr_probe(uint32_t msr, uint64_t v)
+{
+	return PROBE("wrmsr", "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+/* A write the table refuses: #GP, and the MSR reads as before. */
+static void msr_refused(const char *what, uint32_t msr, uint64_t val)
+{
+	uint64_t before = 0, after = 0;
+	int rb = rdmsr_probe(msr, &before);
+	int v = wrmsr_probe(msr, val);
+	int ra = rdmsr_probe(msr, &after);
+	check(v == 13 && rb == ra && before == after, what, "msr 0x%x: vector %d, 0x%lx -> 0x%lx", msr, v, before, after);
+}
+
+static void test_msrs(struct odv_tg_info *info)
+{
+	uint64_t apic = 0;
+	rdmsr_probe(0x1b, &apic);
+	uint64_t flags = apic & 0xfff;
+	msr_refused("apic base moved onto ram gives #GP", 0x1b, 0x1000000ull | flags);
+	msr_refused("apic base moved onto odv-hv's region gives #GP", 0x1b, info->hv_base | flags);
+	msr_refused("apic base moved above 4 GiB gives #GP", 0x1b, 0x100000000ull | flags);
+	msr_refused("apic base disabled gives #GP", 0x1b, apic & ~(1ull << 11));
+	check(wrmsr_probe(0x1b, apic) == -1, "apic base rewritten unchanged is accepted", "vector %lu", last_fault_vector);
+	uint64_t def = 0;
+	rdmsr_probe(0x2ff, &def);
+	msr_refused("mtrr default type changed gives #GP", 0x2ff, def ^ 0x800);   /* MTRRs on/off */
+	check(wrmsr_probe(0x2ff, def) == -1, "mtrr default type rewritten unchanged is accepted",
+	      "vector %lu", last_fault_vector);
+	uint64_t base0 = 0;
+	rdmsr_probe(0x200, &base0);
+	msr_refused("variable mtrr changed gives #GP", 0x200, base0 ^ 0x1000);
+	/*
+	 * Counters: where odv-hv switches PERF_GLOBAL_CTRL off in VMX root, CPUID
+	 * leaf 0xA shows them and the guest keeps its value; elsewhere leaf 0xA is
+	 * zero and writes get #GP.
+	 */
+	uint32_t a, b, c, d;
+	g_cpuid(0xa, &a, &b, &c, &d);
+	if (a & 0xff) {
+		uint64_t g = 0;
+		int v = wrmsr_probe(0x38f, 1);
+		int r = rdmsr_probe(0x38f, &g);
+		check(v == -1 && r == 0 && g == 1, "perf global ctrl is the guest's (switched at vm exit and entry)",
+		      "arch perfmon v%u: write vector %d, read %d value 0x%lx", a & 0xff, v, r, g);
+		wrmsr_probe(0x38f, 0);
+	} else {
+		msr_refused("perf global ctrl gives #GP (no counter switch)", 0x38f, 1);
+		msr_refused("perf event select gives #GP (no counter switch)", 0x186, 0x43003c);
+	}
+	msr_refused("pebs enable gives #GP", 0x3f1, 1);
+	msr_refused("intel pt control gives #GP", 0x570, 1);
+	msr_refused("late microcode trigger gives #GP", 0x79, (uint64_t)(uintptr_t)scratch);
+	msr_refused("overclocking mailbox 0x150 gives #GP", 0x150, 0x8000001100000000ull);
+	msr_refused("msr odv-hv does not know gives #GP", 0x1234, 1);
+	g_cpuid(7, &a, &b, &c, &d);
+	check(!(b & (1u << 25)), "cpuid hides intel pt", "CPUID.7:EBX=0x%x", b);
+}
+
+static void test_devirtualize(void)
+{
+	uint64_t out[18];
+	devirt_call(out);
+	check(out[0] == 0, "devirtualize at the end returns ok", "rax=0x%lx", out[0]);
+}
+
 int guest_main(struct odv_tg_info *info)
 {
 	test_vmx_instructions();
 	test_xcr0();
 	test_cr0_cr4();
 	test_string_io();
+	test_msrs(info);
+	test_devirtualize();
 	if (!guest_failures)
 		gprintf("PASS all checks\n");
 	return 0;
