@@ -194,6 +194,7 @@ static int count_entry(const char *name, void *arg)
 
 struct disk_search {
 	const uint8_t *uuid;
+	uint64_t sectors;           /* the disk's size when odv prepare recorded it */
 	dev_t exclude;
 	int found;
 	char path[64];
@@ -211,6 +212,11 @@ static int disk_candidate(const char *name, void *arg)
 	dev_t dev;
 	snprintf(sys, sizeof(sys), "/sys/class/block/%s", name);
 	if (read_devnum(sys, &dev) || dev == q->exclude)
+		return 0;
+	/* The same disk has the same size: a copy of the filesystem on another disk is not it. */
+	char sz[32];
+	snprintf(p, sizeof(p), "%s/size", sys);
+	if (sysfs_read(p, sz, sizeof(sz)) || strtoull(sz, NULL, 10) != q->sectors)
 		return 0;
 	int holders = 0;
 	snprintf(p, sizeof(p), "%s/holders", sys);
@@ -266,9 +272,9 @@ static int one_found(int rc, int found)
 	return rc ? rc : !found ? -ENOENT : found > 1 ? -ENOTUNIQ : 0;
 }
 
-int find_disk_by_uuid(const uint8_t uuid[16], dev_t exclude, char *path, size_t n, dev_t *dev)
+int find_disk_by_uuid(const uint8_t uuid[16], uint64_t sectors, dev_t exclude, char *path, size_t n, dev_t *dev)
 {
-	struct disk_search q = { .uuid = uuid, .exclude = exclude };
+	struct disk_search q = { .uuid = uuid, .sectors = sectors, .exclude = exclude };
 	int rc = dir_each("/sys/class/block", disk_candidate, &q);
 	rc = one_found(rc, q.found);
 	if (rc)

@@ -64,7 +64,8 @@ int ext_fs_uuid(int fd, uint8_t uuid[16]);                         /* -EINVAL: n
 /* The block device (whole disk or partition, not dm/loop/ram/sr, not `exclude`,
  * not held by another device) whose ext2/3/4 filesystem has that UUID: /dev/NAME
  * (made with mknod if devtmpfs lacks it). -ENOENT none, -ENOTUNIQ several. */
-int find_disk_by_uuid(const uint8_t uuid[16], dev_t exclude, char *path, size_t n, dev_t *dev);
+/* The one disk (not exclude) with that filesystem UUID and that size: 0, -ENOENT or -ENOTUNIQ. */
+int find_disk_by_uuid(const uint8_t uuid[16], uint64_t sectors, dev_t exclude, char *path, size_t n, dev_t *dev);
 int disk_has_uuid(dev_t dev, const uint8_t uuid[16], char *path, size_t n);   /* still there, same fs? */
 /* The physical NIC (has a device, not a bond) with that MAC (its permanent one if enslaved). */
 int find_nic_by_mac(const char *mac, char *ifname, size_t n);

@@ -357,16 +357,17 @@ int devswitch_detach(struct devswitch *w, struct devstate *s, char *why, size_t 
 	return 0;
 }
 
-/* The disk found again by its filesystem UUID (up to 30 s: its driver probes
- * asynchronously), or with --finish the table's own device if it is still
- * there with that filesystem. 0, or -1 with why. */
+/* The disk found again by its filesystem UUID and its size (up to 30 s: its
+ * driver probes asynchronously), or with --finish the table's own device if it
+ * is still there with that filesystem. Two disks that match are refused: the
+ * dm table must not land on a copy. 0, or -1 with why. */
 static int attach_find_disk(struct devswitch *w, struct devstate *s, char *why, size_t wl)
 {
 	int rc = -ENOENT;
 	if (w->finish)
 		rc = disk_has_uuid(w->old_disk, s->fs_uuid, w->disk, sizeof(w->disk));
 	for (int i = 0; rc && i < 1500 && !step_expired(); i++) {
-		rc = find_disk_by_uuid(s->fs_uuid, w->old_disk, w->disk, sizeof(w->disk), &w->disk_dev);
+		rc = find_disk_by_uuid(s->fs_uuid, s->sectors, w->old_disk, w->disk, sizeof(w->disk), &w->disk_dev);
 		if (rc != -ENOENT)
 			break;
 		sleep_ms(20);
@@ -376,8 +377,8 @@ static int attach_find_disk(struct devswitch *w, struct devstate *s, char *why, 
 		uuid_str(s->fs_uuid, uuid, sizeof(uuid));
 		fprintf(stderr, "odv %s: %s stays suspended (its filesystem frozen): run odv replug --finish "
 				"once the disk is back\n", w->who, s->dm_name);
-		snprintf(why, wl, "no disk with filesystem UUID %s came back: %s", uuid,
-			 rc == -ENOTUNIQ ? "several disks carry it" : strerror(-rc));
+		snprintf(why, wl, "no disk with filesystem UUID %s and %llu sectors came back: %s", uuid,
+			 (unsigned long long)s->sectors, rc == -ENOTUNIQ ? "several disks match" : strerror(-rc));
 		return -1;
 	}
 	part_done(w, "find-disk", "disk found again by filesystem UUID: %s (%u:%u)", w->disk, major(w->disk_dev),
