@@ -50,7 +50,7 @@ static const struct msr_rule rules[] = {
 	{ 0x268, 0x26f, P, K, "fixed MTRRs 4K" },
 	{ 0x277, 0x277, P, P, "PAT: VMCS guest state" },
 	{ 0x280, 0x29f, P, F, "MCi_CTL2: corrected-error thresholds, the guest's" },
-	{ 0x2ff, 0x2ff, P, K, "MTRR default type" },
+	{ 0x2ff, 0x2ff, P, E, "MTRR default type: kept, but for the enable bits Linux clears while it reloads the MTRRs" },
 	{ 0x309, 0x30b, PMU, PMU, "fixed counters" },
 	{ 0x345, 0x345, P, R, "PERF_CAPABILITIES: read-only" },
 	{ 0x38d, 0x38e, PMU, PMU, "fixed-counter control, global status" },
@@ -115,10 +115,11 @@ enum msr_action msr_read_action(const struct msr_policy_env *env, uint32_t msr)
 	return r ? resolve(env, r->read, false) : MSR_FORWARD;
 }
 
+/* An MSR the table does not name: a write that leaves it as it is (Linux restoring it at resume) is harmless. */
 enum msr_action msr_write_action(const struct msr_policy_env *env, uint32_t msr)
 {
 	const struct msr_rule *r = msr_rule_of(msr);
-	return r ? resolve(env, r->write, true) : MSR_REFUSE;
+	return r ? resolve(env, r->write, true) : MSR_KEEP;
 }
 
 /* Layout (SDM 25.6.9): read low, read high, write low, write high; 1 KiB each, a bit per MSR. */
@@ -141,6 +142,12 @@ void msr_bitmap_build(const struct msr_policy_env *env, uint8_t bitmap[MSR_BITMA
 				set_bit(bitmap + 2048 + 1024 * h, n);
 		}
 	}
+}
+
+bool mtrr_def_type_write_ok(uint64_t orig, uint64_t val)
+{
+	const uint64_t enables = MTRR_DEF_E | MTRR_DEF_FE;
+	return (val & ~enables) == (orig & ~enables) && !(val & enables & ~orig);
 }
 
 bool apic_base_write_ok(uint64_t old, uint64_t val)

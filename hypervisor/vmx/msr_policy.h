@@ -4,7 +4,8 @@
  * bitmaps are built from it, so that what exits and what the handlers do
  * cannot disagree; a host unit test checks the bitmaps bit by bit against
  * the table (tests/unit/test_msr_policy.c). An MSR the table does not name
- * is trapped: reads are performed, writes refused with #GP.
+ * is trapped: reads are performed; a write is accepted only if it leaves
+ * the value as it is (as Linux does restoring MSRs at resume), else #GP.
  */
 #ifndef ODV_MSR_POLICY_H
 #define ODV_MSR_POLICY_H
@@ -22,6 +23,7 @@ enum msr_action {
 struct msr_policy_env {
 	bool trap_icr;       /* SMP: x2APIC ICR writes go through lapic_trap.c */
 	bool pmu_switched;   /* PERF_GLOBAL_CTRL is loaded at VM entry and cleared at VM exit */
+	uint64_t mtrr_def_type;   /* IA32_MTRR_DEF_TYPE when odv-hv started */
 };
 
 struct msr_rule {
@@ -39,7 +41,7 @@ enum {
 
 enum msr_action msr_read_action(const struct msr_policy_env *env, uint32_t msr);
 enum msr_action msr_write_action(const struct msr_policy_env *env, uint32_t msr);
-/* The rule that names msr, or NULL (then: reads FORWARD, writes REFUSE). */
+/* The rule that names msr, or NULL (then: reads FORWARD, writes KEEP). */
 const struct msr_rule *msr_rule_of(uint32_t msr);
 /* The table's i-th rule, or NULL past its end (for the unit test). */
 const struct msr_rule *msr_rule_at(unsigned i);
@@ -55,6 +57,18 @@ void msr_bitmap_build(const struct msr_policy_env *env, uint8_t bitmap[MSR_BITMA
 #define APIC_BASE_BSP           (1ull << 8)
 #define APIC_BASE_X2APIC        (1ull << 10)
 #define APIC_BASE_ENABLE        (1ull << 11)
+
+#define MSR_MTRR_DEF_TYPE       0x2ffu
+#define MTRR_DEF_E              (1ull << 11)
+#define MTRR_DEF_FE             (1ull << 10)
+
+/*
+ * A write to IA32_MTRR_DEF_TYPE odv-hv accepts, orig being its value when
+ * odv-hv started: the same, or with the enable bits cleared (Linux disables
+ * the MTRRs on every CPU while it reloads them, then enables them again).
+ * With EPT the MTRRs only type odv-hv's own accesses; they must not change.
+ */
+bool mtrr_def_type_write_ok(uint64_t orig, uint64_t val);
 
 /*
  * A write to IA32_APIC_BASE odv-hv accepts: the base stays where it is, the

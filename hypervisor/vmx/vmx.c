@@ -316,6 +316,8 @@ int vmx_setup_vmcs(struct vcpu *v)
 	/* Run-time facts of the MSR table: the same on every CPU (same capabilities, same trap_icr). */
 	hv.msr_env.trap_icr = hv.trap_icr;
 	hv.msr_env.pmu_switched = pmu_switch();
+	if (v->id == 0 && rdmsr_safe(MSR_MTRR_DEF_TYPE, &hv.msr_env.mtrr_def_type))
+		hv.msr_env.mtrr_def_type = 0;
 	if (v->id == 0)
 		pr_info(hv.msr_env.pmu_switched ?
 			"vmx: performance counters stop in VMX root (PERF_GLOBAL_CTRL loaded at VM exit and entry)" :

@@ -184,9 +184,13 @@ static void test_msrs(struct odv_tg_info *info)
 	check(wrmsr_probe(0x1b, apic) == -1, "apic base rewritten unchanged is accepted", "vector %lu", last_fault_vector);
 	uint64_t def = 0;
 	rdmsr_probe(0x2ff, &def);
-	msr_refused("mtrr default type changed gives #GP", 0x2ff, def ^ 0x800);   /* MTRRs on/off */
-	check(wrmsr_probe(0x2ff, def) == -1, "mtrr default type rewritten unchanged is accepted",
-	      "vector %lu", last_fault_vector);
+	msr_refused("mtrr default type changed gives #GP", 0x2ff, def ^ 0x6);      /* WB <-> UC */
+	/* Linux reloads the MTRRs with them disabled: off, then on again, is accepted. */
+	int off = wrmsr_probe(0x2ff, def & ~0xc00ull), on = wrmsr_probe(0x2ff, def);
+	uint64_t now = 0;
+	rdmsr_probe(0x2ff, &now);
+	check(off == -1 && on == -1 && now == def, "mtrrs disabled and enabled again are accepted",
+	      "off: vector %d, on: vector %d, 0x%lx -> 0x%lx", off, on, def, now);
 	uint64_t base0 = 0;
 	rdmsr_probe(0x200, &base0);
 	msr_refused("variable mtrr changed gives #GP", 0x200, base0 ^ 0x1000);

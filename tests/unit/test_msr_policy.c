@@ -13,7 +13,7 @@
 #include "msr_policy.h"
 
 static const struct msr_policy_env envs[4] = {
-	{ false, false }, { true, false }, { false, true }, { true, true },
+	{ false, false, 0 }, { true, false, 0 }, { false, true, 0 }, { true, true, 0 },
 };
 
 /* 1 if the bitmap makes an access to msr exit: low MSRs at 0, high (0xC0000000...) at 1 KiB; writes 2 KiB on. */
@@ -58,7 +58,7 @@ static void test_table_consistent(void **state)
 /* The decisions the issue asks for, each by name. */
 static void test_named_decisions(void **state)
 {
-	const struct msr_policy_env plain = { false, false }, smp_pmu = { true, true };
+	const struct msr_policy_env plain = { false, false, 0 }, smp_pmu = { true, true, 0 };
 	/* APIC base: reads pass; writes exit to be checked. */
 	assert_int_equal(msr_read_action(&plain, 0x1b), MSR_PASS);
 	assert_int_equal(msr_write_action(&plain, 0x1b), MSR_EMULATE);
@@ -78,7 +78,7 @@ static void test_named_decisions(void **state)
 	/* MTRRs, MISC_ENABLE: only a write that keeps the value. */
 	for (uint32_t m = 0x200; m <= 0x21f; m++)
 		assert_int_equal(msr_write_action(&plain, m), MSR_KEEP);
-	assert_int_equal(msr_write_action(&plain, 0x2ff), MSR_KEEP);
+	assert_int_equal(msr_write_action(&plain, 0x2ff), MSR_EMULATE);
 	assert_int_equal(msr_write_action(&plain, 0x250), MSR_KEEP);
 	assert_int_equal(msr_write_action(&plain, 0x1a0), MSR_KEEP);
 	/* Late microcode, the overclocking mailbox, the VMX capabilities: #GP. */
@@ -100,10 +100,25 @@ static void test_named_decisions(void **state)
 	/* VMCS-switched and unused-by-odv-hv state passes. */
 	assert_int_equal(msr_write_action(&plain, 0xc0000082), MSR_PASS);
 	assert_int_equal(msr_write_action(&plain, 0x277), MSR_PASS);
-	/* Not in the table: reads done, writes refused. */
+	/* Not in the table: reads done, writes only if they keep the value. */
 	assert_null(msr_rule_of(0x1234));
 	assert_int_equal(msr_read_action(&plain, 0x1234), MSR_FORWARD);
-	assert_int_equal(msr_write_action(&plain, 0x1234), MSR_REFUSE);
+	assert_int_equal(msr_write_action(&plain, 0x1234), MSR_KEEP);
+	assert_int_equal(msr_write_action(&plain, 0xc0011029), MSR_KEEP);
+}
+
+/* Linux's MTRR reload: enables off, ranges rewritten, enables back; nothing else changes. */
+static void test_mtrr_def_type(void **state)
+{
+	uint64_t orig = MTRR_DEF_E | MTRR_DEF_FE | 6;       /* enabled, fixed enabled, default WB */
+	assert_true(mtrr_def_type_write_ok(orig, orig));
+	assert_true(mtrr_def_type_write_ok(orig, 6));
+	assert_true(mtrr_def_type_write_ok(orig, 0x0 | 6));
+	assert_true(mtrr_def_type_write_ok(orig, MTRR_DEF_E | 6));
+	assert_false(mtrr_def_type_write_ok(orig, 0));                        /* default type WB -> UC */
+	assert_false(mtrr_def_type_write_ok(orig, MTRR_DEF_E | MTRR_DEF_FE)); /* the same */
+	assert_false(mtrr_def_type_write_ok(6, MTRR_DEF_E | 6));              /* enabling what was off */
+	assert_false(mtrr_def_type_write_ok(orig, orig | (1ull << 12)));     /* reserved */
 }
 
 static void test_apic_base(void **state)
@@ -126,6 +141,7 @@ int main(void)
 		cmocka_unit_test(test_bitmap_matches_table),
 		cmocka_unit_test(test_table_consistent),
 		cmocka_unit_test(test_named_decisions),
+		cmocka_unit_test(test_mtrr_def_type),
 		cmocka_unit_test(test_apic_base),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
