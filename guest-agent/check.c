@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include "cli.h"
+#include "odv_abi.h"
 #include "json.h"
 #include "odv.h"
 #include "plan.h"
@@ -27,6 +28,8 @@ static int nitems;
 
 static void add(const char *name, bool ok, const char *hint, const char *fmt, ...)
 {
+	if (nitems == (int)(sizeof(items) / sizeof(items[0])))
+		abort();                  /* a new precondition needs a bigger table: a bug, not a refusal */
 	struct item *it = &items[nitems++];
 	it->name = name;
 	it->ok = ok;
@@ -115,6 +118,27 @@ static void check_memory(void)
 	    (unsigned long long)avail >> 10, (unsigned long long)(2 * used) >> 10);
 }
 
+/*
+ * CPUs: odv-hv must run every CPU the kernel has (present, online or not: the
+ * kernel may bring one up later), or it would start natively beside virtual
+ * ones. On a UEFI machine odv-hv cannot find the ACPI tables on the kexec
+ * path yet, so it would see one CPU only.
+ */
+static void check_cpus(void)
+{
+	unsigned n = cpus_present();
+	bool efi = access("/sys/firmware/efi", F_OK) == 0;
+	if (n > ODV_MAX_CPUS)
+		add("cpus", false, "boot with fewer CPUs (maxcpus= or nr_cpus=)",
+		    "%u CPUs present, odv-hv runs at most %u", n, ODV_MAX_CPUS);
+	else if (efi && n > 1)
+		add("cpus", false, "boot with nr_cpus=1, or by BIOS (legacy) firmware",
+		    "%u CPUs on a UEFI machine: odv-hv does not find the ACPI tables there yet", n);
+	else
+		add("cpus", n > 0, "the kernel shows no CPUs in /sys/devices/system/cpu/present",
+		    "%u present, odv-hv runs each of them", n);
+}
+
 /* Virtual devices: what go-virtual would hand odv-hv (devswitch.c), if prepared. */
 static void check_devices(struct preconditions *pc, bool with_devices)
 {
@@ -155,6 +179,7 @@ static void preconditions_eval(struct preconditions *pc, const char *hv_path, bo
 	check_hv_image(pc, hv_path);
 	check_kernel_interfaces();
 	check_memory();
+	check_cpus();
 	check_devices(pc, with_devices);
 }
 

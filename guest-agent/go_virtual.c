@@ -199,6 +199,9 @@ static void gv_take_devices(struct gv *g, struct preconditions *pc)
 		progress("go-virtual: odv-hv will take over: %s%s", h->hv_args, g->o.hv_args ? " (--hv-args)" : "");
 	else if (g->devices || g->o.no_devices)
 		progress("go-virtual: odv-hv takes no device over%s", g->o.no_devices ? " (--no-devices)" : "");
+	/* How many CPUs the kernel has: odv-hv resumes natively rather than run fewer (restore.c). */
+	size_t n = strlen(h->hv_args);
+	snprintf(h->hv_args + n, sizeof(h->hv_args) - n, "%scpus=%u", n ? " " : "", cpus_present());
 }
 
 /*

@@ -194,3 +194,37 @@ int pagemap_pfns(const void *addr, uint64_t pages, uint64_t *pfns)
 	close(fd);
 	return 0;
 }
+
+int cpulist_count(const char *list)
+{
+	int n = 0;
+	const char *p = list;
+	while (*p && *p != '\n') {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		if (end == p)
+			return -1;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtoul(p, &end, 10);
+			if (end == p || b < a)
+				return -1;
+		}
+		n += (int)(b - a + 1);
+		p = end;
+		if (*p == ',')
+			p++;
+		else if (*p && *p != '\n')
+			return -1;
+	}
+	return n;
+}
+
+unsigned cpus_present(void)
+{
+	char buf[256];
+	if (read_file("/sys/devices/system/cpu/present", buf, sizeof(buf)) < 0)
+		return 0;
+	int n = cpulist_count(buf);
+	return n > 0 ? (unsigned)n : 0;
+}

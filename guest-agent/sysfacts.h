@@ -17,6 +17,10 @@ int read_file(const char *path, char *buf, size_t size);
 int read_firmware_memmap(struct odv_handoff_mem *out, int max);
 const char *lockdown_state(char *buf, size_t size);   /* "none", "integrity", ... or NULL */
 uint64_t meminfo_kb(const char *key);                 /* 0 if unknown */
+/* CPUs in a kernel CPU list ("0-3,6"). Pure. -1 if malformed. */
+int cpulist_count(const char *list);
+/* CPUs present (/sys/devices/system/cpu/present); 0 if unknown. */
+unsigned cpus_present(void);
 /* The page frame of each of `pages` pages from `addr` (this process, mapped and
  * present), from /proc/self/pagemap (root). 0, or -errno (-ENOENT: a page not
  * present or its frame hidden). */

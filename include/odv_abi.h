@@ -50,6 +50,7 @@ enum odv_hc {
 #define ODV_MSR_BASE   0x4f445600u
 #define ODV_MSR_COUNT  0x100u
 #define ODV_EXIT_REASONS 65     /* exit reasons odv-hv counts (0..64) */
+#define ODV_MAX_CPUS     8      /* CPUs odv-hv runs; the agent refuses a machine with more */
 enum odv_msr {
 	ODV_MSR_INFO      = ODV_MSR_BASE + 0x00,  /* ODV_ABI_VERSION | (nr vCPUs << 32)
 	                                             | (this CPU's vCPU number << 48) */

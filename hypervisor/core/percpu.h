@@ -7,9 +7,10 @@
 #ifndef ODV_PERCPU_H
 #define ODV_PERCPU_H
 #include "types.h"
+#include "odv_abi.h"
 #include "vcpu.h"
 
-#define MAX_CPUS 8
+#define MAX_CPUS ODV_MAX_CPUS
 
 struct __packed tss64 {
 	uint32_t rsvd0;

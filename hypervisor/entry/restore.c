@@ -8,6 +8,7 @@
  * for the agent to read.
  */
 #include "hv.h"
+#include "cmdline.h"
 #include "percpu.h"
 #include "arch.h"
 #include "serial.h"
@@ -167,6 +168,28 @@ static __noreturn void resume_native(struct swsusp_header *img, const char *why)
 }
 
 /*
+ * Every CPU the kernel has runs under odv-hv, or the system resumes
+ * natively: a CPU the kernel starts itself would run natively beside
+ * virtual ones. The agent says how many CPUs the kernel has ("cpus=N" in
+ * hv_args); NULL if odv-hv can run them all (as far as it can tell before
+ * starting them), else why not.
+ */
+static const char *cpus_unrunnable(unsigned madt_cpus)
+{
+	const char *v = cmdline_opt(handoff->hv_args, "cpus=");
+	unsigned want = 0;
+	for (; v && *v >= '0' && *v <= '9' && want < 100000; v++)
+		want = want * 10 + (unsigned)(*v - '0');
+	if (!want)
+		return "the agent did not say how many CPUs the kernel has";
+	if (want > MAX_CPUS)
+		return "the kernel has more CPUs than odv-hv runs";
+	if (madt_cpus < want)
+		return "the ACPI tables odv-hv found list fewer CPUs than the kernel has";
+	return NULL;
+}
+
+/*
  * vCPU 0 starts at the image's restore entry with the state the kernel's restore code
  * expects: 64-bit, CS=0x10, SS/DS/ES=0x18, CR3 = R9 = the image's CR3,
  * RIP = jump_address, EFER as the kernel ran it (same kernel, same boot).
@@ -183,6 +206,11 @@ static __noreturn void resume_virtual(struct swsusp_header *img)
 	 * there for the guest's SIPI, as on the boot-menu path).
 	 */
 	unsigned cpus = smp_discover();
+	const char *why = cpus_unrunnable(cpus);
+	if (why) {
+		vmx_off();
+		resume_native(img, why);
+	}
 	hv.trap_icr = cpus > 1;
 	/* The devices the agent detached from the kernel before the snapshot (hv_args). */
 	if (vdev_setup(handoff->hv_args))

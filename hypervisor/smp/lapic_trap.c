@@ -43,15 +43,24 @@ static bool targets(const struct percpu *c, const struct percpu *self, uint32_t 
 
 struct fwd { uint32_t lo; bool x2apic; uint32_t dest; bool all; };
 
-static void forward_one(uint32_t apic_id, void *ctx)
+/*
+ * INIT/SIPI for a CPU odv-hv does not run (beyond its table, or one that
+ * failed to start) are not sent: that CPU would run natively beside virtual
+ * ones. It stays offline for the guest, which gives up on it.
+ */
+static void drop_one(uint32_t apic_id, void *ctx)
 {
+	static uint8_t logged[256 / 8];
 	struct fwd *f = ctx;
 	bool bcast = f->dest == (f->x2apic ? 0xffffffffu : 0xffu);
-	if (f->all || bcast || f->dest == apic_id) {
-		pr_warn("guest IPI (icr 0x%x) to apic id %u, a CPU odv-hv does not run: it starts outside odv-hv",
-			f->lo, apic_id);
-		lapic_send(f->lo, apic_id);
-	}
+	if (!(f->all || bcast || f->dest == apic_id))
+		return;
+	if (apic_id < 256 && (logged[apic_id / 8] & (1u << (apic_id % 8))))
+		return;
+	if (apic_id < 256)
+		logged[apic_id / 8] |= (uint8_t)(1u << (apic_id % 8));
+	pr_info("smp: the guest's INIT/SIPI (icr 0x%x) for apic id %u, a CPU odv-hv does not run: not sent; "
+		"that CPU stays offline for the guest", f->lo, apic_id);
 }
 
 /*
@@ -95,9 +104,8 @@ void lapic_icr_write(uint32_t lo, uint32_t dest, bool x2apic)
 			__atomic_store_n(&c->sipi_vector, (int32_t)(lo & 0xff), __ATOMIC_SEQ_CST);
 		}
 	}
-	/* CPUs odv-hv does not run get the real IPI, each by its APIC ID. */
 	struct fwd f = { lo & ~(3u << 18), x2apic, dest, ICR_SHORTHAND(lo) != 0 };
-	smp_for_each_not_run(forward_one, &f);
+	smp_for_each_not_run(drop_one, &f);
 }
 
 /*

@@ -5,8 +5,10 @@
  * waits for the guest's SIPI (sipi.c, lapic_trap.c): the guest starts it with
  * its own INIT/SIPI, as on bare metal.
  * A CPU that fails to come up is parked with INIT and its slot is never used
- * again; odv-hv and the guest go on with the others (the guest may then start
- * that CPU natively: lapic_trap.c sends it the real IPIs, with a warning).
+ * again; odv-hv and the guest go on with the others. The guest's INIT/SIPI
+ * for that CPU (or one beyond odv-hv's table) are not sent (lapic_trap.c): it
+ * stays offline for the guest, never native beside virtual CPUs. On the kexec
+ * path the kernel's CPU count is checked before any CPU starts (restore.c).
  */
 #include "hv.h"
 #include "arch.h"
@@ -176,7 +178,8 @@ unsigned smp_start_aps(void)
 		if (cpus.apic_id[i] == me)
 			continue;
 		if (nr_cpus >= MAX_CPUS) {
-			pr_warn("smp: more than %u CPUs; apic id %u and later stay parked", MAX_CPUS, cpus.apic_id[i]);
+			pr_warn("smp: more than %u CPUs; apic id %u and later stay parked, offline for the guest",
+				MAX_CPUS, cpus.apic_id[i]);
 			break;
 		}
 		/* A slot is never reused: a CPU that failed late may still write to it. */
@@ -187,8 +190,8 @@ unsigned smp_start_aps(void)
 			/* Park it again: it must not run the start-up code we are about to remove. */
 			if (c->state != CPU_SETTING_UP)
 				send_ipi(c->apic_id, ICR_INIT);
-			pr_warn("smp: cpu with apic id %u did not come up (state %u); the guest would start "
-				"it outside odv-hv", c->apic_id, c->state);
+			pr_warn("smp: cpu with apic id %u did not come up (state %u); it stays offline for the guest",
+				c->apic_id, c->state);
 			continue;
 		}
 		running++;

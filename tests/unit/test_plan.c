@@ -288,9 +288,22 @@ static void test_region_is_ram(void **state)
 	assert_false(plan_region_is_ram(mem, 0, 768 * MiB, 64 * MiB));
 }
 
+/* /sys/devices/system/cpu/present and friends: ranges and single CPUs, comma-separated. */
+static void test_cpulist_count(void **state)
+{
+	assert_int_equal(cpulist_count("0\n"), 1);
+	assert_int_equal(cpulist_count("0-1\n"), 2);
+	assert_int_equal(cpulist_count("0-3,6,8-9"), 7);
+	assert_int_equal(cpulist_count(""), 0);
+	assert_int_equal(cpulist_count("x"), -1);
+	assert_int_equal(cpulist_count("3-1"), -1);
+	assert_int_equal(cpulist_count("0;1"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpulist_count),
 		cmocka_unit_test(test_parse_reservation_forms),
 		cmocka_unit_test(test_parse_reservation_terminators),
 		cmocka_unit_test(test_parse_reservation_rejects),
