@@ -11,6 +11,7 @@
  * path the kernel's CPU count is checked before any CPU starts (restore.c).
  */
 #include "hv.h"
+#include "cmdline.h"
 #include "arch.h"
 #include "acpi.h"
 #include "percpu.h"
@@ -151,6 +152,23 @@ unsigned smp_discover(void)
 	return madt_cpus;
 }
 
+/*
+ * The boot-menu command line's test-skip-cpu=APICID: a CPU odv-hv leaves
+ * parked, so that a test can show the guest cannot start it natively; -1 if
+ * none. Only on the multiboot2 path (the kexec path's arguments come from
+ * the agent).
+ */
+static int test_skip_apic_id(void)
+{
+	const char *v = cmdline_opt(hv.boot.cmdline ? hv.boot.cmdline : "", "test-skip-cpu=");
+	int id = 0;
+	if (!v || *v < '0' || *v > '9')
+		return -1;
+	for (; *v >= '0' && *v <= '9' && id < 4096; v++)
+		id = id * 10 + (*v - '0');
+	return id;
+}
+
 /* Start every other CPU of the MADT into VMX; returns how many CPUs run odv-hv. */
 unsigned smp_start_aps(void)
 {
@@ -174,9 +192,14 @@ unsigned smp_start_aps(void)
 		.cr0 = read_cr0() & ~(uint64_t)(BIT(29) | BIT(30)), .entry = (uint64_t)ap_entry,
 	};
 	pr_info("smp: boot CPU apic id %u; starting the others", me);
+	int skip = test_skip_apic_id();
 	for (unsigned i = 0; i < cpus.n; i++) {
 		if (cpus.apic_id[i] == me)
 			continue;
+		if ((int)cpus.apic_id[i] == skip) {
+			pr_info("smp: test: not starting apic id %u (test-skip-cpu=)", cpus.apic_id[i]);
+			continue;
+		}
 		if (nr_cpus >= MAX_CPUS) {
 			pr_warn("smp: more than %u CPUs; apic id %u and later stay parked, offline for the guest",
 				MAX_CPUS, cpus.apic_id[i]);
