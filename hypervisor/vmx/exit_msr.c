@@ -53,6 +53,8 @@ static bool emulate_write(uint32_t msr, uint64_t val)
 	case MSR_APIC_BASE:
 		return !rdmsr_safe(MSR_APIC_BASE, &old) && apic_base_write_ok(old, val) &&
 		       !wrmsr_safe(MSR_APIC_BASE, val);
+	case MSR_MISC_ENABLE:
+		return !rdmsr_safe(msr, &old) && misc_enable_write_ok(old, val) && !wrmsr_safe(msr, val);
 	case MSR_MTRR_DEF_TYPE:
 		return mtrr_def_type_write_ok(hv.msr_env.mtrr_def_type, val) && !wrmsr_safe(msr, val);
 	case MSR_PERF_GLOBAL_CTRL:

@@ -20,6 +20,7 @@ static const struct msr_rule rules[] = {
 	{ 0x3a, 0x3a, E, R, "feature control: reads locked with VMX off, the guest has no VMX" },
 	{ 0x3b, 0x3b, P, F, "TSC adjust: the guest's time (Linux repairs it at resume)" },
 	{ 0x48, 0x49, P, P, "SPEC_CTRL, PRED_CMD: the guest's own speculation controls" },
+	{ 0x4e, 0x4f, P, F, "PPIN control and number: Linux enables the read-only serial number" },
 	{ 0x79, 0x79, R, R, "BIOS_UPDT_TRIG: no late microcode load under odv-hv" },
 	{ 0x8b, 0x8b, F, F, "BIOS_SIGN_ID: Linux writes 0 and reads back the microcode revision" },
 	{ 0x9b, 0x9b, R, R, "SMM monitor control: dual-monitor SMM is not the guest's" },
@@ -36,7 +37,7 @@ static const struct msr_rule rules[] = {
 	{ 0x186, 0x18d, PMU, PMU, "event selects" },
 	{ 0x198, 0x199, P, F, "PERF_STATUS/CTL: the guest's frequency requests" },
 	{ 0x19a, 0x19c, P, F, "clock modulation, thermal interrupt and status: the guest's" },
-	{ 0x1a0, 0x1a0, F, K, "MISC_ENABLE: CPU-wide switches (XD disable, MWAIT, CPUID limit) odv-hv relies on" },
+	{ 0x1a0, 0x1a0, F, E, "MISC_ENABLE: the guest's, but for XD disable (odv-hv's page tables use NX)" },
 	{ 0x1a2, 0x1a2, P, R, "TEMPERATURE_TARGET: read-only here" },
 	{ 0x1aa, 0x1aa, P, F, "MISC_PWR_MGMT: the guest's power management" },
 	{ 0x1b0, 0x1b2, P, F, "energy bias, package thermal: the guest's" },
@@ -142,6 +143,11 @@ void msr_bitmap_build(const struct msr_policy_env *env, uint8_t bitmap[MSR_BITMA
 				set_bit(bitmap + 2048 + 1024 * h, n);
 		}
 	}
+}
+
+bool misc_enable_write_ok(uint64_t old, uint64_t val)
+{
+	return !((old ^ val) & MISC_ENABLE_XD_DISABLE);
 }
 
 bool mtrr_def_type_write_ok(uint64_t orig, uint64_t val)

@@ -58,6 +58,12 @@ void msr_bitmap_build(const struct msr_policy_env *env, uint8_t bitmap[MSR_BITMA
 #define APIC_BASE_X2APIC        (1ull << 10)
 #define APIC_BASE_ENABLE        (1ull << 11)
 
+#define MSR_MISC_ENABLE         0x1a0u
+#define MISC_ENABLE_XD_DISABLE  (1ull << 34)
+
+/* A write to IA32_MISC_ENABLE odv-hv accepts: anything but a change of XD disable. */
+bool misc_enable_write_ok(uint64_t old, uint64_t val);
+
 #define MSR_MTRR_DEF_TYPE       0x2ffu
 #define MTRR_DEF_E              (1ull << 11)
 #define MTRR_DEF_FE             (1ull << 10)

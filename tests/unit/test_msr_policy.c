@@ -80,7 +80,11 @@ static void test_named_decisions(void **state)
 		assert_int_equal(msr_write_action(&plain, m), MSR_KEEP);
 	assert_int_equal(msr_write_action(&plain, 0x2ff), MSR_EMULATE);
 	assert_int_equal(msr_write_action(&plain, 0x250), MSR_KEEP);
-	assert_int_equal(msr_write_action(&plain, 0x1a0), MSR_KEEP);
+	assert_int_equal(msr_write_action(&plain, 0x1a0), MSR_EMULATE);
+	assert_true(misc_enable_write_ok(0x400809, 0x809));                  /* Linux clears LIMIT_CPUID on an AP */
+	assert_false(misc_enable_write_ok(0x809, 0x809 | MISC_ENABLE_XD_DISABLE));
+	assert_false(misc_enable_write_ok(0x809 | MISC_ENABLE_XD_DISABLE, 0x809));
+	assert_int_equal(msr_write_action(&plain, 0x4e), MSR_FORWARD);      /* PPIN enable at CPU bring-up */
 	/* Late microcode, the overclocking mailbox, the VMX capabilities: #GP. */
 	assert_int_equal(msr_write_action(&plain, 0x79), MSR_REFUSE);
 	assert_int_equal(msr_write_action(&plain, 0x150), MSR_REFUSE);
