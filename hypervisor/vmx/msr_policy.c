@@ -152,8 +152,10 @@ bool misc_enable_write_ok(uint64_t old, uint64_t val)
 
 bool mtrr_def_type_write_ok(uint64_t orig, uint64_t val)
 {
-	const uint64_t enables = MTRR_DEF_E | MTRR_DEF_FE;
-	return (val & ~enables) == (orig & ~enables) && !(val & enables & ~orig);
+	const uint64_t type = 0xff;
+	if (!(val & MTRR_DEF_E))          /* disabled: all memory UC, the type field does not count */
+		return (val & ~(type | MTRR_DEF_E | MTRR_DEF_FE)) == (orig & ~(type | MTRR_DEF_E | MTRR_DEF_FE));
+	return (val & ~MTRR_DEF_FE) == (orig & ~MTRR_DEF_FE) && !(val & MTRR_DEF_FE & ~orig);
 }
 
 bool apic_base_write_ok(uint64_t old, uint64_t val)

@@ -70,8 +70,9 @@ bool misc_enable_write_ok(uint64_t old, uint64_t val);
 
 /*
  * A write to IA32_MTRR_DEF_TYPE odv-hv accepts, orig being its value when
- * odv-hv started: the same, or with the enable bits cleared (Linux disables
- * the MTRRs on every CPU while it reloads them, then enables them again).
+ * odv-hv started: the same; or MTRRs disabled (E clear, any default type:
+ * Linux writes orig & ~0xcff on every CPU while it reloads them, then orig
+ * again); or the fixed ranges alone disabled.
  * With EPT the MTRRs only type odv-hv's own accesses; they must not change.
  */
 bool mtrr_def_type_write_ok(uint64_t orig, uint64_t val);

@@ -116,13 +116,14 @@ static void test_mtrr_def_type(void **state)
 {
 	uint64_t orig = MTRR_DEF_E | MTRR_DEF_FE | 6;       /* enabled, fixed enabled, default WB */
 	assert_true(mtrr_def_type_write_ok(orig, orig));
-	assert_true(mtrr_def_type_write_ok(orig, 6));
-	assert_true(mtrr_def_type_write_ok(orig, 0x0 | 6));
-	assert_true(mtrr_def_type_write_ok(orig, MTRR_DEF_E | 6));
-	assert_false(mtrr_def_type_write_ok(orig, 0));                        /* default type WB -> UC */
-	assert_false(mtrr_def_type_write_ok(orig, MTRR_DEF_E | MTRR_DEF_FE)); /* the same */
+	assert_true(mtrr_def_type_write_ok(orig, orig & ~0xcffull));          /* Linux's prepare_set: 0 */
+	assert_true(mtrr_def_type_write_ok(orig, 6));                         /* disabled, type kept */
+	assert_true(mtrr_def_type_write_ok(orig, MTRR_DEF_E | 6));            /* fixed ranges off */
+	assert_false(mtrr_def_type_write_ok(orig, MTRR_DEF_E | MTRR_DEF_FE)); /* enabled with default UC */
+	assert_false(mtrr_def_type_write_ok(orig, MTRR_DEF_E | 0));
 	assert_false(mtrr_def_type_write_ok(6, MTRR_DEF_E | 6));              /* enabling what was off */
 	assert_false(mtrr_def_type_write_ok(orig, orig | (1ull << 12)));     /* reserved */
+	assert_false(mtrr_def_type_write_ok(orig, 1ull << 12));
 }
 
 static void test_apic_base(void **state)
