@@ -348,7 +348,8 @@ $(B)/fuzz/mkseeds: tests/fuzz/mkseeds.c $(MKSEEDS_SRC) $(HV_HDRS) $(wildcard dri
 fuzz-seeds: $(B)/fuzz/mkseeds
 	$(B)/fuzz/mkseeds tests/fuzz/corpus
 # Each harness runs FUZZ_SECONDS from its seeds plus what earlier runs found
-# (build/fuzz/NAME/corpus); one line per harness, and a summary counted like the
+# (build/fuzz/NAME/corpus), with tests/fuzz/NAME.dict where there is one (values
+# the fuzzer would rarely guess); one line per harness, and a summary counted like the
 # unit tests. A harness that does not build is a failure. libFuzzer stops at the
 # first crash and writes the input to build/fuzz/NAME/crash-*.
 fuzz: | $(B)/fuzz
@@ -361,7 +362,8 @@ fuzz: | $(B)/fuzz
 			fail=$$((fail + 1)); continue; \
 		fi; \
 		mkdir -p $(B)/fuzz/$$n/corpus; \
-		$(B)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=$$maxlen \
+		dict=; [ ! -f tests/fuzz/$$n.dict ] || dict=-dict=tests/fuzz/$$n.dict; \
+		$(B)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=$$maxlen $$dict \
 			-timeout=10 -print_final_stats=1 -artifact_prefix=$(B)/fuzz/$$n/ \
 			$(B)/fuzz/$$n/corpus tests/fuzz/corpus/$$n > $(B)/fuzz/$$n.log 2>&1; rc=$$?; \
 		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(B)/fuzz/$$n.log | tail -1); \
