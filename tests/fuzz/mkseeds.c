@@ -113,7 +113,7 @@ static void blk_queue_ram(uint8_t *ram, uint64_t base, uint16_t qsize, uint16_t 
 {
 	memset(ram, 0, Q_RAM);
 	put_desc(ram + Q_DESC + 0, (struct desc){ base + Q_HDR, 16, VIRTQ_DESC_F_NEXT, 1 });
-	uint16_t data_flags = VIRTQ_DESC_F_NEXT | (type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0);
+	uint16_t data_flags = VIRTQ_DESC_F_NEXT | (type == VIRTIO_BLK_T_OUT ? 0 : VIRTQ_DESC_F_WRITE);
 	put_desc(ram + Q_DESC + 16, (struct desc){ base + Q_DATA, 512, data_flags, 2 });
 	put_desc(ram + Q_DESC + 32, (struct desc){ base + Q_STAT, 1, VIRTQ_DESC_F_WRITE, 0 });
 	put_desc(ram + Q_DESC + 48, (struct desc){ base + Q_HDR + 16, 16, VIRTQ_DESC_F_NEXT, 4 });
@@ -150,6 +150,30 @@ static void virtq_seed(const char *name, uint16_t qsize, uint16_t start, const u
 	release(&b);
 }
 
+/* One chain of n one-byte buffers through descriptors 0..n-1 of a 128-entry queue. */
+static void virtq_long_chain_seed(const char *name, unsigned n)
+{
+	const uint64_t base = 0x1000;
+	uint8_t ram[Q_RAM];
+	blk_queue_ram(ram, base, 128, 0, VIRTIO_BLK_T_IN);
+	for (unsigned i = 0; i < n; i++)
+		put_desc(ram + Q_DESC + 16 * i, (struct desc){ base + Q_DATA + i, 1,
+				i + 1 < n ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1) });
+	le_put(ram + Q_AVAIL + 2, 2, 1);                    /* one request: head 0 */
+	struct buf b = { 0 };
+	put16(&b, 128);
+	put16(&b, 0);
+	put16(&b, 0);
+	put8(&b, 0);
+	put8(&b, 0);
+	put32(&b, base + Q_DESC);
+	put32(&b, base + Q_AVAIL);
+	put32(&b, base + Q_USED);
+	put(&b, ram, sizeof(ram));
+	emit("virtq", name, &b);
+	release(&b);
+}
+
 static void virtq_seeds(void)
 {
 	/* pop; read 16 bytes at 0; write 512 at 0; push (513 written); pop; push (1); interrupt? */
@@ -159,6 +183,8 @@ static void virtq_seeds(void)
 	virtq_seed("pop-all", 8, 0, NULL, 0);
 	virtq_seed("index-wrap", 4, 0xffff, ops, sizeof(ops));
 	virtq_seed("largest-queue", VIRTQ_MAX_SIZE, 7, NULL, 0);
+	virtq_long_chain_seed("longest-chain", VIRTQ_MAX_CHAIN);
+	virtq_long_chain_seed("chain-too-long", VIRTQ_MAX_CHAIN + 6);
 }
 
 /* ---- instruction decoder: what Linux's MMIO accessors compile to (bytes as GNU as gives them) ---- */
@@ -332,6 +358,11 @@ static void pci_seeds(void)
 	bar_w(&ops, VPCI_MSIX_OFF + 12, 4, 0);
 	bar_w(&ops, 0x14, 1, 0);                            /* reset again */
 	pci_seed("virtio-blk-write-masked", &ops, VIRTIO_BLK_T_OUT);
+	release(&ops);
+
+	virtio_bringup(&ops, 8);
+	bar_w(&ops, VPCI_NOTIFY_OFF, 2, 0);
+	pci_seed("virtio-blk-get-id", &ops, VIRTIO_BLK_T_GET_ID);
 	release(&ops);
 
 	/* Byte, word and dword accesses at every port of the range. */
