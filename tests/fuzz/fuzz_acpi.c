@@ -5,8 +5,10 @@
  *
  * Input: a flags byte, 36 bytes of RSDP copy (as multiboot2 hands it over),
  * then physical memory from address 0 (flag bit 0: from 0xE0000, where the
- * BIOS scan for the RSDP looks, and the scan is run too). The RSDP copy is
- * given as 20 bytes with flag bit 1, else 36.
+ * BIOS scan for the RSDP looks). With flag bit 2 (or bit 0) the BIOS scan runs
+ * first (from address 0, the EBDA segment at 0x40E can lead into the input)
+ * and what it finds replaces the copy. The RSDP copy is given as 20 bytes
+ * with flag bit 1, else 36.
  *
  * Every map() answer is a fresh heap copy of exactly the bytes asked for, and
  * the previous one is freed: acpi.c promises to read no more than it mapped and
@@ -110,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g.size = size - 37;
 	g.base = (flags & 1) ? SCAN_BASE : 0;
 
-	if (flags & 1) {
+	if (flags & 5) {
 		uint64_t at = 0;
 		if (acpi_scan_rsdp(map, NULL, &at) == 0) {
 			check_scan(at);

@@ -522,16 +522,16 @@ static void sdt_finish(struct buf *b, size_t at)
 	b->p[at + 9] = (uint8_t)-s;
 }
 
-static void madt(struct buf *m, bool x2apic_entry)
+static void madt(struct buf *m, bool x2apic_entry, unsigned ncpus)
 {
 	size_t at = m->n;
 	sdt_header(m, "APIC", 3);
 	put32(m, 0xfee00000);            /* local APIC address */
 	put32(m, 1);                     /* PCAT_COMPAT */
-	for (unsigned cpu = 0; cpu < 2; cpu++) {
+	for (unsigned cpu = 0; cpu < ncpus; cpu++) {
 		put8(m, 0); put8(m, 8); put8(m, cpu); put8(m, cpu); put32(m, 1);
 	}
-	put8(m, 0); put8(m, 8); put8(m, 2); put8(m, 2); put32(m, 0);     /* present, disabled */
+	put8(m, 0); put8(m, 8); put8(m, 0xfe); put8(m, 0xfe); put32(m, 0);   /* present, disabled */
 	put8(m, 1); put8(m, 12); put8(m, 0); put8(m, 0); put32(m, 0xfec00000); put32(m, 0);   /* I/O APIC */
 	put8(m, 2); put8(m, 10); put8(m, 0); put8(m, 0); put32(m, 2); put16(m, 0);            /* IRQ0 -> GSI 2 */
 	put8(m, 2); put8(m, 10); put8(m, 0); put8(m, 5); put32(m, 5); put16(m, 0xd);
@@ -545,7 +545,7 @@ static void madt(struct buf *m, bool x2apic_entry)
 }
 
 /* Memory of the acpi harness: tables at fixed offsets from `base`. */
-static void acpi_memory(struct buf *mem, uint64_t base, bool xsdt, bool x2apic_entry)
+static void acpi_memory(struct buf *mem, uint64_t base, bool xsdt, bool x2apic_entry, unsigned ncpus)
 {
 	const unsigned root = 0x40, facp = 0x100, mcfg = 0x180, apic = 0x200;
 	pad_to(mem, root);
@@ -567,7 +567,7 @@ static void acpi_memory(struct buf *mem, uint64_t base, bool xsdt, bool x2apic_e
 	put64(mem, 0xb0000000); put16(mem, 0); put8(mem, 0); put8(mem, 0xff); put32(mem, 0);
 	sdt_finish(mem, at);
 	pad_to(mem, apic);
-	madt(mem, x2apic_entry);
+	madt(mem, x2apic_entry, ncpus);
 }
 
 static void rsdp(uint8_t out[36], uint8_t rev, uint32_t rsdt, uint64_t xsdt)
@@ -600,13 +600,23 @@ static const void *acpi_map(void *ctx, uint64_t phys, uint64_t len)
 	return m->p + (phys - acpi_base_for_map);
 }
 
+/* Checked as fuzz_acpi.c reads it: with flag bit 0 or 2 the BIOS scan must find the RSDP. */
 static void acpi_seed(const char *name, uint8_t flags, const uint8_t r[36], struct buf *mem, unsigned want_cpus)
 {
 	struct acpi_cpus c;
 	const char *err = NULL;
+	const uint8_t *use = r;
 	acpi_mem_for_map = mem;
 	acpi_base_for_map = (flags & 1) ? 0xE0000 : 0;
-	int rc = acpi_find_cpus(acpi_map, NULL, r, (flags & 2) ? 20 : 36, &c, &err);
+	if (flags & 5) {
+		uint64_t at = 0;
+		if (acpi_scan_rsdp(acpi_map, NULL, &at)) {
+			fprintf(stderr, "mkseeds: acpi seed %s: the BIOS scan finds no RSDP\n", name);
+			exit(1);
+		}
+		use = acpi_map(NULL, at, 36);
+	}
+	int rc = acpi_find_cpus(acpi_map, NULL, use, (flags & 2) ? 20 : 36, &c, &err);
 	if (rc || c.n != want_cpus || !c.has_mcfg) {
 		fprintf(stderr, "mkseeds: acpi seed %s: %s, %u CPUs\n", name, rc ? err : "ok", c.n);
 		exit(1);
@@ -623,23 +633,38 @@ static void acpi_seeds(void)
 {
 	uint8_t r[36];
 	struct buf mem = { 0 };
-	acpi_memory(&mem, 0, true, false);
+	acpi_memory(&mem, 0, true, false, 2);
 	rsdp(r, 2, 0, 0x40);
 	acpi_seed("xsdt-qemu-2cpu", 0, r, &mem, 2);
 	release(&mem);
 
-	acpi_memory(&mem, 0, false, true);
+	/* More CPUs than odv-hv keeps: the rest are counted as dropped. */
+	acpi_memory(&mem, 0, true, false, ACPI_MAX_CPUS + 6);
+	acpi_seed("xsdt-70cpu", 0, r, &mem, ACPI_MAX_CPUS);
+	release(&mem);
+
+	acpi_memory(&mem, 0, false, true, 2);
 	rsdp(r, 0, 0x40, 0);
 	acpi_seed("rsdt-x2apic", 0, r, &mem, 3);
 	acpi_seed("rsdt-old-copy", 2, r, &mem, 3);
 	release(&mem);
 
 	/* The BIOS area: the RSDP in the scanned range, the tables behind it. */
-	acpi_memory(&mem, 0xE0000, true, false);
+	acpi_memory(&mem, 0xE0000, true, false, 2);
 	pad_to(&mem, 0x400);
 	rsdp(r, 2, 0, 0xE0000 + 0x40);
 	put(&mem, r, 36);
 	acpi_seed("bios-scan", 1, r, &mem, 2);
+	release(&mem);
+
+	/* From address 0: the BIOS data area's EBDA segment (0x50) leads to the RSDP at 0x500. */
+	acpi_memory(&mem, 0, true, false, 2);
+	pad_to(&mem, 0x500);
+	le_put(mem.p + 0x40e, 2, 0x50);
+	rsdp(r, 2, 0, 0x40);
+	put(&mem, r, 36);
+	memset(r, 0, sizeof(r));         /* no copy: only the scan finds it */
+	acpi_seed("ebda-scan", 4, r, &mem, 2);
 	release(&mem);
 }
 
