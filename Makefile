@@ -358,7 +358,7 @@ fuzz: | $(B)/fuzz
 		n=$${nm%%:*}; maxlen=$${nm##*:}; \
 		if ! $(MAKE) --no-print-directory $(B)/fuzz/fuzz_$$n > $(B)/fuzz/$$n.build.log 2>&1; then \
 			echo "fuzz: $$n: FAIL (did not build, see $(B)/fuzz/$$n.build.log)"; \
-			grep -a -E 'error' $(B)/fuzz/$$n.build.log | head -10; \
+			grep -a -E 'error:|Error' $(B)/fuzz/$$n.build.log | head -10; \
 			fail=$$((fail + 1)); continue; \
 		fi; \
 		mkdir -p $(B)/fuzz/$$n/corpus; \
