@@ -1,5 +1,6 @@
 # odv top-level build. `make` builds odv-hv, the odv agent and the test
-# guests; `make test` runs the host unit tests and every emulator scenario;
+# guests; `make test` runs the host unit tests, the fuzzers (`make fuzz`, FUZZ_SECONDS
+# each) and every emulator scenario;
 # `make demo` shows the main job in Bochs: the stock kernel, with a running process, a
 # file and a TCP connection, goes virtual under odv-hv and native again (a few
 # minutes); `make demo-guest` shows odv-hv running test guest A (seconds).
@@ -77,7 +78,7 @@ UNIT_SH := tests/unit/test_grubd.sh
 UNIT_TESTS := test_cr_rules test_msr_policy test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_json test_acpi test_insn_decode test_region test_exit_info test_paging test_cmdline \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
-.PHONY: all hv agent guests isos linux unit test demo demo-guest clean bench-prereqs
+.PHONY: all hv agent guests isos linux unit fuzz fuzz-seeds test demo demo-guest clean bench-prereqs
 # Keep intermediate objects: no "rm ..." lines after the test summary.
 .SECONDARY:
 all: hv agent guests
@@ -319,14 +320,81 @@ unit: $(UNIT_TESTS:%=$(B)/unit/%) $(UNIT_SH) | $(B)/unit
 	echo "unit tests: $$pass passed, $$fail failed"; \
 	[ $$fail -eq 0 ]
 
-# The unit results are added to the scenario totals so the last line counts everything.
-# A unit test that does not build leaves no summary: that counts as one failure.
+# ---- libFuzzer harnesses (tests/fuzz/): every parser of bytes a guest or the agent controls ----
+# Debian's clang with its libFuzzer runtime (libclang-rt-14-dev, scripts/setup.sh). UBSan
+# findings abort like ASan's, so libFuzzer saves the input.
+FUZZ_CC      := clang
+FUZZ_CFLAGS  := -std=gnu11 -O1 -g $(WARN) $(HV_INC) -Idrivers -Itests/fuzz \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 20
+FUZZERS      := virtq insn_decode pci handoff swsusp acpi mb2
+# What each harness links (as for the unit tests), and the longest input it is given.
+fuzz_virtq_SRC       := drivers/virtq.c
+fuzz_insn_decode_SRC := hypervisor/platform/insn_decode.c
+fuzz_pci_SRC         := drivers/pci_cfg.c drivers/virtio_pci.c drivers/virtio_blk.c drivers/virtq.c
+fuzz_handoff_SRC     := include/codec/handoff.c
+fuzz_swsusp_SRC      := include/codec/swsusp_image.c
+fuzz_acpi_SRC        := hypervisor/smp/acpi.c
+fuzz_mb2_SRC         := hypervisor/entry/mb2.c
+fuzz_virtq_MAXLEN       := 16384
+fuzz_insn_decode_MAXLEN := 32
+fuzz_pci_MAXLEN         := 12288
+fuzz_handoff_MAXLEN     := 4096
+fuzz_swsusp_MAXLEN      := 12288
+fuzz_acpi_MAXLEN        := 4096
+fuzz_mb2_MAXLEN         := 4096
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(fuzz_%_SRC) tests/fuzz/fuzz.h $(HV_HDRS) $(wildcard drivers/*.h) | $(B)/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(fuzz_$*_SRC) -o $@
+# The seed corpora (tests/fuzz/corpus/NAME/) are made by the parsers' own encoders and
+# builders; each seed is checked to be accepted before it is written.
+MKSEEDS_SRC := $(fuzz_handoff_SRC) $(fuzz_swsusp_SRC) $(fuzz_acpi_SRC) $(fuzz_mb2_SRC) $(fuzz_pci_SRC)
+$(B)/fuzz/mkseeds: tests/fuzz/mkseeds.c $(MKSEEDS_SRC) $(HV_HDRS) $(wildcard drivers/*.h) | $(B)/fuzz
+	$(CC) $(HOST_CFLAGS) -Idrivers $< $(MKSEEDS_SRC) -o $@
+fuzz-seeds: $(B)/fuzz/mkseeds
+	$(B)/fuzz/mkseeds tests/fuzz/corpus
+# Each harness runs FUZZ_SECONDS from its seeds plus what earlier runs found
+# (build/fuzz/NAME/corpus), with tests/fuzz/NAME.dict where there is one (values
+# the fuzzer would rarely guess); one line per harness, and a summary counted like the
+# unit tests. A harness that does not build is a failure. libFuzzer stops at the
+# first crash and writes the input to build/fuzz/NAME/crash-*.
+fuzz: | $(B)/fuzz
+	@pass=0; fail=0; \
+	for nm in $(foreach f,$(FUZZERS),$(f):$(fuzz_$(f)_MAXLEN)); do \
+		n=$${nm%%:*}; maxlen=$${nm##*:}; \
+		if ! $(MAKE) --no-print-directory $(B)/fuzz/fuzz_$$n > $(B)/fuzz/$$n.build.log 2>&1; then \
+			echo "fuzz: $$n: FAIL (did not build, see $(B)/fuzz/$$n.build.log)"; \
+			grep -a -E 'error:|Error' $(B)/fuzz/$$n.build.log | head -10; \
+			fail=$$((fail + 1)); continue; \
+		fi; \
+		mkdir -p $(B)/fuzz/$$n/corpus; \
+		dict=; [ ! -f tests/fuzz/$$n.dict ] || dict=-dict=tests/fuzz/$$n.dict; \
+		$(B)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=$$maxlen $$dict \
+			-timeout=10 -print_final_stats=1 -artifact_prefix=$(B)/fuzz/$$n/ \
+			$(B)/fuzz/$$n/corpus tests/fuzz/corpus/$$n > $(B)/fuzz/$$n.log 2>&1; rc=$$?; \
+		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(B)/fuzz/$$n.log | tail -1); \
+		if [ $$rc -eq 0 ] && [ -n "$$runs" ]; then \
+			echo "fuzz: $$n: PASS ($$runs runs, 0 crashes)"; pass=$$((pass + 1)); \
+		else \
+			echo "fuzz: $$n: FAIL ($${runs:-?} runs, exit $$rc, log $(B)/fuzz/$$n.log)"; fail=$$((fail + 1)); \
+			grep -a -E 'invariant broken|ERROR: |SUMMARY: |runtime error|Test unit written' $(B)/fuzz/$$n.log | head -10; \
+		fi; \
+	done; \
+	echo "$$pass $$fail" > $(B)/fuzz/summary; \
+	echo "fuzz: $$pass passed, $$fail failed"; \
+	[ $$fail -eq 0 ]
+
+# The unit and fuzz results are added to the scenario totals so the last line counts
+# everything. A unit test that does not build leaves no summary: that counts as one
+# failure (a harness that does not build is counted by `make fuzz` itself).
 test: all isos linux
-	@rm -f $(B)/unit/summary
+	@rm -f $(B)/unit/summary $(B)/fuzz/summary
 	@$(MAKE) --no-print-directory unit || true
+	@$(MAKE) --no-print-directory fuzz || true
 	@if [ -f $(B)/unit/summary ]; then read p f < $(B)/unit/summary; \
 	else echo "unit tests: did not build (see above)"; p=0; f=1; fi; \
-	tests/run-all.sh --add-passed $$p --add-failed $$f
+	if [ -f $(B)/fuzz/summary ]; then read fp ff < $(B)/fuzz/summary; \
+	else echo "fuzz: did not run (see above)"; fp=0; ff=1; fi; \
+	tests/run-all.sh --add-passed $$((p + fp)) --add-failed $$((f + ff))
 
 # The main job, end to end (scripts/demo.sh streams the guest's console and ends with
 # a one-line verdict).
@@ -339,8 +407,8 @@ demo-guest: all $(B)/iso/guest-a.iso
 		--mem 256 --until '^guest-a: (DONE|FAIL)|halted' --expect tests/scenarios/guest-a.expect
 	@echo "== serial log of the demo: =="; tr -d '\r' < $(B)/test-logs/demo-guest-a/serial.log | grep -a -E '^(odv-hv|guest-a)'
 
-$(B) $(B)/hv $(B)/guests $(B)/unit $(B)/iso $(B)/linux $(B)/bench $(B)/mods $(B)/disk:
+$(B) $(B)/hv $(B)/guests $(B)/unit $(B)/fuzz $(B)/iso $(B)/linux $(B)/bench $(B)/mods $(B)/disk:
 	mkdir -p $@
 
 clean:
-	rm -rf $(B)/hv $(B)/guests $(B)/unit $(B)/iso $(B)/linux $(B)/mods $(B)/disk $(B)/odv $(B)/odv-hv.elf $(B)/odv-hv.bin $(B)/test-logs
+	rm -rf $(B)/hv $(B)/guests $(B)/unit $(B)/fuzz $(B)/iso $(B)/linux $(B)/mods $(B)/disk $(B)/odv $(B)/odv-hv.elf $(B)/odv-hv.bin $(B)/test-logs

@@ -277,11 +277,24 @@ static bool is_data_range(uint16_t port)
 	return port >= CFG_DATA && port <= CFG_DATA + 3;
 }
 
+/*
+ * An access that starts below 0xCFC and runs into it (a word at 0xCFB, a
+ * dword at 0xCF9..0xCFB): on the bus its high bytes would be a data-port
+ * access through the hardware's latch, which holds odv-hv's address, not the
+ * guest's. No device decodes it as one access, so nothing answers.
+ */
+static bool crosses_into_data(uint16_t port, unsigned size)
+{
+	return port < CFG_DATA && port + size > CFG_DATA;
+}
+
 uint32_t pci_cfg_port_in(struct pci_cfg *pc, uint16_t port, unsigned size,
 			 uint32_t (*raw_in)(uint16_t port, unsigned size))
 {
 	if (is_latch(port, size))
 		return pc->cf8;
+	if (crosses_into_data(port, size))
+		return ones(size);
 	/* Only a dword at 0xCF8 is the latch; the other bytes are chipset registers (reset control). */
 	if (is_addr_range(port))
 		return raw_in ? raw_in(port, size) : ones(size);
@@ -297,6 +310,8 @@ void pci_cfg_port_out(struct pci_cfg *pc, uint16_t port, unsigned size, uint32_t
 		pc->cf8 = val;
 		return;
 	}
+	if (crosses_into_data(port, size))
+		return;
 	if (is_addr_range(port)) {
 		if (raw_out)
 			raw_out(port, size, val);

@@ -105,7 +105,8 @@ enum pci_fn_kind pci_cfg_kind(const struct pci_cfg *pc, uint16_t bdf, struct pci
  * The guest's port access: port 0xCF8..0xCFF, size 1, 2 or 4. A 4-byte
  * access at 0xCF8 is the address latch; other accesses at 0xCF8..0xCFB are
  * not configuration accesses (0xCF9 is the chipset's reset control) and go to
- * the hardware port through `raw_in`/`raw_out`. Data accesses at 0xCFC..0xCFF
+ * the hardware port through `raw_in`/`raw_out`, unless they run into 0xCFC
+ * (then they read all ones and writes are dropped). Data accesses at 0xCFC..0xCFF
  * with the latch's enable bit set go to the function's emulation, read as
  * all ones (hidden), or to pc->hw; with the enable bit clear they read all
  * ones and writes are dropped.

@@ -40,6 +40,8 @@ fi
 
 # bochs-term provides the 'term' display (ncurses) that satisfies bochs' need for a
 # GUI package without X; procps gives ps/pgrep, util-linux script/setsid/flock.
+# clang with libclang-rt-14-dev (its libFuzzer, ASan and UBSan runtimes) builds the
+# fuzzers in tests/fuzz/ (`make fuzz`).
 PACKAGES=(
     build-essential nasm python3 procps util-linux
     bochs bochsbios vgabios bochs-term
@@ -47,6 +49,7 @@ PACKAGES=(
     grub-pc-bin grub-common xorriso mtools
     busybox-static cpio e2fsprogs
     libcmocka-dev gnu-efi
+    clang libclang-rt-14-dev
 )
 
 apt_updated=0

@@ -37,7 +37,8 @@ static int parse_mmap(const uint8_t *body, uint32_t size, struct boot_info *bi, 
 		*err = "multiboot2 memory map entry too small";
 		return -1;
 	}
-	for (uint32_t e = 8; e + esize <= size && bi->nr_mmap < MB2_MAX_MMAP; e += esize) {
+	/* esize <= size - e, not e + esize <= size: an entry size near 4 GiB would wrap. */
+	for (uint32_t e = 8; esize <= size - e && bi->nr_mmap < MB2_MAX_MMAP; e += esize) {
 		const uint8_t *ent = body + e;
 		bi->mmap[bi->nr_mmap++] = (struct mem_range){ le64(ent), le64(ent + 8), le32(ent + 16) };
 	}

@@ -62,8 +62,10 @@ int odv_handoff_check(const struct odv_handoff *h)
 		return ODV_HANDOFF_ESIZE;
 	if (h->crc32 != handoff_crc(h))
 		return ODV_HANDOFF_ECRC;
+	/* The region must end below 2^64: every place check below adds to region_base. */
 	if (h->nr_mem > ODV_HANDOFF_MAX_MEM || h->nr_runs > ODV_HANDOFF_MAX_RUNS ||
-	    h->hv_size > h->region_size || (h->region_base & 0xfff))
+	    h->hv_size > h->region_size || (h->region_base & 0xfff) ||
+	    h->region_size > ~0ull - h->region_base)
 		return ODV_HANDOFF_ERANGE;
 	bool terminated = false;
 	for (unsigned i = 0; i < sizeof(h->hv_args); i++)

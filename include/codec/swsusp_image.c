@@ -86,6 +86,17 @@ int swsusp_walk(const struct swsusp_header *h, swsusp_page_fn page, void *pctx,
 	return 0;
 }
 
+/*
+ * Does the page at a overlap [r->base, r->base + r->len)? Written without
+ * computing the range's end, which wraps to a small number for a range that
+ * reaches the top of the address space. (a + a page cannot wrap: PFNs are
+ * below 2^40 here.)
+ */
+static bool page_overlaps(uint64_t a, const struct phys_range *r)
+{
+	return r->len && a + SWSUSP_PAGE > r->base && (a < r->base || a - r->base < r->len);
+}
+
 struct check_ctx {
 	const struct phys_range *ram;
 	unsigned nr_ram;
@@ -112,7 +123,7 @@ static int check_pfn(void *c, uint64_t pfn, uint64_t idx)
 		k->bad_pfn = pfn;
 		return -1;
 	}
-	if (k->excl && a < k->excl->base + k->excl->len && a + SWSUSP_PAGE > k->excl->base) {
+	if (k->excl && page_overlaps(a, k->excl)) {
 		k->why = "image PFN inside odv's reserved region";
 		k->bad_pfn = pfn;
 		return -1;

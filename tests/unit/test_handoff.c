@@ -223,6 +223,25 @@ static void test_range_region(void **state)
 	RESEAL_EXPECT(h, ODV_HANDOFF_OK, h.region_base = 0x30001000);
 }
 
+/*
+ * A region whose end is past 2^64: region_base + region_size wrapped, and so
+ * did region_base + hv_size, and a run table far below the region passed as
+ * "inside it, after odv-hv". The block libFuzzer found (tests/fuzz/fuzz_handoff.c,
+ * sealed by the harness): base 0xfffffffffffff000, size 0x30000000, odv-hv
+ * 0x4000000, 256 runs at 0x9fc0000.
+ */
+static void test_range_region_wraps(void **state)
+{
+	static struct odv_handoff h;
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, {
+		h.region_base = 0xfffffffffffff000ull; h.region_size = 0x30000000; h.hv_size = 0x4000000;
+		h.runs_phys = 0x9fc0000; h.nr_runs = 256; h.stream_pages = 136; h.nr_mem = 0; });
+	/* Ending at the very top is refused too; one page below it is a region. */
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, { h.region_base = 0xfffffffffc000000ull; h.runs_phys = h.region_base + 0x61000; });
+	RESEAL_EXPECT(h, ODV_HANDOFF_OK, { h.region_base = 0xfffffffffbfff000ull; h.runs_phys = h.region_base + 0x61000; });
+	RESEAL_EXPECT(h, ODV_HANDOFF_ERANGE, { h.region_size = ~0ull; h.hv_size = 0x60000; });
+}
+
 /* odv-hv's command line must be a terminated string: odv-hv parses it before anything else. */
 static void test_hv_args_terminated(void **state)
 {
@@ -354,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_result_fields_not_covered),
 		cmocka_unit_test(test_range_counts),
 		cmocka_unit_test(test_range_region),
+		cmocka_unit_test(test_range_region_wraps),
 		cmocka_unit_test(test_hv_args_terminated),
 		cmocka_unit_test(test_range_run_table_place),
 		cmocka_unit_test(test_runs),

@@ -492,6 +492,66 @@ static void test_mb2_huge_tag_size_no_overread(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/*
+ * Run mb2_parse in a child on exactly n heap bytes (so an over-read is an
+ * AddressSanitizer report that fails only the calling test). Returns what the
+ * child says: 0 = refused with a reason, 2 = accepted, 1 = ASan report.
+ */
+static int parse_heap_in_child(const uint8_t *bytes, uint32_t n, struct boot_info *accepted)
+{
+	uint8_t *heap = malloc(n);
+	assert_non_null(heap);
+	memcpy(heap, bytes, n);
+	fflush(NULL);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct boot_info bi;
+		const char *err = NULL;
+		int rc = mb2_parse(heap, 0, &bi, &err);
+		if (rc == 0 && write(fds[1], &bi, sizeof(bi)) != sizeof(bi))
+			_exit(4);
+		_exit(rc == 0 ? 2 : rc == -1 && err ? 0 : 3);
+	}
+	close(fds[1]);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (accepted && read(fds[0], accepted, sizeof(*accepted)) != sizeof(*accepted))
+		memset(accepted, 0, sizeof(*accepted));
+	close(fds[0]);
+	free(heap);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * A memory map entry size near 4 GiB made `e + esize` wrap in 32 bits, so
+ * the entry loop read 20 bytes past the tag (and the MBI), again and again.
+ * The input libFuzzer found (tests/fuzz/fuzz_mb2.c), total_size set to its
+ * length as the harness does: refused for its missing end tag, no over-read.
+ */
+static void test_mb2_fuzz_mmap_entry_size_wraps(void **state)
+{
+	static const uint8_t found[] = {
+		0x29, 0x00, 0x00, 0x00, 0x03, 0x00, 0x02, 0x01, 0x06, 0x00, 0x00, 0x00, 0x21, 0x00,
+		0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xdf, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0xff, 0xff, 0xff, 0xff,
+	};
+	assert_int_equal(parse_heap_in_child(found, sizeof(found), NULL), 0);
+
+	/* The same entry size in a well-formed MBI: the tag holds no entry of that size. */
+	struct mbi m;
+	mbi_init(&m);
+	mbi_mmap(&m, bochs_map, 0, 0xfffffff8u);
+	mbi_end(&m);
+	uint32_t total = mbi_finish(&m);
+	struct boot_info bi;
+	assert_int_equal(parse_heap_in_child(mbi_bytes(&m), total, &bi), 2);
+	assert_int_equal(bi.nr_mmap, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_mb2_tag_size_too_small),
 		cmocka_unit_test(test_mb2_module_tag_truncated),
 		cmocka_unit_test(test_mb2_huge_tag_size_no_overread),
+		cmocka_unit_test(test_mb2_fuzz_mmap_entry_size_wraps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -726,6 +726,29 @@ static void test_validate_reserved(void **state)
 	destroy(&s);
 }
 
+/*
+ * A reserved range whose end wraps past 2^64 (base + len computed as 0x2c000000)
+ * let every page above its base through. The ranges and the PFN of the input
+ * libFuzzer found (tests/fuzz/fuzz_swsusp.c).
+ */
+static void test_validate_reserved_reaching_the_top(void **state)
+{
+	const struct phys_range ram[] = { { 0, 0xffffffff09f000ull }, { 0x100000, 0x1ff00000 } };
+	const struct phys_range excl = { 0x30000000, 0xfffffffffc000000ull };
+	const uint64_t pfns[] = { 0x202, 0x4ca25 };
+	struct stream s;
+	build(&s, pfns, 2);
+	struct swsusp_header h;
+	parse_ok(&s, &h);
+	const char *err = NULL;
+	assert_int_equal(swsusp_validate(&h, get_page, &s, ram, 2, &excl, NULL, &err), -1);
+	assert_non_null(strstr(err, "reserved region"));
+	/* Below the base the pages are still fine. */
+	const struct phys_range above = { 0x4ca26000, ~0ull - 0x4ca26000 + 1 };
+	assert_int_equal(swsusp_validate(&h, get_page, &s, ram, 2, &above, NULL, &err), 0);
+	destroy(&s);
+}
+
 static void test_validate_pfn_too_large(void **state)
 {
 	const struct phys_range everything = { 0, ~0ull };
@@ -816,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_validate_outside_ram),
 		cmocka_unit_test(test_validate_ram_partial_page),
 		cmocka_unit_test(test_validate_reserved),
+		cmocka_unit_test(test_validate_reserved_reaching_the_top),
 		cmocka_unit_test(test_validate_pfn_too_large),
 		cmocka_unit_test(test_validate_truncated),
 		cmocka_unit_test(test_validate_passes_walk_errors),
