@@ -159,10 +159,16 @@ $(B)/linux/msr.ko: | $(B)/linux
 	@$(call kernel_module,arch/x86/kernel/msr.ko)
 $(B)/linux/e1000.ko: | $(B)/linux
 	@$(call kernel_module,drivers/net/ethernet/intel/e1000/e1000.ko)
+# The scenarios' init fragments: /init (tests/linux/init-go-virtual) sources
+# /scenarios/NAME.sh for odv.test=NAME. Every initramfs carries all of them. The
+# folder is a prerequisite too, so adding or removing a fragment rebuilds them.
+SCN_FRAGMENTS := $(wildcard tests/linux/scenarios/*.sh)
+LINUX_INIT := tests/linux/init-go-virtual tests/linux/scenarios $(SCN_FRAGMENTS)
+fragments_to_initrd := $(foreach f,$(SCN_FRAGMENTS),$(f):/scenarios/$(notdir $(f)))
 LINUX_TEST_FILES := $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/runas $(B)/linux/uservmcall $(B)/linux/uservmx \
 	$(B)/linux/msr.ko $(B)/linux/e1000.ko $(B)/linux/tcpstream $(B)/linux/cpuburn
-$(B)/linux/go-virtual.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) scripts/mkinitramfs.sh
-	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
+$(B)/linux/go-virtual.cpio.gz: $(LINUX_INIT) $(LINUX_TEST_FILES) scripts/mkinitramfs.sh
+	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(fragments_to_initrd) $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall $(B)/linux/uservmx:/uservmx \
 		$(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko $(B)/linux/tcpstream:/tcpstream
 # The stock kernel booted natively from GRUB in Bochs, with the reservation odv needs.
@@ -240,8 +246,8 @@ $(B)/disk/data.img: | $(B)/disk
 # ---- the boot menu: "Linux (native)" and "Linux under odv-hv" (boot/grub.d/42_odv) ----
 # One menu, two ISOs that differ only in the default entry. odv.test=menu: the init
 # finds out from CPUID which entry booted it.
-$(B)/linux/menu.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/mods/modules.stamp $(B)/linux/modgroups scripts/mkinitramfs.sh
-	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
+$(B)/linux/menu.cpio.gz: $(LINUX_INIT) $(LINUX_TEST_FILES) $(B)/mods/modules.stamp $(B)/linux/modgroups scripts/mkinitramfs.sh
+	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(fragments_to_initrd) $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall $(B)/linux/uservmx:/uservmx \
 		$(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko $(B)/linux/tcpstream:/tcpstream \
 		$(B)/linux/cpuburn:/cpuburn $(call mods_to_initrd,$(TEST_MODS))
@@ -266,9 +272,9 @@ $(B)/iso/linux-smp-odv.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkis
 
 # ---- virtual devices: odv prepare + odv replug (odv.test=replug) ----
 # QEMU boots it with -kernel/-initrd (tests/scenarios/replug-qemu.scn); the ISO is for Bochs.
-$(B)/linux/replug.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/linux/recwriter $(B)/mods/modules.stamp $(B)/linux/modgroups \
+$(B)/linux/replug.cpio.gz: $(LINUX_INIT) $(LINUX_TEST_FILES) $(B)/linux/recwriter $(B)/mods/modules.stamp $(B)/linux/modgroups \
 		$(VDEV_MODS:%=$(B)/linux/%.ko) scripts/mkinitramfs.sh
-	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
+	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(fragments_to_initrd) $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko \
 		$(B)/linux/tcpstream:/tcpstream $(B)/linux/recwriter:/recwriter $(call mods_to_initrd,$(TEST_MODS)) \
 		$(foreach m,$(VDEV_MODS),$(B)/linux/$(m).ko:/modules/$(m).ko)
