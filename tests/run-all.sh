@@ -55,12 +55,18 @@ EXPECT_MARK='### expect'
 # or fail.
 read_scenario() {
     (
-        unset NAME ENGINE ISO TIMEOUT UNTIL CPUS MEM BOCHSRC_EXTRA QEMU_ARGS HOST_CMD DISK
+        unset NAME ENGINE ISO INITRD TIMEOUT UNTIL CPUS MEM BOCHSRC_EXTRA QEMU_ARGS HOST_CMD DISK
         QEMU_ARGS=()
         [ "$(grep -cx -- "$EXPECT_MARK" "$1")" -eq 1 ] \
             || { echo "needs exactly one line '$EXPECT_MARK' before its expect lines" >&2; exit 1; }
         # shellcheck disable=SC1090
         . <(sed "/^$EXPECT_MARK\$/,\$d" "$1") || exit 1
+        # A Linux scenario's ISO is built by make from its INITRD, CMDLINE, ... lines
+        # (scripts/scenarios-mk.sh), under a name made of NAME.
+        if [ -n "${INITRD:-}" ]; then
+            [ -z "${ISO:-}" ] || { echo "set ISO or INITRD, not both" >&2; exit 1; }
+            ISO=build/iso/scn-${NAME:-}.iso
+        fi
         for v in NAME ENGINE ISO TIMEOUT UNTIL; do
             [ -n "${!v:-}" ] || { echo "$v is not set" >&2; exit 1; }
         done
