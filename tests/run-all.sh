@@ -8,22 +8,35 @@
 #                   add results counted elsewhere (the host unit tests) to the totals
 # The last line is "N passed, M failed"; the exit status is 1 if anything failed.
 #
-# A scenario file (its manifest) is shell settings, sourced from the repository root,
-# then a line exactly "### expect", then the expect lines that scripts/run-vm.sh
-# checks the serial log against (want / never / capture, see run-vm.sh):
-#   NAME=hello-bochs                  # unique; logs go to build/test-logs/NAME
-#   ENGINE=bochs                      # bochs | qemu | vmx (see scripts/run-vm.sh)
-#   ISO=build/tests/hello.iso         # paths are relative to the repository root;
-#                                     # none: QEMU boots what QEMU_ARGS give (-kernel ...)
-#   TIMEOUT=120                       # seconds
-#   UNTIL='^odv: (halt|done)'         # stop as soon as a serial line matches
+# Adding a scenario: one manifest, tests/scenarios/NAME.scn, and for a Linux scenario
+# that does something new one init fragment, tests/linux/scenarios/FRAG.sh, which
+# /init (tests/linux/init-go-virtual) sources for odv.test=FRAG. `make linux` builds
+# the ISO from the manifest; docs/ARCHITECTURE.md ("Adding a scenario") has an example.
+#
+# A manifest is shell settings, sourced from the repository root, then a line exactly
+# "### expect", then the expect lines that scripts/run-vm.sh checks the serial log
+# against (want / never / capture, see run-vm.sh):
+#   NAME=vmx-hello                    # unique; logs go to build/test-logs/NAME
+#   ENGINE=vmx                        # bochs | qemu | vmx (see scripts/run-vm.sh)
+#   and what it boots, one of:
+#   INITRD=go-virtual                 # a Linux system: go-virtual | menu | replug, the
+#   CMDLINE='odv.test=hello'          #   initramfs; CMDLINE is added to LINUX_CMDLINE;
+#   MENU=odv  HV_ARGS='disk=ata0-slave'  # optional: the GRUB menu, its default entry
+#                                     #   and odv-hv's arguments (scripts/scenarios-mk.sh)
+#                                     #   -> build/iso/scn-NAME.iso
+#   ISO=build/iso/guest-a.iso         # an ISO the Makefile builds (test guests); paths
+#                                     #   are relative to the repository root
+#   ISO=none                          # QEMU boots what QEMU_ARGS give (-kernel ...)
+#   TIMEOUT=900                       # seconds
+#   UNTIL='^odv-test: DONE|Kernel panic'   # stop as soon as a serial line matches
 #   CPUS=1  MEM=512                   # optional
-#   BOCHSRC_EXTRA=tests/scenarios/net.bochsrc   # optional lines added to the bochsrc
+#   BOCHSRC_EXTRA=tests/scenarios/e1000-slirp.bochsrc   # optional lines added to the bochsrc
 #   QEMU_ARGS=(-nic user,model=e1000)           # optional extra QEMU arguments
 #   HOST_CMD='tests/host/stream_peer.py 17001'  # optional host-side peer, run during the scenario
 #   DISK=build/disk/data.img          # optional raw IDE disk (a fresh copy each run)
 #   ### expect
-#   want ^hello$
+#   want ^odv-test: hello: go-virtual exit 0$
+#   want ^odv-test: DONE$
 #   never FAIL
 # The expect part goes to run-vm.sh as a temporary copy of the file with the settings
 # blanked out, so the line numbers in its messages are the scenario file's.
