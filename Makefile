@@ -160,10 +160,17 @@ $(B)/linux/msr.ko: | $(B)/linux
 	@$(call kernel_module,arch/x86/kernel/msr.ko)
 $(B)/linux/e1000.ko: | $(B)/linux
 	@$(call kernel_module,drivers/net/ethernet/intel/e1000/e1000.ko)
+# The scenarios' init fragments: /init (tests/linux/init-go-virtual) sources
+# /scenarios/NAME.sh for odv.test=NAME. Every initramfs carries all of them. The
+# folder is a prerequisite too, so adding or removing a fragment rebuilds them.
+SCN_FRAGMENTS := $(wildcard tests/linux/scenarios/*.sh)
+LINUX_INIT := tests/linux/init-go-virtual tests/linux/scenarios $(SCN_FRAGMENTS)
+fragments_to_initrd := $(foreach f,$(SCN_FRAGMENTS),$(f):/scenarios/$(notdir $(f)))
+# INITRD=go-virtual: odv, odv-hv and the helpers, no kernel modules but msr and e1000.
 LINUX_TEST_FILES := $(B)/odv $(B)/odv-hv.bin $(B)/linux/memtest $(B)/linux/runas $(B)/linux/uservmcall $(B)/linux/uservmx \
 	$(B)/linux/msr.ko $(B)/linux/e1000.ko $(B)/linux/tcpstream $(B)/linux/cpuburn
-$(B)/linux/go-virtual.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) scripts/mkinitramfs.sh
-	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
+$(B)/linux/go-virtual.cpio.gz: $(LINUX_INIT) $(LINUX_TEST_FILES) scripts/mkinitramfs.sh
+	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(fragments_to_initrd) $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall $(B)/linux/uservmx:/uservmx \
 		$(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko $(B)/linux/tcpstream:/tcpstream
 # The stock kernel booted natively from GRUB in Bochs, with the reservation odv needs.
@@ -175,25 +182,21 @@ $(B)/linux/go-virtual.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) s
 # Linux would believe it (guest time 70x slow, LAPIC timer 146x too fast). Keep it
 # equal to ips/1000. These ISOs are for Bochs only.
 LINUX_CMDLINE := console=ttyS0 memmap=64M$$0x30000000 panic=-1 loglevel=4 nopku tsc_early_khz=50000
-$(B)/iso/linux-go-virtual.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
-	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
-	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE)'
-# The same system told to take the fail-safe although the CPU has VMX (odv.test=forcenative:
-# go-virtual --test-force-native).
-$(B)/iso/linux-go-virtual-forcenative.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
-	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
-	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=forcenative'
-# make demo (scripts/demo.sh): the same system, odv.test=demo, with the e1000 and a host peer.
-$(B)/iso/linux-demo.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
-	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
+# make demo (scripts/demo.sh, scripts/demo.expect): the go-virtual system with odv.test=demo,
+# the e1000 and a host peer.
+$(B)/iso/linux-demo.iso: $(B)/linux/go-virtual.cpio.gz $(B)/kernel/vmlinuz scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=demo'
-$(B)/iso/linux-smp-roundtrip.iso: $(B)/linux/menu.cpio.gz scripts/mkiso.sh | $(B)/iso
-	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/menu.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=cpusroundtrip'
-$(B)/iso/linux-roundtrip.iso: $(B)/linux/go-virtual.cpio.gz scripts/mkiso.sh | $(B)/iso
-	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/go-virtual.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=roundtrip odv.net=1'
-linux: $(B)/linux/go-virtual.cpio.gz $(B)/iso/linux-go-virtual.iso $(B)/iso/linux-go-virtual-forcenative.iso $(B)/iso/linux-roundtrip.iso \
-	$(B)/iso/linux-menu-native.iso $(B)/iso/linux-menu-odv.iso $(B)/iso/linux-vblk.iso $(B)/iso/linux-vdev.iso $(B)/iso/linux-smp-odv.iso $(B)/iso/linux-smp-roundtrip.iso $(B)/disk/data.img \
-	$(B)/linux/replug.cpio.gz $(B)/iso/linux-devswitch.iso
+$(B)/kernel/vmlinuz:
+	@echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1
+# Each Linux scenario's ISO, build/iso/scn-NAME.iso, from its manifest: INITRD (one of
+# the three initramfs flavours here), CMDLINE (after LINUX_CMDLINE), MENU and HV_ARGS.
+# scripts/scenarios-mk.sh writes their rules and the list SCN_ISOS; make remakes that
+# file first when a manifest or the script changed, or a manifest came or went (the
+# folder's time).
+$(B)/scenarios.mk: tests/scenarios $(wildcard tests/scenarios/*.scn) scripts/scenarios-mk.sh | $(B)
+	scripts/scenarios-mk.sh $@
+include $(B)/scenarios.mk
+linux: $(B)/linux/go-virtual.cpio.gz $(B)/linux/menu.cpio.gz $(B)/linux/replug.cpio.gz $(SCN_ISOS) $(B)/disk/data.img
 
 # ---- kernel modules the test systems load from /modules (insmod, in this order) ----
 # The IDE disk: SCSI disk + libata + ata_piix (and sd_mod's CRC helpers).
@@ -238,47 +241,24 @@ $(B)/disk/data.img: | $(B)/disk
 	PATH="$$PATH:/sbin:/usr/sbin" mkfs.ext4 -q -F -L odvdata $@.tmp
 	mv $@.tmp $@
 
-# ---- the boot menu: "Linux (native)" and "Linux under odv-hv" (boot/grub.d/42_odv) ----
-# One menu, two ISOs that differ only in the default entry. odv.test=menu: the init
-# finds out from CPUID which entry booted it.
-$(B)/linux/menu.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/mods/modules.stamp $(B)/linux/modgroups scripts/mkinitramfs.sh
-	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
+# ---- INITRD=menu: go-virtual's files, cpuburn, and the disk, ext4 and virtio modules ----
+# For the boot menu (MENU=, boot/grub.d/42_odv's "Linux under odv-hv" next to
+# "Linux (native)"), odv-hv's virtio devices from it, and the SMP scenarios.
+$(B)/linux/menu.cpio.gz: $(LINUX_INIT) $(LINUX_TEST_FILES) $(B)/mods/modules.stamp $(B)/linux/modgroups scripts/mkinitramfs.sh
+	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(fragments_to_initrd) $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/uservmcall:/uservmcall $(B)/linux/uservmx:/uservmx \
 		$(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko $(B)/linux/tcpstream:/tcpstream \
 		$(B)/linux/cpuburn:/cpuburn $(call mods_to_initrd,$(TEST_MODS))
-MENU_CMDLINE := $(LINUX_CMDLINE) odv.test=menu odv.net=1 odv.disk=1
-$(B)/iso/linux-menu-%.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkiso.sh boot/grub.d/42_odv | $(B)/iso
-	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
-	scripts/mkiso.sh $@ --menu --default $* --hv $(B)/odv-hv.elf --linux $(B)/kernel/vmlinuz \
-		--initrd $(B)/linux/menu.cpio.gz --cmdline '$(MENU_CMDLINE)'
-# Linux under odv-hv from the menu with disk=ata0-slave: odv-hv takes the IDE disk
-# over and the stock kernel's virtio_pci/virtio_blk drive the disk odv-hv shows.
-$(B)/iso/linux-vblk.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkiso.sh boot/grub.d/42_odv | $(B)/iso
-	scripts/mkiso.sh $@ --menu --default odv --hv $(B)/odv-hv.elf --hv-args "disk=ata0-slave" \
-		--linux $(B)/kernel/vmlinuz --initrd $(B)/linux/menu.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=vblk'
-# ... and with nic=00:02.0 as well: the e1000 (Bochs pci slot1) becomes virtio-net.
-$(B)/iso/linux-vdev.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkiso.sh boot/grub.d/42_odv | $(B)/iso
-	scripts/mkiso.sh $@ --menu --default odv --hv $(B)/odv-hv.elf --hv-args "disk=ata0-slave nic=00:02.0" \
-		--linux $(B)/kernel/vmlinuz --initrd $(B)/linux/menu.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=vblk odv.net=1 odv.nic=virtio'
-# The same menu for the SMP scenario (odv.test=smp: CPUs, hotplug).
-$(B)/iso/linux-smp-odv.iso: $(B)/odv-hv.elf $(B)/linux/menu.cpio.gz scripts/mkiso.sh boot/grub.d/42_odv | $(B)/iso
-	scripts/mkiso.sh $@ --menu --default odv --hv $(B)/odv-hv.elf --linux $(B)/kernel/vmlinuz \
-		--initrd $(B)/linux/menu.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=smp'
 
-# ---- virtual devices: odv prepare + odv replug (odv.test=replug) ----
-# QEMU boots it with -kernel/-initrd (tests/scenarios/replug-qemu.scn); the ISO is for Bochs.
-$(B)/linux/replug.cpio.gz: tests/linux/init-go-virtual $(LINUX_TEST_FILES) $(B)/linux/recwriter $(B)/mods/modules.stamp $(B)/linux/modgroups \
+# ---- INITRD=replug: virtual devices (odv prepare, odv replug, go-virtual moving them) ----
+# recwriter and the dm-mod and bonding modules as well, no uservmcall or cpuburn. QEMU
+# scenarios boot it with -kernel/-initrd (QEMU_ARGS), the Bochs ones from their ISO.
+$(B)/linux/replug.cpio.gz: $(LINUX_INIT) $(LINUX_TEST_FILES) $(B)/linux/recwriter $(B)/mods/modules.stamp $(B)/linux/modgroups \
 		$(VDEV_MODS:%=$(B)/linux/%.ko) scripts/mkinitramfs.sh
-	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
+	scripts/mkinitramfs.sh $@ tests/linux/init-go-virtual $(fragments_to_initrd) $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/memtest:/memtest $(B)/linux/runas:/runas $(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko \
 		$(B)/linux/tcpstream:/tcpstream $(B)/linux/recwriter:/recwriter $(call mods_to_initrd,$(TEST_MODS)) \
 		$(foreach m,$(VDEV_MODS),$(B)/linux/$(m).ko:/modules/$(m).ko)
-$(B)/iso/linux-replug.iso: $(B)/linux/replug.cpio.gz scripts/mkiso.sh | $(B)/iso
-	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/replug.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=replug'
-# go-virtual/go-native moving the devices (odv.test=devswitch), same initramfs: QEMU boots it
-# with -kernel/-initrd (tests/scenarios/go-virtual-devices-qemu.scn); this ISO is for Bochs (VMX).
-$(B)/iso/linux-devswitch.iso: $(B)/linux/replug.cpio.gz scripts/mkiso.sh | $(B)/iso
-	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/linux/replug.cpio.gz --cmdline '$(LINUX_CMDLINE) odv.test=devswitch'
 
 # ---- downtime benchmark (scripts/bench-downtime.sh; not part of make test) ----
 # reboot=pci: reset through port 0xCF9, which Bochs treats as a hardware reset.
@@ -403,12 +383,15 @@ demo: all $(B)/iso/linux-demo.iso
 
 demo-guest: all $(B)/iso/guest-a.iso
 	@echo "== odv demo-guest: odv-hv (VT-x, written here) runs test guest A in Bochs, then hands the CPU back =="
+	@# The expect part of guest-a's manifest, as tests/run-all.sh gives it to run-vm.sh.
+	@sed '1,/^### expect$$/s/.*//' tests/scenarios/guest-a.scn > $(B)/demo-guest-a.expect
 	scripts/run-vm.sh --name demo-guest-a --iso $(B)/iso/guest-a.iso --engine vmx --timeout 300 \
-		--mem 256 --until '^guest-a: (DONE|FAIL)|halted' --expect tests/scenarios/guest-a.expect
+		--mem 256 --until '^guest-a: (DONE|FAIL)|halted' --expect $(B)/demo-guest-a.expect
 	@echo "== serial log of the demo: =="; tr -d '\r' < $(B)/test-logs/demo-guest-a/serial.log | grep -a -E '^(odv-hv|guest-a)'
 
 $(B) $(B)/hv $(B)/guests $(B)/unit $(B)/fuzz $(B)/iso $(B)/linux $(B)/bench $(B)/mods $(B)/disk:
 	mkdir -p $@
 
 clean:
-	rm -rf $(B)/hv $(B)/guests $(B)/unit $(B)/fuzz $(B)/iso $(B)/linux $(B)/mods $(B)/disk $(B)/odv $(B)/odv-hv.elf $(B)/odv-hv.bin $(B)/test-logs
+	rm -rf $(B)/hv $(B)/guests $(B)/unit $(B)/fuzz $(B)/iso $(B)/linux $(B)/mods $(B)/disk $(B)/odv $(B)/odv-hv.elf $(B)/odv-hv.bin $(B)/test-logs \
+		$(B)/scenarios.mk $(B)/demo-guest-a.expect

@@ -1,0 +1,25 @@
+# odv.test=stepwatchdog: sourced by /init (tests/linux/init-go-virtual) after the shared set-up.
+# The step watchdog: a go-virtual that hangs while the system is frozen (a test
+# flag stalls it at a point) is undone when the step's deadline passes: the
+# system is unfrozen and the devices come back natively, nothing lost.
+vdev_setup
+devices before
+/recwriter /data/records > /tmp/rec.out 2>&1 &
+rec=$!
+sleep 2
+for point in after-detach after-snapshot; do
+    /odv go-virtual --hv /odv-hv.bin --step-timeout 5 --test-stall $point
+    say "stalled go-virtual ($point) exit $?"
+    devices "after the stall $point"
+    sleep 2
+done
+kill -TERM $rec; wait $rec
+cat /tmp/rec.out
+acked=$(sed -n 's/^recwriter: stopped: \([0-9]*\) records.*/\1/p' /tmp/rec.out)
+umount /data && mount -t ext4 "$dmdev" /data || say "FAIL cannot remount $dmdev"
+/recwriter --verify /data/records "$acked"
+umount /data
+dmesg | tail -n +$((${dmesg_from:-0} + 1)) | \
+    grep -iE 'i/o error|ext4-fs (error|warning)|call trace|device-mapper: .*(error|fail)|bond0: .*(error|fail)' > /tmp/dmesg.bad
+say "dmesg: $(wc -l < /tmp/dmesg.bad) error lines"
+sed 's/^/odv-test: dmesg: /' /tmp/dmesg.bad
