@@ -23,6 +23,20 @@ bool cmdline_word_is(const char *v, const char *w)
 	return !w[i] && (v[i] == ' ' || !v[i]);
 }
 
+int cmdline_uint(const char *v, unsigned max, unsigned *out)
+{
+	unsigned n = 0, i = 0;
+	for (; v && v[i] >= '0' && v[i] <= '9'; i++) {
+		n = n * 10 + (unsigned)(v[i] - '0');
+		if (n > max)
+			return -1;
+	}
+	if (!i || (v[i] && v[i] != ' '))
+		return -1;
+	*out = n;
+	return 0;
+}
+
 static int hexval(char c)
 {
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :

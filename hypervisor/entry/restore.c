@@ -176,11 +176,8 @@ static __noreturn void resume_native(struct swsusp_header *img, const char *why)
  */
 static const char *cpus_unrunnable(unsigned madt_cpus)
 {
-	const char *v = cmdline_opt(handoff->hv_args, "cpus=");
-	unsigned want = 0;
-	for (; v && *v >= '0' && *v <= '9' && want < 100000; v++)
-		want = want * 10 + (unsigned)(*v - '0');
-	if (!want)
+	unsigned want;
+	if (cmdline_uint(cmdline_opt(handoff->hv_args, "cpus="), 1u << 20, &want) || !want)
 		return "the agent did not say how many CPUs the kernel has";
 	if (want > MAX_CPUS)
 		return "the kernel has more CPUs than odv-hv runs";

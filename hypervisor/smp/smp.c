@@ -160,13 +160,9 @@ unsigned smp_discover(void)
  */
 static int test_skip_apic_id(void)
 {
-	const char *v = cmdline_opt(hv.boot.cmdline ? hv.boot.cmdline : "", "test-skip-cpu=");
-	int id = 0;
-	if (!v || *v < '0' || *v > '9')
-		return -1;
-	for (; *v >= '0' && *v <= '9' && id < 4096; v++)
-		id = id * 10 + (*v - '0');
-	return id;
+	unsigned id;
+	return cmdline_uint(cmdline_opt(hv.boot.cmdline ? hv.boot.cmdline : "", "test-skip-cpu="), 0xffffffu, &id)
+	       ? -1 : (int)id;
 }
 
 /* Start every other CPU of the MADT into VMX; returns how many CPUs run odv-hv. */

@@ -41,12 +41,29 @@ static void test_bdf(void **state)
 	assert_int_equal(cmdline_bdf("00:0"), -1);
 }
 
+/* Decimal option values: the word must be all digits, end at a space or the end, and fit max. */
+static void test_uint(void **state)
+{
+	unsigned v = 7;
+	assert_int_equal(cmdline_uint(cmdline_opt("disk=ata0-slave cpus=2", "cpus="), 64, &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(cmdline_uint(cmdline_opt("cpus=12 nic=00:02.0", "cpus="), 64, &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(cmdline_uint(cmdline_opt("nic=00:02.0", "cpus="), 64, &v), -1);   /* absent */
+	assert_int_equal(cmdline_uint("", 64, &v), -1);
+	assert_int_equal(cmdline_uint("8x", 64, &v), -1);
+	assert_int_equal(cmdline_uint("65", 64, &v), -1);
+	assert_int_equal(cmdline_uint("99999999999999999999", 64, &v), -1);               /* no wrap */
+	assert_int_equal(v, 12);                                                          /* untouched on failure */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opt),
 		cmocka_unit_test(test_word_is),
 		cmocka_unit_test(test_bdf),
+		cmocka_unit_test(test_uint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
