@@ -124,23 +124,32 @@ enum msr_action msr_write_action(const struct msr_policy_env *env, uint32_t msr)
 }
 
 /* Layout (SDM 25.6.9): read low, read high, write low, write high; 1 KiB each, a bit per MSR. */
-static void set_bit(uint8_t *half, uint32_t index)
+static void clear_bit(uint8_t *half, uint32_t index)
 {
-	half[index / 8] |= (uint8_t)(1u << (index % 8));
+	half[index / 8] &= (uint8_t)~(1u << (index % 8));
 }
 
+/*
+ * Everything exits (an MSR the table does not name is read FORWARD, written
+ * KEEP), then the rules that pass clear their bits: work in the size of the
+ * table's ranges, not of the bitmap's 16 Ki MSRs.
+ */
 void msr_bitmap_build(const struct msr_policy_env *env, uint8_t bitmap[MSR_BITMAP_SIZE])
 {
-	static const uint32_t ranges[2] = { 0x0, 0xc0000000u };
 	for (unsigned i = 0; i < MSR_BITMAP_SIZE; i++)
-		bitmap[i] = 0;
-	for (unsigned h = 0; h < 2; h++) {
-		for (uint32_t n = 0; n < 0x2000; n++) {
-			uint32_t msr = ranges[h] + n;
-			if (msr_read_action(env, msr) != MSR_PASS)
-				set_bit(bitmap + 1024 * h, n);
-			if (msr_write_action(env, msr) != MSR_PASS)
-				set_bit(bitmap + 2048 + 1024 * h, n);
+		bitmap[i] = 0xff;
+	for (unsigned i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		const struct msr_rule *r = &rules[i];
+		bool rd = resolve(env, r->read, false) == MSR_PASS, wr = resolve(env, r->write, true) == MSR_PASS;
+		for (uint64_t m = r->first; m <= r->last; m++) {
+			unsigned h = m >= 0xc0000000u;
+			uint32_t n = (uint32_t)m - (h ? 0xc0000000u : 0);
+			if (n >= 0x2000)
+				continue;                      /* outside the bitmap: always exits */
+			if (rd)
+				clear_bit(bitmap + 1024 * h, n);
+			if (wr)
+				clear_bit(bitmap + 2048 + 1024 * h, n);
 		}
 	}
 }

@@ -225,10 +225,9 @@ static int setup_controls(struct vcpu *v, uint32_t *proc2_out, uint32_t *exit_ou
 	return 0;
 }
 
-/* MSRs as the MSR table says (msr_policy.c); ports pass through but for those devices claim. */
+/* MSRs as the MSR table says (msr_env_init built the bitmap); ports pass through but for those devices claim. */
 static void setup_bitmaps(void)
 {
-	msr_bitmap_build(&hv.msr_env, msr_bitmap);
 	vmwrite(VMCS_MSR_BITMAP, hv_virt_to_phys(msr_bitmap));
 	vmwrite(VMCS_IO_BITMAP_A, hv_virt_to_phys(io_bitmap[0]));
 	vmwrite(VMCS_IO_BITMAP_B, hv_virt_to_phys(io_bitmap[1]));
@@ -244,6 +243,23 @@ static bool pmu_switch(void)
 {
 	uint64_t g;
 	return has_perf_global_switch(&hv.caps) && !rdmsr_safe(MSR_PERF_GLOBAL_CTRL, &g);
+}
+
+/*
+ * The run-time facts of the MSR table and the MSR bitmap built from them,
+ * once on the boot CPU before any VMCS is set up: every CPU has the same
+ * capabilities, trap_icr and MTRRs, and all share the one bitmap.
+ */
+static void msr_env_init(void)
+{
+	hv.msr_env.trap_icr = hv.trap_icr;
+	hv.msr_env.pmu_switched = pmu_switch();
+	if (rdmsr_safe(MSR_MTRR_DEF_TYPE, &hv.msr_env.mtrr_def_type))
+		hv.msr_env.mtrr_def_type = 0;
+	msr_bitmap_build(&hv.msr_env, msr_bitmap);
+	pr_info(hv.msr_env.pmu_switched ?
+		"vmx: performance counters stop in VMX root (PERF_GLOBAL_CTRL loaded at VM exit and entry)" :
+		"vmx: performance counters cannot be switched off in VMX root: the guest's counter writes get #GP");
 }
 
 /* The guest's address spaces: its VPID and the EPT, both invalidated before first use. */
@@ -313,15 +329,8 @@ int vmx_setup_vmcs(struct vcpu *v)
 {
 	unsigned failed_before = this_cpu()->vmwrite_failures;
 	uint32_t proc2, exit;
-	/* Run-time facts of the MSR table: the same on every CPU (same capabilities, same trap_icr). */
-	hv.msr_env.trap_icr = hv.trap_icr;
-	hv.msr_env.pmu_switched = pmu_switch();
-	if (v->id == 0 && rdmsr_safe(MSR_MTRR_DEF_TYPE, &hv.msr_env.mtrr_def_type))
-		hv.msr_env.mtrr_def_type = 0;
 	if (v->id == 0)
-		pr_info(hv.msr_env.pmu_switched ?
-			"vmx: performance counters stop in VMX root (PERF_GLOBAL_CTRL loaded at VM exit and entry)" :
-			"vmx: performance counters cannot be switched off in VMX root: the guest's counter writes get #GP");
+		msr_env_init();
 	if (setup_controls(v, &proc2, &exit))
 		return -1;
 	/* Exceptions stay with the guest; NMIs exit (pin control) and are re-injected. */
