@@ -107,20 +107,6 @@ if [ $rc -eq 0 ]; then
     kill -USR1 $stream; sleep 1; tail -n 1 /tmp/stream.out
 fi
 /odv devices --json
-# Stop the writer, then read the records back from the disk (remount: no page cache).
-kill -TERM $rec; wait $rec
-cat /tmp/rec.out
-acked=$(sed -n 's/^recwriter: stopped: \([0-9]*\) records.*/\1/p' /tmp/rec.out)
-umount /data && mount -t ext4 "$dmdev" /data || say "FAIL cannot remount $dmdev"
-/recwriter --verify /data/records "$acked"
-umount /data
-kill -USR2 $stream; sleep 3
-tail -n 1 /tmp/stream.out
-last=$(grep '^tcpstream: peer: PASS' /tmp/stream.out | tail -n 1)
-n=$(echo "$last" | sed -n 's/^tcpstream: peer: PASS \([0-9]*\) records.*stall \([0-9.]*\) s .*/\1/p')
-st=$(echo "$last" | sed -n 's/^tcpstream: peer: PASS \([0-9]*\) records.*stall \([0-9.]*\) s .*/\2/p')
-[ -n "$n" ] && say "stream: $n records ($((n * 64)) bytes) arrived at the host once and in order, longest stall $st s"
-dmesg | tail -n +$((${dmesg_from:-0} + 1)) | \
-    grep -iE 'i/o error|ext4-fs (error|warning)|call trace|device-mapper: .*(error|fail)|bond0: .*(error|fail)' > /tmp/dmesg.bad
-say "dmesg: $(wc -l < /tmp/dmesg.bad) error lines"
-sed 's/^/odv-test: dmesg: /' /tmp/dmesg.bad
+records_verdict
+stream_verdict
+dmesg_errors

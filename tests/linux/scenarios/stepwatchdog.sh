@@ -13,13 +13,5 @@ for point in after-detach after-snapshot; do
     devices "after the stall $point"
     sleep 2
 done
-kill -TERM $rec; wait $rec
-cat /tmp/rec.out
-acked=$(sed -n 's/^recwriter: stopped: \([0-9]*\) records.*/\1/p' /tmp/rec.out)
-umount /data && mount -t ext4 "$dmdev" /data || say "FAIL cannot remount $dmdev"
-/recwriter --verify /data/records "$acked"
-umount /data
-dmesg | tail -n +$((${dmesg_from:-0} + 1)) | \
-    grep -iE 'i/o error|ext4-fs (error|warning)|call trace|device-mapper: .*(error|fail)|bond0: .*(error|fail)' > /tmp/dmesg.bad
-say "dmesg: $(wc -l < /tmp/dmesg.bad) error lines"
-sed 's/^/odv-test: dmesg: /' /tmp/dmesg.bad
+records_verdict
+dmesg_errors
