@@ -23,7 +23,7 @@
 #include "preconditions.h"
 
 struct item { const char *name; bool ok; char detail[200]; const char *hint; };
-static struct item items[16];
+static struct item items[24];
 static int nitems;
 
 static void add(const char *name, bool ok, const char *hint, const char *fmt, ...)
@@ -119,6 +119,32 @@ static void check_memory(void)
 }
 
 /*
+ * odv-hv maps physical memory below ODV_HV_MAPPED_LIMIT only; the image
+ * restores into whatever frames the kernel used, so a kernel using RAM above
+ * it could not be restored (and would be frozen by then). The kernel's view
+ * (/proc/iomem, after mem= trimming) decides, not the firmware's.
+ */
+static void check_memory_mapped(void)
+{
+	static char iomem[64 << 10];
+	uint64_t above, first;
+	if (read_file("/proc/iomem", iomem, sizeof(iomem)) < 0 ||
+	    iomem_ram_above(iomem, ODV_HV_MAPPED_LIMIT, &above, &first)) {
+		add("memory-4g", false, "run odv as root (addresses in /proc/iomem are hidden otherwise)",
+		    "cannot read the RAM ranges in /proc/iomem");
+		return;
+	}
+	if (above)
+		add("memory-4g", false, "boot with mem=4G until odv-hv maps all memory",
+		    "the kernel uses %llu MiB of RAM from 0x%llx, above the %llu GiB odv-hv maps",
+		    (unsigned long long)above >> 20, (unsigned long long)first,
+		    (unsigned long long)(ODV_HV_MAPPED_LIMIT >> 30));
+	else
+		add("memory-4g", true, NULL, "all RAM the kernel uses is below %llu GiB, which odv-hv maps",
+		    (unsigned long long)(ODV_HV_MAPPED_LIMIT >> 30));
+}
+
+/*
  * CPUs: odv-hv must run every CPU the kernel has (present, online or not: the
  * kernel may bring one up later), or it would start natively beside virtual
  * ones. On a UEFI machine odv-hv cannot find the ACPI tables on the kexec
@@ -179,6 +205,7 @@ static void preconditions_eval(struct preconditions *pc, const char *hv_path, bo
 	check_hv_image(pc, hv_path);
 	check_kernel_interfaces();
 	check_memory();
+	check_memory_mapped();
 	check_cpus();
 	check_devices(pc, with_devices);
 }

@@ -38,6 +38,7 @@
 #include <linux/reboot.h>
 #include "cli.h"
 #include "json.h"
+#include "odv_abi.h"
 #include "odv.h"
 #include "plan.h"
 #include "preconditions.h"
@@ -389,7 +390,7 @@ static int gv_stream_runs(struct gv *g, const uint8_t *buf, uint64_t pages, cons
 			image_pfns[ni++] = p[i] & ~SWSUSP_PFN_ZERO;
 	}
 	uint64_t top = ni ? image_pfns[ni - 1] : 0;
-	if (top >= (4ull << 30) / SWSUSP_PAGE) {
+	if (top >= ODV_HV_MAPPED_LIMIT / SWSUSP_PAGE) {
 		free(image_pfns);
 		snprintf(g->why, sizeof(g->why), "the image restores into memory above 4 GiB (frame 0x%llx), which "
 			 "odv-hv does not map yet", (unsigned long long)top);
@@ -413,7 +414,7 @@ static int gv_stream_runs(struct gv *g, const uint8_t *buf, uint64_t pages, cons
 	memset(g->runs, 0, g->runs_len);
 	plan_stream_runs(g->pfns, pages, g->runs, nr);
 	const char *err = plan_check_stream(g->runs, nr, image_pfns, ni, h->mem, g->nm, g->res.base, g->res.size,
-					    4ull << 30);
+					    ODV_HV_MAPPED_LIMIT);
 	free(image_pfns);
 	if (err) {
 		snprintf(g->why, sizeof(g->why), "odv-hv could not read the image where it is: %s", err);

@@ -220,6 +220,32 @@ int cpulist_count(const char *list)
 	return n;
 }
 
+int iomem_ram_above(const char *text, uint64_t limit, uint64_t *bytes, uint64_t *first)
+{
+	int seen = 0;
+	*bytes = *first = 0;
+	for (const char *l = text; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l)) {
+		/* "100000000-13fffffff : System RAM"; nested resources are indented. */
+		unsigned long long a, b;
+		int n = 0;
+		if (*l == ' ' || *l == '\t')
+			continue;        /* nested within a top-level resource */
+		if (sscanf(l, "%llx-%llx : System RAM%n", &a, &b, &n) != 2 || !n || b < a ||
+		    (l[n] != '\n' && l[n] != '\0'))
+			continue;
+		if (a == 0 && b == 0)
+			continue;        /* addresses hidden from non-root readers */
+		seen++;
+		if (b < limit)
+			continue;
+		uint64_t lo = a > limit ? a : limit;
+		*bytes += b - lo + 1;
+		if (!*first || lo < *first)
+			*first = lo;
+	}
+	return seen ? 0 : -1;
+}
+
 unsigned cpus_present(void)
 {
 	char buf[256];

@@ -19,6 +19,10 @@ const char *lockdown_state(char *buf, size_t size);   /* "none", "integrity", ..
 uint64_t meminfo_kb(const char *key);                 /* 0 if unknown */
 /* CPUs in a kernel CPU list ("0-3,6"). Pure. -1 if malformed. */
 int cpulist_count(const char *list);
+/* Bytes of "System RAM" at or above `limit` in /proc/iomem text (top-level
+ * lines only). Pure. 0 with *bytes and *first (lowest such address, or 0), or
+ * -1 if no System RAM line can be read (not root: addresses show as 0). */
+int iomem_ram_above(const char *text, uint64_t limit, uint64_t *bytes, uint64_t *first);
 /* CPUs present (/sys/devices/system/cpu/present); 0 if unknown. */
 unsigned cpus_present(void);
 /* The page frame of each of `pages` pages from `addr` (this process, mapped and

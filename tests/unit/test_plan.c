@@ -300,10 +300,40 @@ static void test_cpulist_count(void **state)
 	assert_int_equal(cpulist_count("0;1"), -1);
 }
 
+/* /proc/iomem: System RAM above 4 GiB is counted from the limit on; nested lines and other types are not. */
+static void test_iomem_ram_above(void **state)
+{
+	(void)state;
+	const char *six_gib =
+		"00000000-00000fff : Reserved\n"
+		"00001000-0009fbff : System RAM\n"
+		"00100000-bffdffff : System RAM\n"
+		"  01000000-01e00000 : Kernel code\n"
+		"30000000-33ffffff : Reserved\n"
+		"fd000000-fdffffff : PCI Bus 0000:00\n"
+		"100000000-1bfffffff : System RAM\n"
+		"  100000000-100000fff : System RAM\n";
+	uint64_t bytes, first;
+	assert_int_equal(iomem_ram_above(six_gib, 4ull << 30, &bytes, &first), 0);
+	assert_true(bytes == 3ull << 30);
+	assert_true(first == 4ull << 30);
+	assert_int_equal(iomem_ram_above(six_gib, 16ull << 30, &bytes, &first), 0);
+	assert_true(bytes == 0 && first == 0);
+	/* a range across the limit counts from the limit */
+	assert_int_equal(iomem_ram_above("80000000-17fffffff : System RAM\n", 4ull << 30, &bytes, &first), 0);
+	assert_true(bytes == 2ull << 30 && first == 4ull << 30);
+	/* not root: every address reads as 0 */
+	assert_int_equal(iomem_ram_above("00000000-00000000 : System RAM\n", 4ull << 30, &bytes, &first), -1);
+	assert_int_equal(iomem_ram_above("", 4ull << 30, &bytes, &first), -1);
+	/* a type that only starts with "System RAM" is not RAM */
+	assert_int_equal(iomem_ram_above("100000000-1ffffffff : System RAMX\n", 0, &bytes, &first), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpulist_count),
+		cmocka_unit_test(test_iomem_ram_above),
 		cmocka_unit_test(test_parse_reservation_forms),
 		cmocka_unit_test(test_parse_reservation_terminators),
 		cmocka_unit_test(test_parse_reservation_rejects),
