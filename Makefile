@@ -32,7 +32,7 @@ HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c id
 	  $(addprefix vmx/,vmx.c vmx_caps.c vmcs_fields.c exit.c exit_info.c exit_cpu.c cr_rules.c exit_msr.c msr_policy.c exit_access.c hypercall.c dump.c devirt.c devirt_gdt.c) \
 	  $(addprefix mm/,paging.c ept.c ept_guest.c host_paging.c guest_mem.c memmap.c) \
 	  $(addprefix entry/,mb2.c linux_boot.c guest_test.c restore.c) \
-	  $(addprefix smp/,smp.c sipi.c lapic.c lapic_trap.c acpi.c) \
+	  $(addprefix smp/,smp.c sipi.c lapic.c lapic_trap.c acpi.c guest_stop.c) \
 	  $(addprefix platform/,vdev.c vdev_disk.c vdev_nic.c pci_host.c region.c mmio.c insn_decode.c)
 # The codecs odv-hv and the agent both compile (include/codec/).
 CODEC_C := handoff.c swsusp_image.c
@@ -129,7 +129,7 @@ $(B)/guests/guest-%.bin: $(B)/guests/guest_%.elf
 	$(OBJCOPY) -O binary $< $@
 
 # ---- ISOs for the emulator scenarios ----
-ISOS := $(B)/iso/guest-a.iso $(B)/iso/guest-b.iso $(B)/iso/guest-c-invd.iso $(B)/iso/guest-c-triple.iso $(B)/iso/guest-d.iso $(B)/iso/guest-e.iso
+ISOS := $(B)/iso/guest-a.iso $(B)/iso/guest-b.iso $(B)/iso/guest-c-invd.iso $(B)/iso/guest-c-triple.iso $(B)/iso/guest-c-smp-invd.iso $(B)/iso/guest-d.iso $(B)/iso/guest-e.iso
 isos: $(ISOS)
 $(B)/iso/guest-a.iso: $(B)/odv-hv.elf $(B)/guests/guest-a.bin scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-a.bin "guest-a"

@@ -12,6 +12,7 @@
 #include "hv.h"
 #include "arch.h"
 #include "percpu.h"
+#include "smp.h"
 #include "vmx.h"
 
 #define RESET_PAT 0x0007040600070406ull
@@ -86,31 +87,26 @@ void vcpu_sipi(struct vcpu *v, uint8_t vector)
 }
 
 /*
- * Wait in VMX root for the SIPI lapic_trap.c holds for this CPU, and take it.
- * MONITOR/MWAIT sleeps until the sender's store to the mailbox (no wake-up
- * can be lost between the check and the sleep); without them, spin.
+ * Wait in VMX root for the SIPI lapic_trap.c holds for this CPU, and take it
+ * (or stop, if another CPU stopped the guest meanwhile). This spins with
+ * PAUSE: MONITOR/MWAIT on the mailbox would sleep instead, but Bochs 2.7, the
+ * VMX test platform, never woke from it on the sender's store (a test guest
+ * starting its CPU 1 waited for good: vmx-guest-c-smp-stop), and a wait-for-
+ * SIPI vCPU that never wakes is a CPU the guest has lost.
  */
 static uint8_t wait_for_sipi(void)
 {
 	struct percpu *c = this_cpu();
-	uint32_t a, b, cc, d;
-	cpuid(1, 0, &a, &b, &cc, &d);
-	bool mwait = cc & BIT(3);
 	__atomic_store_n(&c->waiting_sipi, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
+		if (guest_stopping())
+			guest_stopped_here(NULL, false);
 		int32_t vec = __atomic_exchange_n(&c->sipi_vector, -1, __ATOMIC_SEQ_CST);
 		if (vec >= 0) {
 			__atomic_store_n(&c->waiting_sipi, 0, __ATOMIC_SEQ_CST);
 			return (uint8_t)vec;
 		}
-		if (!mwait) {
-			cpu_relax();
-			continue;
-		}
-		__asm__ volatile("monitor" :: "a"(&c->sipi_vector), "c"(0), "d"(0));
-		if (__atomic_load_n(&c->sipi_vector, __ATOMIC_ACQUIRE) >= 0)
-			continue;
-		__asm__ volatile("mwait" :: "a"(0), "c"(0));
+		cpu_relax();
 	}
 }
 

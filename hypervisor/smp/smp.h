@@ -19,6 +19,11 @@ unsigned smp_vcpus(void);                           /* CPUs running odv-hv */
 bool smp_apic_not_run(uint32_t apic_id);
 void smp_for_each_not_run(void (*f)(uint32_t apic_id, void *ctx), void *ctx);
 
+/* guest_stop.c: an exit odv-hv cannot go on from stops the guest on every CPU */
+void guest_stop_all(const char *why);               /* first stop: NMI every other vCPU */
+bool guest_stopping(void);
+__noreturn void guest_stopped_here(struct vcpu *v, bool in_guest);
+
 /* lapic.c: this CPU's real local APIC (xAPIC or x2APIC) */
 bool lapic_x2apic(void);
 uint64_t lapic_base(void);

@@ -61,12 +61,16 @@ static __noreturn void exit_stop(struct vcpu *v, const struct vm_exit *x)
 {
 	const char *why = x->stop ? x->stop : "unhandled VM exit";
 	dump_guest(v, why);
+	guest_stop_all(why);
 	hv_halt(x->halt ? x->halt : why);
 }
 
 /* Work that waits for the end of any exit: polling, INIT requests, held NMIs. */
 static void exit_epilogue(struct vcpu *v)
 {
+	/* Another CPU stopped the guest while this one was in VMX root. */
+	if (guest_stopping())
+		guest_stopped_here(v, true);
 	ept_sync();
 	if (v->id == 0)
 		vdev_poll(false);
