@@ -147,19 +147,24 @@ static void check_memory_mapped(void)
 /*
  * CPUs: odv-hv must run every CPU the kernel has (present, online or not: the
  * kernel may bring one up later), or it would start natively beside virtual
- * ones. On a UEFI machine odv-hv cannot find the ACPI tables on the kexec
- * path yet, so it would see one CPU only.
+ * ones. It finds them in the MADT; on a UEFI machine only the EFI system
+ * table says where the ACPI tables are, and the agent passes that on.
  */
 static void check_cpus(void)
 {
 	unsigned n = cpus_present();
 	bool efi = access("/sys/firmware/efi", F_OK) == 0;
+	uint64_t rsdp = efi ? efi_rsdp() : 0;
 	if (n > ODV_MAX_CPUS)
 		add("cpus", false, "boot with fewer CPUs (maxcpus= or nr_cpus=)",
 		    "%u CPUs present, odv-hv runs at most %u", n, ODV_MAX_CPUS);
-	else if (efi && n > 1)
+	else if (efi && n > 1 && !rsdp)
 		add("cpus", false, "boot with nr_cpus=1, or by BIOS (legacy) firmware",
-		    "%u CPUs on a UEFI machine: odv-hv does not find the ACPI tables there yet", n);
+		    "%u CPUs on a UEFI machine whose EFI system table (/sys/firmware/efi/systab) names no "
+		    "ACPI tables: odv-hv could not find the CPUs", n);
+	else if (efi && n > 1)
+		add("cpus", true, NULL, "%u present, odv-hv runs each of them (ACPI RSDP at 0x%llx, from the "
+		    "EFI system table)", n, (unsigned long long)rsdp);
 	else
 		add("cpus", n > 0, "the kernel shows no CPUs in /sys/devices/system/cpu/present",
 		    "%u present, odv-hv runs each of them", n);

@@ -235,6 +235,7 @@ static int gv_prepare(struct gv *g)
 	h->serial_port = 0x3f8;
 	h->log_level = 2;
 	h->test_flags = g->o.force_native ? ODV_TEST_FORCE_NATIVE : 0;
+	h->acpi_rsdp = efi_rsdp();   /* 0 on BIOS machines: odv-hv searches the BIOS areas */
 	gv_take_devices(g, &pc);
 	return EXIT_OK;
 }

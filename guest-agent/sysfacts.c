@@ -246,6 +246,31 @@ int iomem_ram_above(const char *text, uint64_t limit, uint64_t *bytes, uint64_t 
 	return seen ? 0 : -1;
 }
 
+int systab_rsdp(const char *text, uint64_t *phys)
+{
+	uint64_t v1 = 0, v2 = 0;
+	for (const char *l = text; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l)) {
+		unsigned long long v;
+		char end;
+		/* "ACPI20=0x3fb7e014\n"; a line must be exactly that */
+		if (sscanf(l, "ACPI20=%llx%c", &v, &end) == 2 && end == '\n' && v)
+			v2 = v;
+		else if (sscanf(l, "ACPI=%llx%c", &v, &end) == 2 && end == '\n' && v)
+			v1 = v;
+	}
+	*phys = v2 ? v2 : v1;
+	return *phys ? 0 : -1;
+}
+
+uint64_t efi_rsdp(void)
+{
+	char buf[1024];
+	uint64_t phys;
+	if (read_file("/sys/firmware/efi/systab", buf, sizeof(buf)) < 0 || systab_rsdp(buf, &phys))
+		return 0;
+	return phys;
+}
+
 unsigned cpus_present(void)
 {
 	char buf[256];

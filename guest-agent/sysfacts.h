@@ -23,6 +23,11 @@ int cpulist_count(const char *list);
  * lines only). Pure. 0 with *bytes and *first (lowest such address, or 0), or
  * -1 if no System RAM line can be read (not root: addresses show as 0). */
 int iomem_ram_above(const char *text, uint64_t limit, uint64_t *bytes, uint64_t *first);
+/* The RSDP's address in /sys/firmware/efi/systab text ("ACPI20=0x..." preferred
+ * over "ACPI=0x..."). Pure. 0 with *phys, or -1 if neither is there. */
+int systab_rsdp(const char *text, uint64_t *phys);
+/* The RSDP the EFI system table names, 0 if none (not UEFI, or unreadable). */
+uint64_t efi_rsdp(void);
 /* CPUs present (/sys/devices/system/cpu/present); 0 if unknown. */
 unsigned cpus_present(void);
 /* The page frame of each of `pages` pages from `addr` (this process, mapped and

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define ODV_HANDOFF_MAGIC    0x31464f4844564f44ull   /* "DOVDHOF1" */
-#define ODV_HANDOFF_VERSION  3    /* 2: hv_args; 3: the stream as a run table */
+#define ODV_HANDOFF_VERSION  4    /* 2: hv_args; 3: the stream as a run table; 4: acpi_rsdp */
 #define ODV_HANDOFF_MAX_MEM  64
 #define ODV_HANDOFF_MAX_RUNS (1ull << 24)   /* a run table of at most 256 MiB */
 
@@ -59,6 +59,10 @@ struct odv_handoff {
 	uint64_t serial_port;
 	uint64_t log_level;
 	uint64_t test_flags;      /* ODV_TEST_*: test-only behaviour switches */
+	/* Physical address of the ACPI RSDP the firmware gave the kernel, 0 if the
+	   agent does not know it (BIOS machines: odv-hv finds it in the BIOS areas;
+	   UEFI machines have none there, the EFI system table names it). */
+	uint64_t acpi_rsdp;
 	/* odv-hv's command line (NUL-terminated), as on the multiboot2 path: e.g.
 	   "disk=ata0-slave nic=00:02.0", the devices it takes over (hypervisor/vdev.c). */
 	char     hv_args[128];

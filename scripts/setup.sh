@@ -41,7 +41,8 @@ fi
 # bochs-term provides the 'term' display (ncurses) that satisfies bochs' need for a
 # GUI package without X; procps gives ps/pgrep, util-linux script/setsid/flock.
 # clang with libclang-rt-14-dev (its libFuzzer, ASan and UBSan runtimes) builds the
-# fuzzers in tests/fuzz/ (`make fuzz`).
+# fuzzers in tests/fuzz/ (`make fuzz`). ovmf is the UEFI firmware of the QEMU scenarios
+# that boot the kernel by UEFI.
 PACKAGES=(
     build-essential nasm python3 procps util-linux
     bochs bochsbios vgabios bochs-term
@@ -50,6 +51,7 @@ PACKAGES=(
     busybox-static cpio e2fsprogs
     libcmocka-dev gnu-efi
     clang libclang-rt-14-dev
+    ovmf
 )
 
 apt_updated=0

@@ -12,6 +12,7 @@
 #include "percpu.h"
 #include "arch.h"
 #include "serial.h"
+#include "odv_abi.h"
 #include "odv_handoff.h"
 #include "swsusp_image.h"
 #include "mm.h"
@@ -192,7 +193,7 @@ static const char *cpus_unrunnable(unsigned madt_cpus)
  * RIP = jump_address, EFER as the kernel ran it (same kernel, same boot).
  * Any VMX setup failure falls back to the native resume.
  */
-static __noreturn void resume_virtual(struct swsusp_header *img)
+static __noreturn void resume_virtual(struct swsusp_header *img, unsigned cpus)
 {
 	struct vcpu *v = hv.bsp;
 	if (vmx_init_cpu(v))
@@ -202,7 +203,6 @@ static __noreturn void resume_virtual(struct swsusp_header *img)
 	 * must come up as vCPUs, so odv-hv brings them into VMX first (they wait
 	 * there for the guest's SIPI, as on the boot-menu path).
 	 */
-	unsigned cpus = smp_discover();
 	const char *why = cpus_unrunnable(cpus);
 	if (why) {
 		vmx_off();
@@ -260,6 +260,27 @@ static void check_handoff(void)
 		handoff->stream_pages, handoff->nr_runs);
 }
 
+/*
+ * The ACPI RSDP the agent found (the EFI system table names it; a UEFI
+ * machine has none where smp_discover would search), copied as the
+ * multiboot2 path copies its RSDP tag. acpi.c checks it before any use.
+ */
+static void take_rsdp(void)
+{
+	uint64_t at = handoff->acpi_rsdp;
+	if (!at)
+		return;
+	if (at + sizeof(hv.boot.rsdp) > ODV_HV_MAPPED_LIMIT) {
+		pr_warn("restore: the agent's RSDP at 0x%lx is beyond the memory odv-hv maps; ignored", at);
+		return;
+	}
+	const uint8_t *r = phys_to_virt(at);
+	unsigned len = r[15] < 2 ? 20 : 36;      /* revision 0: ACPI 1.0's 20 bytes */
+	memcpy(hv.boot.rsdp, r, len);
+	hv.boot.rsdp_len = len;
+	pr_info("restore: ACPI RSDP at 0x%lx, from the agent (EFI system table)", at);
+}
+
 /* Platform facts from the handoff: the firmware memory map, and its RAM into ram[]. */
 static unsigned take_memory_map(struct phys_range *ram)
 {
@@ -309,6 +330,7 @@ static void check_image(struct swsusp_header *img, const struct phys_range *ram,
 __noreturn void restore_main(void)
 {
 	check_handoff();
+	take_rsdp();
 	park_other_cpus();
 	struct phys_range ram[ODV_HANDOFF_MAX_MEM];
 	unsigned nr_ram = take_memory_map(ram);
@@ -320,10 +342,12 @@ __noreturn void restore_main(void)
 	swsusp_walk(&img, stream_page, handoff, copy_page, handoff, NULL, &err);
 	pr_info("restore: %lu pages copied, %lu zeroed", copied, zeroed);
 
+	/* The CPUs, found even for a native resume: the log says what odv-hv saw. */
+	unsigned cpus = smp_discover();
 	if (handoff->test_flags & ODV_TEST_FORCE_NATIVE)
 		resume_native(&img, "forced by test flag");
 	const char *why = vmx_unusable_reason_now();
 	if (why)
 		resume_native(&img, why);
-	resume_virtual(&img);
+	resume_virtual(&img, cpus);
 }

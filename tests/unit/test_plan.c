@@ -329,11 +329,30 @@ static void test_iomem_ram_above(void **state)
 	assert_int_equal(iomem_ram_above("100000000-1ffffffff : System RAMX\n", 0, &bytes, &first), -1);
 }
 
+/* /sys/firmware/efi/systab: ACPI 2.0's RSDP wins over ACPI 1.0's, whatever the order. */
+static void test_systab_rsdp(void **state)
+{
+	(void)state;
+	uint64_t p;
+	assert_int_equal(systab_rsdp("ACPI20=0x3fb7e014\nACPI=0x3fb7e000\nSMBIOS=0x3f9e0000\n", &p), 0);
+	assert_true(p == 0x3fb7e014);
+	assert_int_equal(systab_rsdp("SMBIOS=0x3f9e0000\nACPI=0x3fb7e000\nACPI20=0x3fb7e014\n", &p), 0);
+	assert_true(p == 0x3fb7e014);
+	assert_int_equal(systab_rsdp("ACPI=0xf5a20\n", &p), 0);
+	assert_true(p == 0xf5a20);
+	assert_int_equal(systab_rsdp("SMBIOS=0x3f9e0000\n", &p), -1);
+	assert_int_equal(systab_rsdp("", &p), -1);
+	assert_int_equal(systab_rsdp("ACPI20=0x0\n", &p), -1);
+	assert_int_equal(systab_rsdp("ACPI20=0x3fb7e014zz\n", &p), -1);   /* not a clean number */
+	assert_int_equal(systab_rsdp("ACPI20=0x3fb7e014", &p), -1);        /* cut off */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpulist_count),
 		cmocka_unit_test(test_iomem_ram_above),
+		cmocka_unit_test(test_systab_rsdp),
 		cmocka_unit_test(test_parse_reservation_forms),
 		cmocka_unit_test(test_parse_reservation_terminators),
 		cmocka_unit_test(test_parse_reservation_rejects),
