@@ -50,7 +50,7 @@ enum odv_hc {
 #define ODV_MSR_BASE   0x4f445600u
 #define ODV_MSR_COUNT  0x100u
 #define ODV_EXIT_REASONS 65     /* exit reasons odv-hv counts (0..64) */
-#define ODV_MAX_CPUS     8      /* CPUs odv-hv runs; the agent refuses a machine with more */
+#define ODV_MAX_CPUS     64     /* CPUs odv-hv runs (as many as the MADT table in acpi.h holds); the agent refuses a machine with more */
 /* Physical memory odv-hv maps (its direct map): the image and its stream must
  * lie below it, so the agent refuses a kernel that uses RAM above it. */
 #define ODV_HV_MAPPED_LIMIT (4ull << 30)
