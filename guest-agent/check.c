@@ -60,6 +60,11 @@ static void check_reservation(struct preconditions *pc)
 		return;
 	add("reservation-aligned", (res->base & 0x1fffff) == 0, "use a 2 MiB aligned address in memmap=",
 	    "base 0x%llx", (unsigned long long)res->base);
+	/* odv-hv runs from its reservation through its direct map of the low 4 GiB. */
+	bool low = res->base < ODV_HV_MAPPED_LIMIT && res->size <= ODV_HV_MAPPED_LIMIT - res->base;
+	add("reservation-low", low, "place memmap= below 4 GiB", "0x%llx-0x%llx %s below %llu GiB",
+	    (unsigned long long)res->base, (unsigned long long)(res->base + res->size), low ? "is" : "is not all",
+	    (unsigned long long)(ODV_HV_MAPPED_LIMIT >> 30));
 	pc->nfw = read_firmware_memmap(pc->fw, ODV_HANDOFF_MAX_MEM);
 	bool ram = pc->nfw > 0 && plan_region_is_ram(pc->fw, pc->nfw, res->base, res->size);
 	add("reservation-ram", ram, "move memmap= into a RAM range of /sys/firmware/memmap",
