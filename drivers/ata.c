@@ -158,18 +158,27 @@ static bool atapi_signature(const struct ata_dev *d)
 	return (mid == 0x14 && hi == 0xeb) || (mid == 0x69 && hi == 0x96);
 }
 
-/* Words 27..46: two characters a word, the first in the high byte; space padded. */
-static void copy_model(char *out, const uint16_t *id)
+/*
+ * An IDENTIFY string (model: words 27..46; serial: words 10..19): two
+ * characters a word, the first in the high byte, space padded (serials often
+ * on the left). Spaces at either end go; what is left must be printable (it
+ * ends up in logs and in the guest's virtio-blk serial).
+ */
+static void copy_id_string(char *out, const uint16_t *id, unsigned first, unsigned last)
 {
-	unsigned n = 0;
-	for (unsigned w = 27; w <= 46; w++) {
+	unsigned n = 0, skip = 0;
+	for (unsigned w = first; w <= last; w++) {
 		out[n++] = (char)(id[w] >> 8);
 		out[n++] = (char)id[w];
 	}
 	out[n] = '\0';
 	while (n && (out[n - 1] == ' ' || out[n - 1] == '\0'))
 		out[--n] = '\0';
-	for (unsigned i = 0; i < n; i++)   /* it ends up in logs: keep it printable */
+	while (skip < n && out[skip] == ' ')
+		skip++;
+	for (unsigned i = 0; i + skip <= n; i++)
+		out[i] = out[i + skip];
+	for (unsigned i = 0; out[i]; i++)
 		if (out[i] < 0x20 || out[i] > 0x7e)
 			out[i] = '?';
 }
@@ -188,7 +197,8 @@ static int parse_identify(struct ata_dev *d, const uint16_t *id)
 		return fail(d, "IDENTIFY word 0: not an ATA device");
 	if (!(id[49] & (1u << 9)))
 		return fail(d, "device does not support LBA addressing");
-	copy_model(d->model, id);
+	copy_id_string(d->model, id, 27, 46);
+	copy_id_string(d->serial, id, 10, 19);
 	/* Word 83 only counts when bits 15:14 read 01. */
 	d->lba48 = (id[83] & 0xc000) == 0x4000 && (id[83] & (1u << 10));
 	uint64_t n = d->lba48 ? words(id, 100, 4) : 0;
@@ -238,6 +248,7 @@ int ata_probe(struct ata_dev *d, const struct ata_io *io, uint16_t cmd_base, uin
 	d->lba48 = false;
 	d->sectors = 0;                            /* read/write refuse until a probe succeeds */
 	d->model[0] = '\0';
+	d->serial[0] = '\0';
 	d->last_error = NULL;
 	return identify(d);
 }

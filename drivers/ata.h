@@ -26,6 +26,7 @@ struct ata_dev {
 	bool lba48;
 	uint64_t sectors;       /* 512-byte sectors */
 	char model[41];         /* from IDENTIFY, trailing spaces removed */
+	char serial[21];        /* from IDENTIFY, leading and trailing spaces removed; "" if none */
 	const char *last_error; /* why the last call failed */
 };
 

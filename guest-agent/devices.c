@@ -192,9 +192,30 @@ static int count_entry(const char *name, void *arg)
 	return 1;
 }
 
+void disk_serial(const char *sysdir, char *out, size_t n)
+{
+	char p[256];
+	static uint8_t raw[512];
+	out[0] = '\0';
+	for (int up = 0; up < 2 && !out[0]; up++) {
+		const char *parent = up ? "/.." : "";   /* a partition: its disk's attributes */
+		snprintf(p, sizeof(p), "%s%s/serial", sysdir, parent);
+		int k = read_file(p, (char *)raw, sizeof(raw));
+		if (k > 0) {
+			serial_clean(raw, (size_t)k, out, n);
+			continue;
+		}
+		snprintf(p, sizeof(p), "%s%s/device/vpd_pg80", sysdir, parent);
+		k = read_file(p, (char *)raw, sizeof(raw));
+		if (k > 0)
+			vpd80_serial(raw, (size_t)k, out, n);
+	}
+}
+
 struct disk_search {
 	const uint8_t *uuid;
 	uint64_t sectors;           /* the disk's size when odv prepare recorded it */
+	const char *serial;         /* ... and its serial ("" none) */
 	dev_t exclude;
 	int found;
 	char path[64];
@@ -234,6 +255,11 @@ static int disk_candidate(const char *name, void *arg)
 	close(fd);
 	if (rc || memcmp(u, q->uuid, 16))
 		return 0;
+	/* Where both show a serial it must be the same: a copy of the disk is not it. */
+	char ser[24];
+	disk_serial(sys, ser, sizeof(ser));
+	if (q->serial[0] && ser[0] && strcmp(ser, q->serial))
+		return 0;
 	if (q->found++ == 0) {
 		snprintf(q->path, sizeof(q->path), "%s", node);
 		q->dev = dev;
@@ -272,9 +298,10 @@ static int one_found(int rc, int found)
 	return rc ? rc : !found ? -ENOENT : found > 1 ? -ENOTUNIQ : 0;
 }
 
-int find_disk_by_uuid(const uint8_t uuid[16], uint64_t sectors, dev_t exclude, char *path, size_t n, dev_t *dev)
+int find_disk_by_uuid(const uint8_t uuid[16], uint64_t sectors, const char *serial, dev_t exclude, char *path,
+		      size_t n, dev_t *dev)
 {
-	struct disk_search q = { .uuid = uuid, .sectors = sectors, .exclude = exclude };
+	struct disk_search q = { .uuid = uuid, .sectors = sectors, .serial = serial ? serial : "", .exclude = exclude };
 	int rc = dir_each("/sys/class/block", disk_candidate, &q);
 	rc = one_found(rc, q.found);
 	if (rc)
@@ -334,10 +361,11 @@ int devstate_save(const struct devstate *s, char *why, size_t wl)
 			 "dm_name %s\ndm_dev %u:%u\n"
 			 "disk %s\ndisk_dev %u:%u\nsectors %llu\nfs_uuid %s\ndisk_pci %s\n"
 			 "bond %s\nnic %s\nnic_mac %s\nnic_pci %s\n"
-			 "replugs %u\nlongest_suspend_s %.6f\n",
+			 "replugs %u\nlongest_suspend_s %.6f\n%s%s%s",
 			 s->dm_name, major(s->dm_dev), minor(s->dm_dev), s->disk, major(s->disk_dev), minor(s->disk_dev),
 			 (unsigned long long)s->sectors, u, s->disk_pci, s->bond, s->nic, s->nic_mac, s->nic_pci,
-			 s->replugs, s->longest_suspend_s);
+			 s->replugs, s->longest_suspend_s, s->disk_serial[0] ? "disk_serial " : "", s->disk_serial,
+			 s->disk_serial[0] ? "\n" : "");
 	mkdir("/run", 0755);
 	if (mkdir("/run/odv", 0755) && errno != EEXIST) {
 		snprintf(why, wl, "cannot create /run/odv: %s", strerror(errno));
@@ -372,6 +400,10 @@ int devstate_load(struct devstate *s, char *why, size_t wl)
 		unsigned a, b;
 		if (line[0] == '#' || sscanf(line, "%31s %255s", key, val) < 1)
 			continue;
+		if (!strcmp(key, "disk_serial")) {   /* the rest of the line: a serial may hold spaces */
+			snprintf(s->disk_serial, sizeof(s->disk_serial), "%s", line + strlen("disk_serial "));
+			continue;
+		}
 		if (!strcmp(key, "dm_name")) { snprintf(s->dm_name, sizeof(s->dm_name), "%s", val); have |= 1; }
 		else if (!strcmp(key, "dm_dev") && sscanf(val, "%u:%u", &a, &b) == 2) s->dm_dev = makedev(a, b);
 		else if (!strcmp(key, "disk")) snprintf(s->disk, sizeof(s->disk), "%s", val);
@@ -574,6 +606,7 @@ static int prep_check_disk(struct prep *p)
 		return prep_fail(p, "%s is empty", disk);
 	if (pci_of_sysfs(sysdir, s->disk_pci, sizeof(s->disk_pci)))
 		return prep_fail(p, "%s is not on a PCI device (odv can only swap PCI devices)", disk);
+	disk_serial(sysdir, s->disk_serial, sizeof(s->disk_serial));
 	uuid_str(s->fs_uuid, p->uuid, sizeof(p->uuid));
 	return EXIT_OK;
 }
@@ -648,6 +681,11 @@ static int prep_make_dm(struct prep *p)
 	progress("prepare: %s (%u:%u) is linear over %s (%u:%u, %llu sectors, filesystem UUID %s)", p->node,
 		 major(s->dm_dev), minor(s->dm_dev), p->disk, major(s->disk_dev), minor(s->disk_dev),
 		 (unsigned long long)s->sectors, p->uuid);
+	if (s->disk_serial[0])
+		progress("prepare: %s has serial \"%s\": a disk found again must show the same one, if it shows any",
+			 p->disk, s->disk_serial);
+	else
+		progress("prepare: %s shows no serial: it is found again by filesystem UUID and size", p->disk);
 	return EXIT_OK;
 }
 

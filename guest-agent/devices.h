@@ -64,8 +64,19 @@ int ext_fs_uuid(int fd, uint8_t uuid[16]);                         /* -EINVAL: n
 /* The block device (whole disk or partition, not dm/loop/ram/sr, not `exclude`,
  * not held by another device) whose ext2/3/4 filesystem has that UUID: /dev/NAME
  * (made with mknod if devtmpfs lacks it). -ENOENT none, -ENOTUNIQ several. */
-/* The one disk (not exclude) with that filesystem UUID and that size: 0, -ENOENT or -ENOTUNIQ. */
-int find_disk_by_uuid(const uint8_t uuid[16], uint64_t sectors, dev_t exclude, char *path, size_t n, dev_t *dev);
+/* The one disk (not exclude) with that filesystem UUID and that size, and that
+ * serial if both it and `serial` have one: 0, -ENOENT or -ENOTUNIQ. */
+int find_disk_by_uuid(const uint8_t uuid[16], uint64_t sectors, const char *serial, dev_t exclude, char *path,
+		      size_t n, dev_t *dev);
+/* A serial as odv compares it: spaces at the ends dropped, anything not
+ * printable ASCII made '?'; "" if nothing is left. Pure. */
+void serial_clean(const uint8_t *raw, size_t len, char *out, size_t n);
+/* The serial in a SCSI VPD page 0x80 (unit serial number; libata makes it
+ * from ATA IDENTIFY): "" if the page is not one. Pure. */
+void vpd80_serial(const uint8_t *page, size_t len, char *out, size_t n);
+/* A block device's serial (sysdir: its /sys block directory, a partition's
+ * being its disk's): virtio-blk's "serial", else VPD page 0x80; "" if none. */
+void disk_serial(const char *sysdir, char *out, size_t n);
 int disk_has_uuid(dev_t dev, const uint8_t uuid[16], char *path, size_t n);   /* still there, same fs? */
 /* The physical NIC (has a device, not a bond) with that MAC (its permanent one if enslaved). */
 int find_nic_by_mac(const char *mac, char *ifname, size_t n);
@@ -78,6 +89,7 @@ struct devstate {
 	dev_t disk_dev;
 	uint64_t sectors;
 	uint8_t fs_uuid[16];
+	char disk_serial[24];   /* "" if the disk shows none */
 	char disk_pci[32];
 	char bond[16];
 	char nic[16];

@@ -367,7 +367,8 @@ static int attach_find_disk(struct devswitch *w, struct devstate *s, char *why, 
 	if (w->finish)
 		rc = disk_has_uuid(w->old_disk, s->fs_uuid, w->disk, sizeof(w->disk));
 	for (int i = 0; rc && i < 1500 && !step_expired(); i++) {
-		rc = find_disk_by_uuid(s->fs_uuid, s->sectors, w->old_disk, w->disk, sizeof(w->disk), &w->disk_dev);
+		rc = find_disk_by_uuid(s->fs_uuid, s->sectors, s->disk_serial, w->old_disk, w->disk, sizeof(w->disk),
+				       &w->disk_dev);
 		if (rc != -ENOENT)
 			break;
 		sleep_ms(20);
@@ -377,12 +378,17 @@ static int attach_find_disk(struct devswitch *w, struct devstate *s, char *why, 
 		uuid_str(s->fs_uuid, uuid, sizeof(uuid));
 		fprintf(stderr, "odv %s: %s stays suspended (its filesystem frozen): run odv replug --finish "
 				"once the disk is back\n", w->who, s->dm_name);
-		snprintf(why, wl, "no disk with filesystem UUID %s and %llu sectors came back: %s", uuid,
-			 (unsigned long long)s->sectors, rc == -ENOTUNIQ ? "several disks match" : strerror(-rc));
+		snprintf(why, wl, "no disk with filesystem UUID %s, %llu sectors%s%s%s came back: %s", uuid,
+			 (unsigned long long)s->sectors, s->disk_serial[0] ? " and serial \"" : "", s->disk_serial,
+			 s->disk_serial[0] ? "\"" : "", rc == -ENOTUNIQ ? "several disks match" : strerror(-rc));
 		return -1;
 	}
-	part_done(w, "find-disk", "disk found again by filesystem UUID: %s (%u:%u)", w->disk, major(w->disk_dev),
-		  minor(w->disk_dev));
+	char ser[24], sys[64];
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", major(w->disk_dev), minor(w->disk_dev));
+	disk_serial(sys, ser, sizeof(ser));
+	part_done(w, "find-disk", "disk found again by filesystem UUID: %s (%u:%u), serial %s%s%s", w->disk,
+		  major(w->disk_dev), minor(w->disk_dev), ser[0] ? "\"" : "", ser[0] ? ser : "none shown",
+		  ser[0] ? "\"" : "");
 	return 0;
 }
 

@@ -68,7 +68,7 @@ int vdev_disk_setup(const char *v)
 		return -1;
 	}
 	struct blk_backend be = { ata.sectors, be_read, be_write, be_flush, be_error, NULL };
-	vblk_init(&vblk, PCI_BDF(0, slot, 0), vdev_window + vdev_count * VPCI_BAR_SIZE, &be, "odv-ata0", &vdev_guest_ram);
+	vblk_init(&vblk, PCI_BDF(0, slot, 0), vdev_window + vdev_count * VPCI_BAR_SIZE, &be, ata.serial, &vdev_guest_ram);
 	if (vdev_claim_ports(IDE0_CMD, 8, vdev_absent_pio) || vdev_claim_ports(IDE0_CTL, 1, vdev_absent_pio) ||
 	    vdevice_add(&vblk.dev, &vblk_ops)) {
 		vdev_undo_to(u);
@@ -77,8 +77,8 @@ int vdev_disk_setup(const char *v)
 	}
 	pci_cfg_hide(&vdev_pcicfg, ide);
 	char hw[PCI_BDF_LEN], virt[PCI_BDF_LEN];
-	pr_info("disk: ata0-%s \"%s\", %lu sectors, driven by odv-hv; IDE controller %s hidden",
-		slave ? "slave" : "master", ata.model, ata.sectors, pci_bdf_name(ide, hw));
+	pr_info("disk: ata0-%s \"%s\" serial \"%s\", %lu sectors, driven by odv-hv; IDE controller %s hidden",
+		slave ? "slave" : "master", ata.model, ata.serial, ata.sectors, pci_bdf_name(ide, hw));
 	pr_info("disk: the guest sees virtio-blk at %s, BAR 0x%x-0x%x (trapped)",
 		pci_bdf_name(vblk.dev.pci.bdf, virt), vpci_bar(&vblk.dev), vpci_bar(&vblk.dev) + VPCI_BAR_SIZE);
 	return 0;

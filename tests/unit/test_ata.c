@@ -52,6 +52,7 @@ struct disk {
 	unsigned busy;              /* status reads BSY lasts after a command or a written block */
 	uint64_t sectors;
 	const char *model;
+	const char *serial;     /* NULL: all spaces */
 	int64_t err_lba;            /* sector that fails to read or write (-1: none) */
 	uint8_t err_code;
 	bool err_df;                /* ... with DF (device fault) rather than ERR */
@@ -148,6 +149,13 @@ static void fill_identify(struct disk *k)
 	w[0] = 0x0040;                                      /* fixed disk, ATA */
 	for (unsigned i = 0; i < 20; i++)
 		w[27 + i] = (uint16_t)((uint8_t)m[2 * i] << 8 | (uint8_t)m[2 * i + 1]);
+	/* the serial right-aligned, as many drives pad it */
+	char s[20];
+	memset(s, ' ', 20);
+	size_t sl = k->serial ? strlen(k->serial) : 0;
+	memcpy(s + 20 - (sl < 20 ? sl : 20), k->serial ? k->serial : "", sl < 20 ? sl : 20);
+	for (unsigned i = 0; i < 10; i++)
+		w[10 + i] = (uint16_t)((uint8_t)s[2 * i] << 8 | (uint8_t)s[2 * i + 1]);
 	w[49] = 1u << 9;                                    /* LBA supported */
 	uint64_t n28 = k->sectors;
 	if (!k->raw_lba28 && n28 > 0x0fffffff)
@@ -479,12 +487,13 @@ static void expect_error(struct ata_dev *d, int rc, const char *part)
 
 static void test_probe_master_slave(void **state)
 {
-	disk(0, 20000000, "ODV TEST DISK MASTER");
+	disk(0, 20000000, "ODV TEST DISK MASTER")->serial = "SN 0042";
 	struct disk *s = disk(1, 1000, "QEMU HARDDISK");
 	s->no_lba48 = true;
 	struct ata_dev m, sl;
 	probe(&m, 0);
 	assert_string_equal(m.model, "ODV TEST DISK MASTER");
+	assert_string_equal(m.serial, "SN 0042");          /* left padding gone, the inner space kept */
 	assert_int_equal(m.sectors, 20000000);
 	assert_true(m.lba48);
 	assert_false(m.slave);
@@ -492,6 +501,7 @@ static void test_probe_master_slave(void **state)
 	assert_int_equal(last()->dev & 0x10, 0);
 	probe(&sl, 1);
 	assert_string_equal(sl.model, "QEMU HARDDISK");
+	assert_string_equal(sl.serial, "");                 /* all spaces: no serial */
 	assert_int_equal(sl.sectors, 1000);
 	assert_false(sl.lba48);
 	assert_true(sl.slave);
