@@ -87,7 +87,16 @@ void lapic_icr_write(uint32_t lo, uint32_t dest, bool x2apic)
 	}
 	for (unsigned i = 0; i < nr_cpus; i++) {
 		struct percpu *c = &percpus[i];
-		if (!targets(c, self, lo, dest, x2apic) || c->state != CPU_IN_VMX || c == self)
+		if (!targets(c, self, lo, dest, x2apic) || c == self)
+			continue;
+		if (c->state == CPU_NATIVE) {
+			/* Handed back by a go-native in progress: the kernel's CPU natively
+			 * again, so its INIT/SIPI are real ones, to it alone. */
+			pr_info("smp: the guest's INIT/SIPI (icr 0x%x) for apic id %u, native again: sent", lo, c->apic_id);
+			lapic_send(lo & ~(3u << 18), c->apic_id);
+			continue;
+		}
+		if (c->state != CPU_IN_VMX)
 			continue;
 		if (mode == ICR_MODE_INIT) {
 			/* A new start sequence: forget a SIPI the last one left behind. */
