@@ -33,7 +33,8 @@ HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c id
 	  $(addprefix mm/,paging.c ept.c ept_guest.c host_paging.c guest_mem.c memmap.c) \
 	  $(addprefix entry/,mb2.c linux_boot.c guest_test.c restore.c) \
 	  $(addprefix smp/,smp.c sipi.c lapic.c lapic_trap.c acpi.c guest_stop.c) \
-	  $(addprefix platform/,vdev.c vdev_disk.c vdev_nic.c pci_host.c region.c mmio.c insn_decode.c)
+	  $(addprefix platform/,vdev.c vdev_disk.c vdev_nic.c pci_host.c region.c mmio.c insn_decode.c) \
+	  $(addprefix iommu/,dmar.c vtd.c vtd_test.c)
 # The codecs odv-hv and the agent both compile (include/codec/).
 CODEC_C := handoff.c swsusp_image.c
 HV_HDRS := $(wildcard $(addsuffix /*.h,$(addprefix hypervisor/,$(HV_DIRS))) include/*.h include/codec/*.h)
@@ -131,8 +132,11 @@ $(B)/guests/guest-%.bin: $(B)/guests/guest_%.elf
 	$(OBJCOPY) -O binary $< $@
 
 # ---- ISOs for the emulator scenarios ----
-ISOS := $(B)/iso/guest-a.iso $(B)/iso/guest-b.iso $(B)/iso/guest-c-invd.iso $(B)/iso/guest-c-triple.iso $(B)/iso/guest-c-smp-invd.iso $(B)/iso/guest-d.iso $(B)/iso/guest-e.iso
+ISOS := $(B)/iso/vtd-test.iso $(B)/iso/guest-a.iso $(B)/iso/guest-b.iso $(B)/iso/guest-c-invd.iso $(B)/iso/guest-c-triple.iso $(B)/iso/guest-c-smp-invd.iso $(B)/iso/guest-d.iso $(B)/iso/guest-e.iso
 isos: $(ISOS)
+# odv-hv's VT-d test mode (iommu/vtd_test.c), for QEMU q35 with intel-iommu: no guest.
+$(B)/iso/vtd-test.iso: $(B)/odv-hv.elf scripts/mkiso.sh | $(B)/iso
+	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --cmdline "test-vtd"
 $(B)/iso/guest-a.iso: $(B)/odv-hv.elf $(B)/guests/guest-a.bin scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-a.bin "guest-a"
 $(B)/iso/guest-b.iso: $(B)/odv-hv.elf $(B)/guests/guest-b.bin scripts/mkiso.sh | $(B)/iso

@@ -15,6 +15,8 @@
 #include "smp.h"
 #include "vdev.h"
 #include "vmx.h"
+#include "vtd.h"
+#include "cmdline.h"
 
 struct hv hv;
 extern char __hv_start[], __hv_end[];
@@ -60,6 +62,13 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 		hv_halt("memory map too fragmented");
 	hv.nr_guest_map = (unsigned)n;
 
+	/* test-vtd: the VT-d test runs natively, before VMX (QEMU TCG has none), then stops. */
+	const char *t = cmdline_opt(hv.boot.cmdline ? hv.boot.cmdline : "", "test-vtd");
+	if (t && (!*t || *t == ' ')) {
+		vtd_test();
+		hv_halt("VT-d test done");
+	}
+	(void)vtd_probe();
 	struct vcpu *v = hv.bsp;
 	if (vmx_init_cpu(v))
 		hv_halt("VMX unusable");

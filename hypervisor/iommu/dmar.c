@@ -122,3 +122,19 @@ int dmar_parse(const uint8_t *t, uint32_t len, struct dmar_info *out, const char
 	}
 	return 0;
 }
+
+int dmar_unit_of(const struct dmar_info *d, uint16_t bdf)
+{
+	int all = -1;
+	for (unsigned i = 0; i < d->nunits; i++) {
+		const struct dmar_unit *u = &d->unit[i];
+		if (u->segment)
+			continue;
+		if (u->include_all && all < 0)
+			all = (int)i;
+		for (unsigned k = 0; k < u->nscopes; k++)
+			if (u->scope[k].type == DMAR_SCOPE_ENDPOINT && u->scope[k].depth == 1 && u->scope[k].bdf == bdf)
+				return (int)i;
+	}
+	return all;
+}

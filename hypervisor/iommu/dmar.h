@@ -55,4 +55,12 @@ struct dmar_info {
  */
 int dmar_parse(const uint8_t *t, uint32_t len, struct dmar_info *out, const char **err);
 
+/*
+ * The unit that translates PCI function bdf on segment 0 (bus << 8 | dev << 3 | fn):
+ * the one whose scope lists it as an endpoint directly on its start bus
+ * (paths through bridges are not followed), else the INCLUDE_PCI_ALL unit.
+ * Its index, or -1 if no unit covers it (its DMA is not remapped at all).
+ */
+int dmar_unit_of(const struct dmar_info *d, uint16_t bdf);
+
 #endif

@@ -39,7 +39,8 @@ static void dmar_header(struct tb *b, uint8_t haw_field, uint8_t flags)
 	header(b, "DMAR");
 	put(b, haw_field, 1);
 	put(b, flags, 1);
-	put(b, 0, 10);
+	put(b, 0, 8);
+	put(b, 0, 2);                                      /* 10 reserved bytes */
 }
 
 static void scope(struct tb *b, uint8_t type, uint8_t id, uint8_t bus, uint8_t dev, uint8_t fn)
@@ -109,6 +110,11 @@ static void test_two_units_rmrr(void **state)
 	assert_int_equal(d.rmrr[0].limit, 0x7d7fffff);
 	assert_int_equal(d.rmrr[0].scope[0].bdf, 0x14 << 3);
 	assert_int_equal(d.others, 1);
+	assert_int_equal(dmar_unit_of(&d, 0x0010), 0);      /* graphics: its own unit */
+	assert_int_equal(dmar_unit_of(&d, 0x0018), 1);      /* anything else: the catch-all */
+	assert_int_equal(dmar_unit_of(&d, 0x0300), 1);
+	d.unit[1].include_all = false;
+	assert_int_equal(dmar_unit_of(&d, 0x0018), -1);     /* nobody's: not remapped */
 }
 
 /* More units and scopes than the arrays hold: kept up to the limit, the rest counted. */
