@@ -7,6 +7,7 @@
  * way the system comes back; the result is written into the handoff block
  * for the agent to read.
  */
+#include "vtd.h"
 #include "hv.h"
 #include "cmdline.h"
 #include "percpu.h"
@@ -344,6 +345,8 @@ __noreturn void restore_main(void)
 
 	/* The CPUs, found even for a native resume: the log says what odv-hv saw. */
 	unsigned cpus = smp_discover();
+	/* Say whether DMA isolation exists here (VT-d is not enabled on this path yet). */
+	(void)vtd_probe();
 	if (handoff->test_flags & ODV_TEST_FORCE_NATIVE)
 		resume_native(&img, "forced by test flag");
 	const char *why = vmx_unusable_reason_now();
