@@ -180,10 +180,23 @@ static void check_cpus(void)
  * The IOMMU. With VT-d (an ACPI DMAR) odv-hv can keep devices out of its
  * region; without one, devices the system drives can write odv-hv's memory:
  * said plainly, but no refusal (such machines still work). A kernel that
- * runs the IOMMU itself (a unit in /sys/class/iommu) is refused: odv-hv
- * does not virtualize VT-d, so it could neither take the units over nor
- * leave the kernel's translation running under it.
+ * runs the IOMMU itself (a unit in /sys/class/iommu, or interrupt
+ * remapping) is refused: odv-hv does not virtualize VT-d; once virtual it
+ * programs the units itself and the kernel sees their registers as all ones.
  */
+/* Interrupt remapping on: the kernel names its interrupt chips IR-IO-APIC, IR-PCI-MSI. */
+static bool interrupt_remapping(void)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[512];
+	bool ir = false;
+	while (f && !ir && fgets(line, sizeof(line), f))
+		ir = strstr(line, " IR-") != NULL;
+	if (f)
+		fclose(f);
+	return ir;
+}
+
 static void check_iommu(void)
 {
 	bool dmar = access("/sys/firmware/acpi/tables/DMAR", F_OK) == 0;
@@ -199,6 +212,9 @@ static void check_iommu(void)
 	if (first[0])
 		add("iommu", false, "boot with intel_iommu=off (odv-hv does not virtualize the IOMMU)",
 		    "the kernel uses the IOMMU (/sys/class/iommu/%.60s): odv-hv cannot take DMA remapping over", first);
+	else if (dmar && interrupt_remapping())
+		add("iommu", false, "boot with intremap=off (odv-hv does not virtualize the IOMMU)",
+		    "the kernel remaps interrupts (IR- in /proc/interrupts): odv-hv hides the remapping units");
 	else if (dmar)
 		add("iommu", true, NULL, "VT-d present (ACPI DMAR), not used by the kernel");
 	else

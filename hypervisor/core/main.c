@@ -76,6 +76,9 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 	hv.trap_icr = cpus > 1;
 	if (vdev_setup(hv.boot.cmdline))
 		pr_warn("continuing without virtual devices");
+	/* Before the EPT: the remapping units' registers become holes in it. */
+	if (vtd_protect())
+		pr_warn("DMA isolation: absent: VT-d setup failed (devices the guest drives can write odv-hv's memory)");
 	if (ept_setup(cpus > 1) || vmx_setup_vmcs(v))
 		hv_halt("VMX setup failed");
 	smp_start_aps();

@@ -14,6 +14,8 @@
 #include "ept.h"
 #include "paging.h"
 #include "dmar.h"
+#include "region.h"
+#include "memmap.h"
 #include "vtd.h"
 
 /* Registers (10.4). */
@@ -45,6 +47,7 @@
 #define FRCD_F       BIT(63)
 #define FRCD_T       BIT(62)
 
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define MAX_OWN 4                             /* devices odv-hv drives itself */
 
 struct unit { uint64_t base, cap, ecap; };
@@ -151,25 +154,35 @@ static int map_rmrrs(uint64_t slpt)
 	return 0;
 }
 
-/* A domain's tables: RAM of the firmware map but odv-hv's region, plus the RMRRs. 0 or -1. */
+/*
+ * A domain's tables: RAM of the firmware map (hv.boot.mmap, on both entry
+ * paths) but odv-hv's region, plus the RMRRs. 0 or -1.
+ */
 static int build_domain(uint64_t *slpt, const char *who)
 {
-	static struct ept_range r[MB2_MAX_MMAP];
+	enum { T_RAM = 1, T_NONE = 2 };
+	static struct mem_range m[MB2_MAX_MMAP + 2];
+	static struct ept_range r[MB2_MAX_MMAP + 2];
+	int n = 0;
+	for (unsigned i = 0; i < hv.boot.nr_mmap && n >= 0; i++) {
+		const struct mem_range *e = &hv.boot.mmap[i];
+		uint64_t b = ALIGN_UP(e->base, PAGE_SIZE), end = (e->base + e->len) & ~(uint64_t)(PAGE_SIZE - 1);
+		if (e->type == MEM_RAM && end > b)
+			n = memmap_set(m, (unsigned)n, ARRAY_SIZE(m), b, end - b, T_RAM);
+	}
+	if (n >= 0)
+		n = memmap_set(m, (unsigned)n, ARRAY_SIZE(m), hv.load_base, hv.size, T_NONE);
+	if (n < 0) {
+		pr_err("vtd: memory map too fragmented");
+		return -1;
+	}
 	unsigned k = 0;
 	uint64_t limit = 0;
-	/* hv.guest_map is the firmware map with odv-hv's region marked reserved. */
-	for (unsigned i = 0; i < hv.nr_guest_map; i++) {
-		const struct mem_range *m = &hv.guest_map[i];
-		if (m->type != MEM_RAM || !m->len)
-			continue;
-		uint64_t b = ALIGN_UP(m->base, PAGE_SIZE), e = (m->base + m->len) & ~(uint64_t)(PAGE_SIZE - 1);
-		if (b >= e)
-			continue;
-		if (k && r[k - 1].end > b)
-			return -1;                    /* the map is sorted; an overlap is not */
-		r[k++] = (struct ept_range){ b, e, EPT_MT_WB };
-		limit = e;
-	}
+	for (int i = 0; i < n; i++)
+		if (m[i].type == T_RAM) {
+			r[k++] = (struct ept_range){ m[i].base, m[i].base + m[i].len, EPT_MT_WB };
+			limit = m[i].base + m[i].len;
+		}
 	struct ept_env env = vt_env();
 	struct ept_stats st;
 	if (ept_build_identity(&env, r, k, limit, slpt, &st)) {
@@ -375,4 +388,86 @@ unsigned vtd_faults(struct vtd_fault *out, unsigned max)
 	}
 	*reg32(u, R_FSTS) = fsts & 0x7f;                      /* overflow and error bits: write 1 to clear */
 	return got;
+}
+
+/* ---- odv-hv's own use: the VMX paths (restore.c, main.c) ---- */
+
+/* DMA buffers of the devices odv-hv drives, noted as they are allocated (before VT-d is set up). */
+#define MAX_NOTED 16
+static struct { uint16_t bdf; uint64_t base, size; } noted[MAX_NOTED];
+static unsigned nnoted;
+static bool noted_lost;
+
+void vtd_note_dma(uint16_t bdf, uint64_t base, uint64_t size)
+{
+	for (unsigned i = 0; i < nnoted; i++)
+		if (noted[i].bdf == bdf && noted[i].base + noted[i].size == base) {
+			noted[i].size += size;   /* the pool hands out consecutive pages: one range */
+			return;
+		}
+	if (nnoted == MAX_NOTED)
+		noted_lost = true;           /* vtd_protect refuses: that device's DMA would fault */
+	else
+		noted[nnoted++] = (typeof(noted[0])){ bdf, base, size };
+}
+
+/*
+ * The guest must not reprogram what keeps devices out of odv-hv: each
+ * unit's registers read as all ones (Linux then skips the unit as firmware
+ * garbage: "DMAR ... returns all ones") and writes are dropped.
+ */
+static enum access_result hidden_regs(void *arg, struct mmio_request *rq)
+{
+	static unsigned logged;
+	if (!rq->write) {
+		rq->value = ~0ull;
+		return ACCESS_DONE;
+	}
+	if (logged < 8) {
+		logged++;
+		pr_warn("vtd: the guest wrote 0x%lx to remapping unit 0x%lx +0x%lx: ignored (the unit is odv-hv's)",
+			rq->value, (uint64_t)arg, rq->offset);
+	}
+	return ACCESS_DONE;
+}
+
+/* Each unit's register pages as a hidden region: left out of EPT, every access answered by hidden_regs. */
+static int hide_units(void)
+{
+	for (unsigned i = 0; i < vt.n; i++) {
+		const struct unit *u = &vt.unit[i];
+		uint64_t end = PAGE_SIZE;
+		end = MAX(end, ALIGN_UP(CAP_FRO(u->cap) + 16 * CAP_NFR(u->cap), PAGE_SIZE));
+		end = MAX(end, ALIGN_UP(ECAP_IRO(u->ecap) + 16, PAGE_SIZE));
+		struct mmio_region r = { u->base, end, hidden_regs, (void *)u->base, "remapping unit access",
+					 REGION_EPT_HOLE, REGION_ANY_MOV, false, false };
+		if (region_add_mmio(&hv_regions, &r) < 0) {
+			pr_err("vtd: no region left to hide unit %u", i);
+			return -1;
+		}
+		pr_info("vtd: unit %u's registers 0x%lx-0x%lx hidden from the guest (read all ones, writes ignored)",
+			i, u->base, u->base + end);
+	}
+	return 0;
+}
+
+int vtd_protect(void)
+{
+	int rc = vtd_probe();
+	if (rc)
+		return rc > 0 ? 0 : -1;
+	if (noted_lost) {
+		pr_err("vtd: more than %u DMA ranges of odv-hv's devices", MAX_NOTED);
+		return -1;
+	}
+	if (vtd_prepare())
+		return -1;
+	for (unsigned i = 0; i < nnoted; i++)
+		if (vtd_allow_dma(noted[i].bdf, noted[i].base, noted[i].size))
+			return -1;
+	if (hide_units() || vtd_enable())
+		return -1;
+	pr_info("DMA isolation: VT-d on: no device reaches odv-hv's region 0x%lx-0x%lx", hv.load_base,
+		hv.load_base + hv.size);
+	return 0;
 }

@@ -33,6 +33,20 @@ struct vtd_fault { uint16_t sid; uint8_t reason; bool read; uint64_t addr; };
 /* Read, log and clear the faults unit 0 recorded, up to max into out: how many. */
 unsigned vtd_faults(struct vtd_fault *out, unsigned max);
 
+/*
+ * odv-hv's devices note each DMA buffer as they allocate it (vdev_nic.c):
+ * vtd_protect lets that device, and no other, reach it.
+ */
+void vtd_note_dma(uint16_t bdf, uint64_t base, uint64_t size);
+/*
+ * On the VMX paths, after the devices and before the EPT: with a DMAR, set up
+ * remapping (odv-hv's region out of every device's reach), hide the units'
+ * registers from the guest and turn translation on. 0 (on, or no DMAR),
+ * -1 (a DMAR odv-hv could not use; logged). vtd_disable undoes it at
+ * go-native and at a fail-safe native resume.
+ */
+int vtd_protect(void);
+
 /* vtd_test.c: the test-vtd mode of the multiboot2 entry (natively, before VMX). */
 void vtd_test(void);
 
