@@ -16,7 +16,6 @@
 #include "vdev.h"
 #include "vmx.h"
 #include "vtd.h"
-#include "cmdline.h"
 
 struct hv hv;
 extern char __hv_start[], __hv_end[];
@@ -62,12 +61,7 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 		hv_halt("memory map too fragmented");
 	hv.nr_guest_map = (unsigned)n;
 
-	/* test-vtd: the VT-d test runs natively, before VMX (QEMU TCG has none), then stops. */
-	const char *t = cmdline_opt(hv.boot.cmdline ? hv.boot.cmdline : "", "test-vtd");
-	if (t && (!*t || *t == ' ')) {
-		vtd_test();
-		hv_halt("VT-d test done");
-	}
+	vtd_test_if_asked(hv.boot.cmdline);     /* test-vtd: natively, before VMX; then stops */
 	(void)vtd_probe();
 	struct vcpu *v = hv.bsp;
 	if (vmx_init_cpu(v))

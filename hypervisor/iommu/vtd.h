@@ -47,7 +47,7 @@ void vtd_note_dma(uint16_t bdf, uint64_t base, uint64_t size);
  */
 int vtd_protect(void);
 
-/* vtd_test.c: the test-vtd mode of the multiboot2 entry (natively, before VMX). */
-void vtd_test(void);
+/* vtd_test.c: with test-vtd on the multiboot2 command line, run the VT-d test natively and stop. */
+void vtd_test_if_asked(const char *cmdline);
 
 #endif
