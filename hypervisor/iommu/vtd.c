@@ -123,7 +123,7 @@ static int unit_caps(unsigned i, const struct dmar_unit *du)
 	vt.c = vt.c && (u->ecap & ECAP_C);
 	pr_info("vtd: unit %u: CAP 0x%lx ECAP 0x%lx", i, u->cap, u->ecap);
 	pr_info("vtd: unit %u: %d-level tables (%u-bit), MGAW %u, %u fault recording registers at +0x%x, IOTLB at +0x%x",
-		i, levels, levels == 3 ? 39 : 48, (unsigned)CAP_MGAW(u->cap), (unsigned)CAP_NFR(u->cap),
+		i, vt.levels, vt.levels == 3 ? 39 : 48, (unsigned)CAP_MGAW(u->cap), (unsigned)CAP_NFR(u->cap),
 		(unsigned)CAP_FRO(u->cap), (unsigned)ECAP_IRO(u->ecap));
 	return 0;
 }
