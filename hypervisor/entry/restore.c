@@ -351,7 +351,7 @@ __noreturn void restore_main(void)
 
 	/* The CPUs, found even for a native resume: the log says what odv-hv saw. */
 	unsigned cpus = smp_discover();
-	/* Say whether DMA isolation exists here (VT-d is not enabled on this path yet). */
+	/* Say whether DMA isolation exists here (vtd_protect turns it on for a virtual resume). */
 	(void)vtd_probe();
 	if (handoff->test_flags & ODV_TEST_FORCE_NATIVE)
 		resume_native(&img, "forced by test flag");
