@@ -13,7 +13,7 @@ OBJCOPY  := objcopy
 
 # odv-hv's source folders (docs/ARCHITECTURE.md, "Source tree"); headers are
 # included by bare name from any of them.
-HV_DIRS  := core vmx mm entry smp platform
+HV_DIRS  := core vmx mm entry smp platform iommu
 HV_INC   := $(addprefix -Ihypervisor/,$(HV_DIRS)) -Iinclude -Iinclude/codec
 WARN     := -Wall -Wextra -Werror=implicit-function-declaration -Wno-unused-parameter
 # Freestanding x86-64, no SSE/x87 anywhere in hypervisor code (kexec enters
@@ -33,7 +33,8 @@ HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c id
 	  $(addprefix mm/,paging.c ept.c ept_guest.c host_paging.c guest_mem.c memmap.c) \
 	  $(addprefix entry/,mb2.c linux_boot.c guest_test.c restore.c) \
 	  $(addprefix smp/,smp.c sipi.c lapic.c lapic_trap.c acpi.c guest_stop.c) \
-	  $(addprefix platform/,vdev.c vdev_disk.c vdev_nic.c pci_host.c region.c mmio.c insn_decode.c)
+	  $(addprefix platform/,vdev.c vdev_disk.c vdev_nic.c pci_host.c region.c mmio.c insn_decode.c) \
+	  $(addprefix iommu/,dmar.c vtd.c vtd_test.c)
 # The codecs odv-hv and the agent both compile (include/codec/).
 CODEC_C := handoff.c swsusp_image.c
 HV_HDRS := $(wildcard $(addsuffix /*.h,$(addprefix hypervisor/,$(HV_DIRS))) include/*.h include/codec/*.h)
@@ -61,6 +62,7 @@ test_headroom_SRC   := guest-agent/headroom.c
 test_json_SRC       := guest-agent/json.c
 test_disk_id_SRC    := guest-agent/disk_id.c
 test_acpi_SRC       := hypervisor/smp/acpi.c
+test_dmar_SRC       := hypervisor/iommu/dmar.c hypervisor/smp/acpi.c
 test_insn_decode_SRC := hypervisor/platform/insn_decode.c
 test_region_SRC     := hypervisor/platform/region.c
 test_paging_SRC     := hypervisor/mm/paging.c
@@ -76,7 +78,7 @@ test_virtio_net_SRC := drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c
 test_e1000_SRC      := drivers/e1000.c
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh
-UNIT_TESTS := test_cr_rules test_msr_policy test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_json test_disk_id test_acpi test_insn_decode test_region test_exit_info test_paging test_cmdline \
+UNIT_TESTS := test_cr_rules test_msr_policy test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_json test_disk_id test_acpi test_dmar test_insn_decode test_region test_exit_info test_paging test_cmdline \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
 .PHONY: all hv agent guests isos linux unit fuzz fuzz-seeds test demo demo-guest clean bench-prereqs
@@ -130,8 +132,11 @@ $(B)/guests/guest-%.bin: $(B)/guests/guest_%.elf
 	$(OBJCOPY) -O binary $< $@
 
 # ---- ISOs for the emulator scenarios ----
-ISOS := $(B)/iso/guest-a.iso $(B)/iso/guest-b.iso $(B)/iso/guest-c-invd.iso $(B)/iso/guest-c-triple.iso $(B)/iso/guest-c-smp-invd.iso $(B)/iso/guest-d.iso $(B)/iso/guest-e.iso
+ISOS := $(B)/iso/vtd-test.iso $(B)/iso/guest-a.iso $(B)/iso/guest-b.iso $(B)/iso/guest-c-invd.iso $(B)/iso/guest-c-triple.iso $(B)/iso/guest-c-smp-invd.iso $(B)/iso/guest-d.iso $(B)/iso/guest-e.iso
 isos: $(ISOS)
+# odv-hv's VT-d test mode (iommu/vtd_test.c), for QEMU q35 with intel-iommu: no guest.
+$(B)/iso/vtd-test.iso: $(B)/odv-hv.elf scripts/mkiso.sh | $(B)/iso
+	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --cmdline "test-vtd"
 $(B)/iso/guest-a.iso: $(B)/odv-hv.elf $(B)/guests/guest-a.bin scripts/mkiso.sh | $(B)/iso
 	scripts/mkiso.sh $@ --hv $(B)/odv-hv.elf --module $(B)/guests/guest-a.bin "guest-a"
 $(B)/iso/guest-b.iso: $(B)/odv-hv.elf $(B)/guests/guest-b.bin scripts/mkiso.sh | $(B)/iso
@@ -315,7 +320,7 @@ fuzz_insn_decode_SRC := hypervisor/platform/insn_decode.c
 fuzz_pci_SRC         := drivers/pci_cfg.c drivers/virtio_pci.c drivers/virtio_blk.c drivers/virtq.c
 fuzz_handoff_SRC     := include/codec/handoff.c
 fuzz_swsusp_SRC      := include/codec/swsusp_image.c
-fuzz_acpi_SRC        := hypervisor/smp/acpi.c
+fuzz_acpi_SRC        := hypervisor/smp/acpi.c hypervisor/iommu/dmar.c
 fuzz_mb2_SRC         := hypervisor/entry/mb2.c
 fuzz_virtq_MAXLEN       := 16384
 fuzz_insn_decode_MAXLEN := 32

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include "cli.h"
@@ -175,6 +176,52 @@ static void check_cpus(void)
 		    "%u present, odv-hv runs each of them", n);
 }
 
+/*
+ * The IOMMU. With VT-d (an ACPI DMAR) odv-hv can keep devices out of its
+ * region; without one, devices the system drives can write odv-hv's memory:
+ * said plainly, but no refusal (such machines still work). A kernel that
+ * runs the IOMMU itself (a unit in /sys/class/iommu, or interrupt
+ * remapping) is refused: odv-hv does not virtualize VT-d; once virtual it
+ * programs the units itself and the kernel sees their registers as all ones.
+ */
+/* Interrupt remapping on: the kernel names its interrupt chips IR-IO-APIC, IR-PCI-MSI. */
+static bool interrupt_remapping(void)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[512];
+	bool ir = false;
+	while (f && !ir && fgets(line, sizeof(line), f))
+		ir = strstr(line, " IR-") != NULL;
+	if (f)
+		fclose(f);
+	return ir;
+}
+
+static void check_iommu(void)
+{
+	bool dmar = access("/sys/firmware/acpi/tables/DMAR", F_OK) == 0;
+	char first[64] = "";
+	DIR *d = opendir("/sys/class/iommu");
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (e->d_name[0] != '.') {
+			snprintf(first, sizeof(first), "%.60s", e->d_name);
+			break;
+		}
+	if (d)
+		closedir(d);
+	if (first[0])
+		add("iommu", false, "boot with intel_iommu=off (odv-hv does not virtualize the IOMMU)",
+		    "the kernel uses the IOMMU (/sys/class/iommu/%.60s): odv-hv cannot take DMA remapping over", first);
+	else if (dmar && interrupt_remapping())
+		add("iommu", false, "boot with intremap=off (odv-hv does not virtualize the IOMMU)",
+		    "the kernel remaps interrupts (IR- in /proc/interrupts): odv-hv hides the remapping units");
+	else if (dmar)
+		add("iommu", true, NULL, "VT-d present (ACPI DMAR), not used by the kernel");
+	else
+		add("iommu", true, NULL, "no IOMMU: DMA isolation of odv-hv is absent "
+		    "(devices the system drives can write odv-hv's memory)");
+}
+
 /* Virtual devices: what go-virtual would hand odv-hv (devswitch.c), if prepared. */
 static void check_devices(struct preconditions *pc, bool with_devices)
 {
@@ -217,6 +264,7 @@ static void preconditions_eval(struct preconditions *pc, const char *hv_path, bo
 	check_memory();
 	check_memory_mapped();
 	check_cpus();
+	check_iommu();
 	check_devices(pc, with_devices);
 }
 

@@ -15,6 +15,7 @@
 #include "smp.h"
 #include "vdev.h"
 #include "vmx.h"
+#include "vtd.h"
 
 struct hv hv;
 extern char __hv_start[], __hv_end[];
@@ -60,6 +61,8 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 		hv_halt("memory map too fragmented");
 	hv.nr_guest_map = (unsigned)n;
 
+	vtd_test_if_asked(hv.boot.cmdline);     /* test-vtd: natively, before VMX; then stops */
+	(void)vtd_probe();
 	struct vcpu *v = hv.bsp;
 	if (vmx_init_cpu(v))
 		hv_halt("VMX unusable");
@@ -67,6 +70,9 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 	hv.trap_icr = cpus > 1;
 	if (vdev_setup(hv.boot.cmdline))
 		pr_warn("continuing without virtual devices");
+	/* Before the EPT: the remapping units' registers become holes in it. */
+	if (vtd_protect())
+		pr_warn("DMA isolation: absent: VT-d setup failed (devices the guest drives can write odv-hv's memory)");
 	if (ept_setup(cpus > 1) || vmx_setup_vmcs(v))
 		hv_halt("VMX setup failed");
 	smp_start_aps();

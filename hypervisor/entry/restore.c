@@ -7,6 +7,7 @@
  * way the system comes back; the result is written into the handoff block
  * for the agent to read.
  */
+#include "vtd.h"
 #include "hv.h"
 #include "cmdline.h"
 #include "percpu.h"
@@ -139,6 +140,7 @@ static __noreturn void resume_native(struct swsusp_header *img, const char *why)
 {
 	set_result(ODV_RESULT_NATIVE, why);
 	pr_warn("restore: resuming natively (fail-safe): %s", why);
+	vtd_disable();          /* the kernel ran without DMA remapping; it gets it back that way */
 	/* restore_registers first loads CR3 from R9; until then it runs on our tables. */
 	uint64_t va = img->jump_address & ~0xfffull, pa = img->jump_address_phys & ~0xfffull;
 	if (host_map_4k(va, pa) || host_map_4k(va + PAGE_SIZE, pa + PAGE_SIZE))
@@ -212,6 +214,11 @@ static __noreturn void resume_virtual(struct swsusp_header *img, unsigned cpus)
 	/* The devices the agent detached from the kernel before the snapshot (hv_args). */
 	if (vdev_setup(handoff->hv_args))
 		pr_warn("restore: continuing without (some) virtual devices");
+	/* Before the EPT: the remapping units' registers become holes in it. */
+	if (vtd_protect()) {
+		vmx_off();
+		resume_native(img, "VT-d setup failed (see odv-hv log)");
+	}
 	if (ept_setup(cpus > 1) || vmx_setup_vmcs(v)) {
 		vmx_off();
 		resume_native(img, "VMX setup failed (see odv-hv log)");
@@ -344,6 +351,8 @@ __noreturn void restore_main(void)
 
 	/* The CPUs, found even for a native resume: the log says what odv-hv saw. */
 	unsigned cpus = smp_discover();
+	/* Say whether DMA isolation exists here (vtd_protect turns it on for a virtual resume). */
+	(void)vtd_probe();
 	if (handoff->test_flags & ODV_TEST_FORCE_NATIVE)
 		resume_native(&img, "forced by test flag");
 	const char *why = vmx_unusable_reason_now();

@@ -3,6 +3,9 @@
  * the largest pages the CPU allows wherever a page covers one uniform
  * range, down to 4 KiB at range edges. odv-hv's own region is simply a
  * hole (EPT_NOT_PRESENT): any guest access to it is an EPT violation.
+ * VT-d's second-level tables have the same shape (radix, 512 entries, R/W
+ * in bits 0-1, large pages by bit 7), so the IOMMU's identity map of RAM is
+ * built here too (env->vtd), with the same hole.
  */
 #include "ept.h"
 #include "paging.h"
@@ -53,7 +56,10 @@ static int fill(const struct ept_env *env, const struct ept_range *r, unsigned n
 			continue;
 		if (t >= 0 && leaf_ok) {
 			uint64_t perms = (t & EPT_MT_READ_ONLY) ? (EPT_R | EPT_X) : EPT_RWX;
-			table[i] = a | perms | ((uint64_t)(t & 7) << EPT_MT_SHIFT) | (level > 1 ? EPT_LARGE : 0);
+			if (env->vtd)   /* VT-d second level: read and write, no type */
+				table[i] = a | (perms & (EPT_R | EPT_W)) | (level > 1 ? EPT_LARGE : 0);
+			else
+				table[i] = a | perms | ((uint64_t)(t & 7) << EPT_MT_SHIFT) | (level > 1 ? EPT_LARGE : 0);
 			if (level == 1) st->leaves_4k++;
 			else if (level == 2) st->leaves_2m++;
 			else st->leaves_1g++;
@@ -66,7 +72,7 @@ static int fill(const struct ept_env *env, const struct ept_range *r, unsigned n
 		if (!sub)
 			return -1;
 		st->tables++;
-		table[i] = phys | EPT_RWX;
+		table[i] = phys | (env->vtd ? (EPT_R | EPT_W) : EPT_RWX);
 		if (fill(env, r, n, limit, sub, level - 1, a, st))
 			return -1;
 	}
@@ -77,12 +83,15 @@ int ept_build_identity(const struct ept_env *env, const struct ept_range *ranges
 		       uint64_t limit, uint64_t *pml4_phys, struct ept_stats *stats)
 {
 	struct ept_stats st = { 0 };
+	int levels = env->levels ? env->levels : 4;
 	limit = ALIGN_UP(limit, PAGE_SIZE);
+	if (limit > 1ull << (12 + 9 * levels))
+		return -1;                      /* beyond what the tables can translate */
 	uint64_t *pml4 = env->alloc_page(env->ctx, pml4_phys);
 	if (!pml4)
 		return -1;
 	st.tables = 1;
-	int rc = fill(env, ranges, n, limit, pml4, 4, 0, &st);
+	int rc = fill(env, ranges, n, limit, pml4, levels, 0, &st);
 	if (stats)
 		*stats = st;
 	return rc;

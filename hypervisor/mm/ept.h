@@ -27,6 +27,13 @@ struct ept_env {
 	void *(*phys_to_ptr)(void *ctx, uint64_t phys);
 	void *ctx;
 	bool allow_1g, allow_2m;
+	/*
+	 * The same identity builder makes VT-d second-level tables (iommu/vtd.c):
+	 * levels 3 or 4 (0 means 4), and entries in VT-d's format (bit 0 read,
+	 * bit 1 write, bit 7 a large page; no memory type, no execute bit).
+	 */
+	int levels;
+	bool vtd;
 };
 
 struct ept_stats { unsigned tables, leaves_4k, leaves_2m, leaves_1g; };

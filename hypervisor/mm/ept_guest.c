@@ -27,7 +27,7 @@ static void *ept_ptr(void *ctx, uint64_t phys)
 /* odv-hv's EPT structures: pages from its pool, large pages as the CPU allows. */
 static struct ept_env hv_ept_env(void)
 {
-	return (struct ept_env){ ept_alloc, ept_ptr, NULL, has_ept_1g(&hv.caps), has_ept_2m(&hv.caps) };
+	return (struct ept_env){ ept_alloc, ept_ptr, NULL, has_ept_1g(&hv.caps), has_ept_2m(&hv.caps), 4, false };
 }
 
 /* Identity EPT: RAM write-back, everything else uncached, odv-hv's region absent. */

@@ -4,6 +4,8 @@
 const struct pt_format pt_x86 = { PTE_P, PTE_PS, PTE_ADDR, PTE_P | PTE_RW };
 /* EPT: present = any of R/W/X; a table entry grants all three (the leaf decides). */
 const struct pt_format pt_ept = { 0x7, BIT(7), PTE_ADDR, 0x7 };
+/* VT-d second level: present = read or write; a table entry grants both. */
+const struct pt_format pt_vtd = { 0x3, BIT(7), PTE_ADDR, 0x3 };
 
 static unsigned index_at(uint64_t va, int level)
 {

@@ -24,6 +24,7 @@ struct pt_format {
 #define PTE_ADDR  0x000ffffffffff000ull
 extern const struct pt_format pt_x86;
 extern const struct pt_format pt_ept;
+extern const struct pt_format pt_vtd;      /* VT-d second-level tables (spec 9.8) */
 
 struct pt_env {
 	void *(*alloc)(void *ctx, uint64_t *phys);    /* a zeroed 4 KiB table, or NULL */

@@ -5,6 +5,7 @@
  * guest go out when it notifies the transmit queue; frames from the wire are
  * polled for on CPU 0's VM exits (vdev_poll), at least every millisecond.
  */
+#include "vtd.h"
 #include "vdev_int.h"
 #include "arch.h"
 #include "cmdline.h"
@@ -40,6 +41,7 @@ static const struct vdevice_ops vnet_ops = { vnet_poll, vnet_release, NULL, NULL
 static uint64_t nic_mmio;
 static uint32_t nic_rd32(void *c, uint32_t reg) { return *(volatile uint32_t *)phys_to_virt(nic_mmio + reg); }
 static void nic_wr32(void *c, uint32_t reg, uint32_t v) { *(volatile uint32_t *)phys_to_virt(nic_mmio + reg) = v; }
+static uint16_t nic_bdf;
 static void *nic_dma_alloc(void *c, uint64_t size, uint64_t *phys)
 {
 	/* The pool hands out consecutive pages: a multi-page block is contiguous. */
@@ -56,6 +58,8 @@ static void *nic_dma_alloc(void *c, uint64_t size, uint64_t *phys)
 			return NULL;
 		}
 	}
+	/* In odv-hv's region, which VT-d keeps every device out of: this one may reach it. */
+	vtd_note_dma(nic_bdf, *phys, ALIGN_UP(size, PAGE_SIZE));
 	return first;
 }
 static uint64_t tsc_ms;
@@ -82,6 +86,7 @@ int vdev_nic_setup(const char *v)
 		return -1;
 	}
 	uint16_t f = (uint16_t)bdf;
+	nic_bdf = f;
 	char hw[PCI_BDF_LEN], virt[PCI_BDF_LEN];
 	uint32_t id = pci_host_read(NULL, f, 0, 4), class = pci_host_read(NULL, f, 8, 4) >> 8;
 	if ((id & 0xffff) != 0x8086 || class != 0x020000) {

@@ -1,5 +1,6 @@
 /*
- * ACPI: RSDP -> RSDT or XSDT -> MADT -> the local APIC ID of every CPU.
+ * ACPI: RSDP -> RSDT or XSDT -> MADT -> the local APIC ID of every CPU; the
+ * same walk finds any other table by its signature (the DMAR, for VT-d).
  *
  * The tables are firmware input we do not control. Every length read from
  * them is checked against what was mapped before anything behind it is
@@ -93,16 +94,19 @@ int acpi_scan_rsdp(acpi_map_fn map, void *ctx, uint64_t *rsdp_phys)
 	return scan(map, ctx, 0xE0000, 0x20000, rsdp_phys) ? 0 : -1;
 }
 
-enum { RSDT, XSDT, MADT };
+enum { RSDT, XSDT, MADT, OTHER };
 
 static const char sigs[3][5] = { "RSDT", "XSDT", "APIC" };
-static const char *const bad[3][5] = {
+static const char *const bad[4][5] = {
 	{ "RSDT not readable", "RSDT signature wrong", "RSDT length field implausible",
 	  "RSDT length runs past readable memory", "RSDT checksum mismatch" },
 	{ "XSDT not readable", "XSDT signature wrong", "XSDT length field implausible",
 	  "XSDT length runs past readable memory", "XSDT checksum mismatch" },
 	{ "MADT not readable", "MADT signature wrong", "MADT length field implausible",
 	  "MADT length runs past readable memory", "MADT checksum mismatch" },
+	/* Any other table: the caller names it in its message. */
+	{ "table not readable", "table signature wrong", "table length field implausible",
+	  "table length runs past readable memory", "table checksum mismatch" },
 };
 
 /*
@@ -110,15 +114,15 @@ static const char *const bad[3][5] = {
  * at least `min`), then exactly that length for the checksum. Returns it
  * with *len set, or NULL with *err set.
  */
-static const uint8_t *table(acpi_map_fn map, void *ctx, uint64_t phys, int kind, uint32_t min,
-			    uint32_t *len, const char **err)
+static const uint8_t *table(acpi_map_fn map, void *ctx, uint64_t phys, int kind, const char *sig,
+			    uint32_t min, uint32_t *len, const char **err)
 {
 	const uint8_t *p = map(ctx, phys, SDT_HDR);
 	int why = 0;
 	if (!p)
 		goto fail;
 	why = 1;
-	if (!sig_is(p, sigs[kind], 4))
+	if (!sig_is(p, kind == OTHER ? sig : sigs[kind], 4))
 		goto fail;
 	why = 2;
 	*len = le32(p + 4);
@@ -156,14 +160,17 @@ static void add_cpu(struct acpi_cpus *c, uint32_t id, uint32_t flags)
 		c->dropped++;
 }
 
-/* The MADT's address from the RSDT or XSDT at root (and whether an MCFG is listed): 0, or -1 with *err. */
-static int find_madt(acpi_map_fn map, void *ctx, uint64_t root, bool x, uint64_t *madt, bool *mcfg,
-		     const char **err)
+/*
+ * The address of the first table with signature sig listed in the RSDT or
+ * XSDT at root (0 if none), and whether an MCFG is listed: 0, or -1 with *err.
+ */
+static int root_find(acpi_map_fn map, void *ctx, uint64_t root, bool x, const char *sig,
+		     uint64_t *found, bool *mcfg, const char **err)
 {
 	uint32_t esz = x ? 8 : 4, len;
-	if (!table(map, ctx, root, x ? XSDT : RSDT, SDT_HDR, &len, err))
+	if (!table(map, ctx, root, x ? XSDT : RSDT, NULL, SDT_HDR, &len, err))
 		return -1;
-	*madt = 0;
+	*found = 0;
 	for (uint32_t off = SDT_HDR; off + esz <= len; off += esz) {
 		/* Re-map per entry: map may reuse its window for each call. */
 		const uint8_t *e = map(ctx, root + off, esz);
@@ -174,17 +181,34 @@ static int find_madt(acpi_map_fn map, void *ctx, uint64_t root, bool x, uint64_t
 		uint64_t a = x ? le64(e) : le32(e);
 		/* Null or unreadable entries are skipped: any of them may be a table we do not need. */
 		const uint8_t *h = a ? map(ctx, a, 4) : NULL;
-		if (h && sig_is(h, "APIC", 4) && !*madt)
-			*madt = a;
+		if (h && sig_is(h, sig, 4) && !*found)
+			*found = a;
 		/* ECAM: odv-hv must know, it emulates configuration space on ports 0xCF8/0xCFC only. */
 		if (h && sig_is(h, "MCFG", 4))
 			*mcfg = true;
 	}
-	if (!*madt) {
-		*err = x ? "no MADT in the XSDT" : "no MADT in the RSDT";
-		return -1;
-	}
 	return 0;
+}
+
+/* The root table named by a checked RSDP copy: the XSDT (64-bit entries) wins where firmware gives one. */
+static uint64_t root_of(const uint8_t *r, bool ext, bool *x)
+{
+	*x = ext && le64(r + 24);
+	return *x ? le64(r + 24) : le32(r + 16);
+}
+
+int acpi_find_table(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_len, const char *sig,
+		    uint64_t *phys, uint32_t *len, const char **err)
+{
+	bool ext, x, mcfg = false;
+	if ((*err = rsdp_check(rsdp, rsdp_len, &ext)))
+		return -1;
+	uint64_t root = root_of(rsdp, ext, &x);
+	if (root_find(map, ctx, root, x, sig, phys, &mcfg, err))
+		return -1;
+	if (!*phys)
+		return 0;
+	return table(map, ctx, *phys, OTHER, sig, SDT_HDR, len, err) ? 1 : -1;
 }
 
 /* One MADT entry at e with `left` bytes to the table's end: its length, or 0 with *err. */
@@ -221,18 +245,19 @@ static uint32_t madt_entry(const uint8_t *e, uint32_t left, struct acpi_cpus *ou
 int acpi_find_cpus(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_len,
 		   struct acpi_cpus *out, const char **err)
 {
-	const uint8_t *r = rsdp;
-	bool ext;
+	bool ext, x;
 	*out = (struct acpi_cpus){ 0 };
-	if ((*err = rsdp_check(r, rsdp_len, &ext)))
+	if ((*err = rsdp_check(rsdp, rsdp_len, &ext)))
 		return -1;
-	/* The XSDT has 64-bit entries and replaces the RSDT where firmware gives one. */
-	bool x = ext && le64(r + 24);
-	uint64_t madt;
-	if (find_madt(map, ctx, x ? le64(r + 24) : le32(r + 16), x, &madt, &out->has_mcfg, err))
+	uint64_t madt, root = root_of(rsdp, ext, &x);
+	if (root_find(map, ctx, root, x, "APIC", &madt, &out->has_mcfg, err))
 		return -1;
+	if (!madt) {
+		*err = x ? "no MADT in the XSDT" : "no MADT in the RSDT";
+		return -1;
+	}
 	uint32_t len;
-	const uint8_t *t = table(map, ctx, madt, MADT, MADT_ENTRIES, &len, err);
+	const uint8_t *t = table(map, ctx, madt, MADT, NULL, MADT_ENTRIES, &len, err);
 	if (!t)
 		return -1;
 	out->lapic_base = le32(t + 36);

@@ -1,4 +1,4 @@
-/* ACPI tables, just enough to find every CPU for SMP bring-up. Pure logic. */
+/* ACPI tables, just enough to find every CPU for SMP bring-up and to find other tables (DMAR). Pure logic. */
 #ifndef ODV_ACPI_H
 #define ODV_ACPI_H
 #include "types.h"
@@ -36,5 +36,14 @@ int acpi_scan_rsdp(acpi_map_fn map, void *ctx, uint64_t *rsdp_phys);
  */
 int acpi_find_cpus(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_len,
 		   struct acpi_cpus *out, const char **err);
+
+/*
+ * The first table with the 4-character signature sig (e.g. "DMAR") that the
+ * XSDT (or RSDT) lists, its length and checksum checked: 1 with *phys and
+ * *len; 0 if none is listed; -1 with *err (a broken RSDP, root table or
+ * table). map(ctx, *phys, *len) then gives the whole table.
+ */
+int acpi_find_table(acpi_map_fn map, void *ctx, const void *rsdp, unsigned rsdp_len, const char *sig,
+		    uint64_t *phys, uint32_t *len, const char **err);
 
 #endif

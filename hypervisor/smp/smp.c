@@ -28,7 +28,7 @@ extern const uint8_t ap_tramp_blob[], ap_tramp_blob_end[];
 static uint8_t saved_low_page[PAGE_SIZE];
 
 /* Physical memory for the ACPI parser: odv-hv identity-maps the low 4 GiB. */
-static const void *map_phys(void *ctx, uint64_t phys, uint64_t len)
+const void *acpi_map_phys(void *ctx, uint64_t phys, uint64_t len)
 {
 	(void)ctx;
 	if (len > 4 * SZ_1G || phys > 4 * SZ_1G - len)
@@ -124,23 +124,35 @@ void smp_for_each_not_run(void (*f)(uint32_t apic_id, void *ctx), void *ctx)
 			f(cpus.apic_id[i], ctx);
 }
 
+/*
+ * The RSDP: the loader's copy, else the BIOS scan's find. 0 with a pointer
+ * and its length (20 for revision 0, else 36), or -1 if there is none.
+ */
+int acpi_rsdp(const void **rsdp, unsigned *len)
+{
+	uint64_t rsdp_phys;
+	*rsdp = hv.boot.rsdp;
+	*len = hv.boot.rsdp_len;
+	if (*len)
+		return 0;
+	if (acpi_scan_rsdp(acpi_map_phys, NULL, &rsdp_phys))
+		return -1;
+	*rsdp = phys_to_virt(rsdp_phys);
+	*len = ((const uint8_t *)*rsdp)[15] < 2 ? 20 : 36;
+	return 0;
+}
+
 /* The CPUs of the MADT; 1 when there is no usable ACPI (odv-hv then runs the boot CPU only). */
 unsigned smp_discover(void)
 {
 	const char *err = NULL;
-	const void *rsdp = hv.boot.rsdp;
-	unsigned rsdp_len = hv.boot.rsdp_len;
-	uint64_t rsdp_phys;
-	if (!rsdp_len) {
-		if (acpi_scan_rsdp(map_phys, NULL, &rsdp_phys)) {
-			pr_info("smp: no ACPI tables found; odv-hv runs on the boot CPU only");
-			return madt_cpus = 1;
-		}
-		rsdp = phys_to_virt(rsdp_phys);
-		const uint8_t *r = rsdp;     /* revision 0: 20 bytes; later: the length field */
-		rsdp_len = r[15] < 2 ? 20 : 36;
+	const void *rsdp;
+	unsigned rsdp_len;
+	if (acpi_rsdp(&rsdp, &rsdp_len)) {
+		pr_info("smp: no ACPI tables found; odv-hv runs on the boot CPU only");
+		return madt_cpus = 1;
 	}
-	if (acpi_find_cpus(map_phys, NULL, rsdp, rsdp_len, &cpus, &err)) {
+	if (acpi_find_cpus(acpi_map_phys, NULL, rsdp, rsdp_len, &cpus, &err)) {
 		pr_info("smp: ACPI: %s; odv-hv runs on the boot CPU only", err);
 		cpus.n = 0;
 		return madt_cpus = 1;

@@ -36,4 +36,8 @@ int lapic_wait_idle(void);
 int lapic_trap_init(uint64_t base);
 void lapic_icr_write(uint32_t lo, uint32_t dest, bool x2apic);
 
+/* smp.c: ACPI as odv-hv reaches it (the low 4 GiB are identity-mapped): acpi.h's map callback, and the RSDP */
+const void *acpi_map_phys(void *ctx, uint64_t phys, uint64_t len);
+int acpi_rsdp(const void **rsdp, unsigned *len);
+
 #endif

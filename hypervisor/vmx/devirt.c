@@ -23,6 +23,8 @@
  * instructions are not handled (see the closing note of issue 2).
  */
 #include "hv.h"
+#include "percpu.h"
+#include "vtd.h"
 #include "arch.h"
 #include "devirt.h"
 #include "odv_abi.h"
@@ -211,6 +213,15 @@ static void load_native_state(const struct seg_state *seg, const struct native_s
 	__asm__ volatile("lgdt %0\n\tlidt %1" :: "m"(n->gdtr), "m"(n->idtr) : "memory");
 }
 
+/* Is v the last CPU leaving VMX (go-native hands the boot CPU back last)? */
+static bool last_in_vmx(const struct vcpu *v)
+{
+	for (unsigned i = 0; i < nr_cpus; i++)
+		if (&percpus[i].vcpu != v && percpus[i].state == CPU_IN_VMX)
+			return false;
+	return true;
+}
+
 int devirt(struct vcpu *v)
 {
 	struct seg_state seg[SEG_COUNT];
@@ -248,6 +259,8 @@ int devirt(struct vcpu *v)
 		hv_halt("cannot leave VMX");
 	}
 	write_cr4(read_cr4() & ~CR4_VMXE);
+	if (last_in_vmx(v))
+		vtd_disable();      /* the kernel had DMA remapping off; it continues so */
 	load_native_state(seg, &n);
 	devirt_finish(hv_virt_to_phys(&ctx), hv_virt_to_phys(devirt_tramp));
 }

@@ -1,7 +1,9 @@
 /*
- * libFuzzer harness for hypervisor/smp/acpi.c: firmware's RSDP, RSDT/XSDT and
- * MADT, walked to the list of CPUs odv-hv starts. (acpi.c has no MCFG or DMAR
- * parser: it only notes that the root table lists an MCFG, which this covers.)
+ * libFuzzer harness for hypervisor/smp/acpi.c and hypervisor/iommu/dmar.c:
+ * firmware's RSDP, RSDT/XSDT and MADT, walked to the list of CPUs odv-hv
+ * starts; the same walk to the DMAR, parsed into VT-d's remapping units and
+ * RMRRs. (acpi.c has no MCFG parser: it only notes that the root table lists
+ * an MCFG, which this covers.)
  *
  * Input: a flags byte, 36 bytes of RSDP copy (as multiboot2 hands it over),
  * then physical memory from address 0 (flag bit 0: from 0xE0000, where the
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "acpi.h"
+#include "dmar.h"
 #include "fuzz.h"
 #include "le.h"
 
@@ -98,6 +101,53 @@ static void check_scan(uint64_t at)
 	FUZZ_CHECK(memcmp(p, "RSD PTR ", 8) == 0 && sum8(p, 20) == 0);
 }
 
+/*
+ * A parsed DMAR: within the arrays, each unit and RMRR as the spec demands,
+ * no more structures than the table has room for (16 bytes per DRHD, 24 per
+ * RMRR, 8 per scope), and every PCI function under at most a listed unit.
+ */
+NO_COVERAGE static void check_dmar(const struct dmar_info *d, uint32_t len)
+{
+	FUZZ_CHECK(d->nunits <= DMAR_MAX_UNITS && d->nrmrrs <= DMAR_MAX_RMRRS);
+	uint64_t bytes = 48;
+	for (unsigned i = 0; i < d->nunits; i++) {
+		const struct dmar_unit *u = &d->unit[i];
+		FUZZ_CHECK(u->base && !(u->base & 0xfff) && u->nscopes <= DMAR_MAX_SCOPES);
+		bytes += 16 + 8ull * (u->nscopes + u->scopes_dropped);
+		for (unsigned k = 0; k < u->nscopes; k++)
+			FUZZ_CHECK(u->scope[k].depth >= 1);
+	}
+	for (unsigned i = 0; i < d->nrmrrs; i++) {
+		const struct dmar_rmrr *r = &d->rmrr[i];
+		FUZZ_CHECK(!(r->base & 0xfff) && (r->limit & 0xfff) == 0xfff && r->limit >= r->base);
+		bytes += 24 + 8ull * (r->nscopes + r->scopes_dropped);
+	}
+	bytes += 16ull * d->dropped + 4ull * d->others;
+	FUZZ_CHECK(bytes <= len);
+	for (unsigned bdf = 0; bdf < 0x10000; bdf += 0x81) {
+		int u = dmar_unit_of(d, (uint16_t)bdf);
+		FUZZ_CHECK(u >= -1 && u < (int)d->nunits);
+	}
+}
+
+NO_COVERAGE static void walk_dmar(const uint8_t *rsdp, unsigned rsdp_len)
+{
+	uint64_t at = 0;
+	uint32_t len = 0;
+	const char *err = NULL;
+	int rc = acpi_find_table(map, NULL, rsdp, rsdp_len, "DMAR", &at, &len, &err);
+	FUZZ_CHECK(rc >= -1 && rc <= 1 && (rc >= 0 || err));
+	if (rc != 1)
+		return;
+	const uint8_t *t = map(NULL, at, len);   /* a fresh copy of exactly the checked table */
+	FUZZ_CHECK(t && len >= 36 && memcmp(t, "DMAR", 4) == 0 && sum8(t, len) == 0);
+	struct dmar_info d;
+	if (dmar_parse(t, len, &d, &err) == 0)
+		check_dmar(&d, len);
+	else
+		FUZZ_CHECK(err != NULL);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1 + 36)
@@ -133,6 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		FUZZ_CHECK(err != NULL);
 	}
+	walk_dmar(rsdp, rsdp_len);
 	free(g.last);
 	free(rsdp);
 	return 0;

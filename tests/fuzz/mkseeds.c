@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "acpi.h"
+#include "dmar.h"
 #include "le.h"
 #include "mb2.h"
 #include "odv_handoff.h"
@@ -544,15 +545,35 @@ static void madt(struct buf *m, bool x2apic_entry, unsigned ncpus)
 	sdt_finish(m, at);
 }
 
-/* Memory of the acpi harness: tables at fixed offsets from `base`. */
-static void acpi_memory(struct buf *mem, uint64_t base, bool xsdt, bool x2apic_entry, unsigned ncpus)
+/* A DMAR as QEMU 7.2's q35 gives it with -device intel-iommu, plus an RMRR as real machines have. */
+static void dmar(struct buf *m)
 {
-	const unsigned root = 0x40, facp = 0x100, mcfg = 0x180, apic = 0x200;
+	size_t at = m->n;
+	sdt_header(m, "DMAR", 1);
+	put8(m, 38);                     /* host address width 39 */
+	put8(m, 0);
+	zeros(m, 10);
+	static const uint8_t devs[][3] = { { 0, 0, 0 }, { 0, 1, 0 }, { 0, 3, 0 }, { 0, 0x1f, 0 } };
+	put16(m, 0); put16(m, 16 + 8 * 5); put8(m, 0); put8(m, 0); put16(m, 0); put64(m, 0xfed90000);
+	put8(m, 3); put8(m, 8); put16(m, 0); put8(m, 0); put8(m, 0xff); put8(m, 0); put8(m, 0);   /* I/O APIC */
+	for (unsigned i = 0; i < 4; i++) {
+		put8(m, 1); put8(m, 8); put16(m, 0); put8(m, 0); put8(m, devs[i][0]); put8(m, devs[i][1]); put8(m, devs[i][2]);
+	}
+	put16(m, 1); put16(m, 32); put16(m, 0); put16(m, 0); put64(m, 0x7d000000); put64(m, 0x7d7fffff);
+	put8(m, 1); put8(m, 8); put16(m, 0); put8(m, 0); put8(m, 0); put8(m, 0x14); put8(m, 0);  /* USB */
+	sdt_finish(m, at);
+}
+
+/* Memory of the acpi harness: tables at fixed offsets from `base` (a DMAR at 0x800 if with_dmar). */
+static void acpi_memory_with(struct buf *mem, uint64_t base, bool xsdt, bool x2apic_entry, unsigned ncpus,
+			     bool with_dmar)
+{
+	const unsigned root = 0x40, facp = 0x100, mcfg = 0x180, apic = 0x200, dmar_at = 0x800;
 	pad_to(mem, root);
 	size_t at = mem->n;
 	sdt_header(mem, xsdt ? "XSDT" : "RSDT", 1);
-	const uint64_t tables[3] = { base + facp, base + mcfg, base + apic };
-	for (unsigned i = 0; i < 3; i++)
+	const uint64_t tables[4] = { base + facp, base + mcfg, base + apic, base + dmar_at };
+	for (unsigned i = 0; i < (with_dmar ? 4u : 3u); i++)
 		putn(mem, tables[i], xsdt ? 8 : 4);
 	sdt_finish(mem, at);
 	pad_to(mem, facp);
@@ -568,6 +589,15 @@ static void acpi_memory(struct buf *mem, uint64_t base, bool xsdt, bool x2apic_e
 	sdt_finish(mem, at);
 	pad_to(mem, apic);
 	madt(mem, x2apic_entry, ncpus);
+	if (with_dmar) {
+		pad_to(mem, dmar_at);
+		dmar(mem);
+	}
+}
+
+static void acpi_memory(struct buf *mem, uint64_t base, bool xsdt, bool x2apic_entry, unsigned ncpus)
+{
+	acpi_memory_with(mem, base, xsdt, x2apic_entry, ncpus, false);
 }
 
 static void rsdp(uint8_t out[36], uint8_t rev, uint32_t rsdt, uint64_t xsdt)
@@ -621,6 +651,15 @@ static void acpi_seed(const char *name, uint8_t flags, const uint8_t r[36], stru
 		fprintf(stderr, "mkseeds: acpi seed %s: %s, %u CPUs\n", name, rc ? err : "ok", c.n);
 		exit(1);
 	}
+	/* A seed with a DMAR must lead the harness to a DMAR that parses. */
+	uint64_t dm;
+	uint32_t dlen;
+	struct dmar_info d;
+	if (acpi_find_table(acpi_map, NULL, use, (flags & 2) ? 20 : 36, "DMAR", &dm, &dlen, &err) == 1 &&
+	    (dmar_parse(acpi_map(NULL, dm, dlen), dlen, &d, &err) || d.nunits != 1 || d.nrmrrs != 1)) {
+		fprintf(stderr, "mkseeds: acpi seed %s: DMAR: %s\n", name, err);
+		exit(1);
+	}
 	struct buf b = { 0 };
 	put8(&b, flags);
 	put(&b, r, 36);
@@ -636,6 +675,11 @@ static void acpi_seeds(void)
 	acpi_memory(&mem, 0, true, false, 2);
 	rsdp(r, 2, 0, 0x40);
 	acpi_seed("xsdt-qemu-2cpu", 0, r, &mem, 2);
+	release(&mem);
+
+	/* q35 with an Intel IOMMU: the DMAR, with a unit, scopes and an RMRR. */
+	acpi_memory_with(&mem, 0, true, false, 2, true);
+	acpi_seed("xsdt-q35-dmar", 0, r, &mem, 2);
 	release(&mem);
 
 	/* More CPUs than odv-hv keeps: the rest are counted as dropped. */

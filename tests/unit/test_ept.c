@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ept.h"
+#include "paging.h"
 
 #define KiB 0x400ull
 #define MiB 0x100000ull
@@ -57,7 +58,7 @@ static struct ept_env make_env(struct fake_mem *m, bool g1, bool m2)
 {
 	memset(m, 0, sizeof(*m));
 	m->fail_after = ~0u;
-	struct ept_env e = { fake_alloc, fake_ptr, m, g1, m2 };
+	struct ept_env e = { fake_alloc, fake_ptr, m, g1, m2, 0, false };
 	return e;
 }
 
@@ -548,6 +549,46 @@ static void test_ept_make_eptp(void **state)
 	assert_int_equal(e & BIT(6), 0);
 }
 
+/* ---- VT-d second-level tables (iommu/vtd.c): 3 levels, R/W only, the same hole ---- */
+
+static void test_ept_vtd_format(void **state)
+{
+	struct fake_mem m;
+	struct ept_env env = make_env(&m, true, true);
+	env.levels = 3;
+	env.vtd = true;
+	uint64_t root;
+	/* Only the RAM of the Bochs-like map: devices write RAM, odv-hv's region is a hole. */
+	const struct ept_range ram[] = { bochs[0], bochs[2], bochs[3] };
+	assert_int_equal(ept_build_identity(&env, ram, 3, 0x10000000, &root, NULL), 0);
+	struct pt_env pe = { NULL, env.phys_to_ptr, env.ctx };
+	struct pt_leaf l;
+	assert_int_equal(pt_lookup(&pt_vtd, &pe, root, 3, 0x200000, &l), 0);
+	assert_int_equal(l.pa, 0x200000);
+	assert_int_equal(l.level, 2);
+	assert_int_equal(l.entry, 0x200000 | 3 | BIT(7));   /* R, W, PS: no type, no X */
+	assert_int_equal(pt_lookup(&pt_vtd, &pe, root, 3, 0x1000, &l), 0);
+	assert_int_equal(l.entry, 0x1000 | 3);
+	assert_int_equal(pt_lookup(&pt_vtd, &pe, root, 3, 0xfa00000, &l), -1);   /* odv-hv */
+	assert_int_equal(pt_lookup(&pt_vtd, &pe, root, 3, 0xfdff000, &l), -1);
+	assert_int_equal(pt_lookup(&pt_vtd, &pe, root, 3, 0xfe00000, &l), 0);
+	assert_int_equal(pt_lookup(&pt_vtd, &pe, root, 3, 0xa0000, &l), -1);     /* not RAM */
+	const uint64_t *top = env.phys_to_ptr(env.ctx, root);
+	assert_int_equal(top[0] & 0xfff, 3);                                      /* table entry: R/W */
+	/* A page of odv-hv's made reachable for one device (its own DMA buffer). */
+	pe.alloc = env.alloc_page;
+	assert_int_equal(pt_map_4k(&pt_vtd, &pe, root, 3, 0xfb00000, 0xfb00000, 3, false), 0);
+	assert_int_equal(pt_lookup(&pt_vtd, &pe, root, 3, 0xfb00000, &l), 0);
+	assert_int_equal(pt_lookup(&pt_vtd, &pe, root, 3, 0xfb01000, &l), -1);
+	fake_free(&m);
+	/* Three levels translate 512 GiB: more cannot be built. */
+	env = make_env(&m, true, true);
+	env.levels = 3;
+	env.vtd = true;
+	assert_int_equal(ept_build_identity(&env, ram, 3, 1024 * GiB, &root, NULL), -1);
+	fake_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_ept_out_of_pages),
 		cmocka_unit_test(test_ept_out_of_pages_4k),
 		cmocka_unit_test(test_ept_empty_map),
+		cmocka_unit_test(test_ept_vtd_format),
 		cmocka_unit_test(test_ept_make_eptp),
 		cmocka_unit_test(test_ept_unmap_range_splits),
 	};
