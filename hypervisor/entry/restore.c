@@ -232,6 +232,9 @@ static __noreturn void resume_virtual(struct swsusp_header *img, unsigned cpus)
 		give_up_vmx(img, "VT-d setup failed (see odv-hv log)");
 	if (ept_setup(cpus > 1) || vmx_setup_vmcs(v))
 		give_up_vmx(img, "VMX setup failed (see odv-hv log)");
+	/* Tests (go-virtual --test-fail hv-start): everything above ran; fail as it would. */
+	if (handoff->test_flags & ODV_TEST_FAIL_HV_START)
+		give_up_vmx(img, "VMX set up, then given up before the guest started: forced by test flag");
 	smp_start_aps();
 	vmx_guest_long_mode(img->cr3, img->jump_address, rdmsr(MSR_IA32_EFER));
 	v->regs = (struct guest_regs){ 0 };
