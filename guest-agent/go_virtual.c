@@ -42,6 +42,7 @@
 #include "odv.h"
 #include "plan.h"
 #include "preconditions.h"
+#include "testpoint.h"
 #include "watchdog.h"
 #include "swsusp_image.h"
 
@@ -102,6 +103,7 @@ static void usage(void)
 	printf("usage: odv go-virtual [--hv PATH] [--hv-args STR] [--no-devices] [--json]\n"
 	       "                      [--step-timeout SECONDS]\n"
 	       "                      [--test-corrupt-image] [--test-force-native] [--test-stall POINT]\n"
+	       "                      [--test-fail POINT]\n"
 	       "Snapshot the running system into RAM, kexec odv-hv and resume the same system\n"
 	       "under it. On any failure before the kexec nothing changes. If VMX cannot be used,\n"
 	       "odv-hv resumes the system natively and this command exits with 3.\n"
@@ -118,15 +120,37 @@ static void usage(void)
 	       "  --test-corrupt-image    (tests) flip bytes in the read image: must be refused\n"
 	       "  --test-force-native     (tests) ask odv-hv to take the native fail-safe path\n"
 	       "  --test-stall POINT      (tests) hang at POINT (after-detach, after-snapshot)\n"
-	       "                          until the step watchdog undoes the conversion\n",
+	       "                          until the step watchdog undoes the conversion\n"
+	       "  --test-fail POINT       (tests) fail at POINT as a real failure there would:\n"
+	       "                          after-freeze, after-detach, after-snapshot (undone,\n"
+	       "                          exit 1), kexec-load (the system call fails with ENOMEM,\n"
+	       "                          exit 1), hv-start (odv-hv gives up after its VMX setup,\n"
+	       "                          before the guest starts: native fail-safe, exit 3)\n",
 	       ODV_DEFAULT_HV_PATH, ODV_STEP_TIMEOUT_S);
 }
 
 struct gv_opts {
-	const char *hv_path, *hv_args, *test_stall;
+	const char *hv_path, *hv_args;
 	bool corrupt, force_native, no_devices;
+	enum test_point stall, fail;     /* --test-stall, --test-fail (testpoint.h) */
 	unsigned step_timeout;
 };
+
+#define STALL_POINTS (TP_MASK(TP_AFTER_DETACH) | TP_MASK(TP_AFTER_SNAPSHOT))
+#define FAIL_POINTS  (TP_MASK(TP_AFTER_FREEZE) | TP_MASK(TP_AFTER_DETACH) | TP_MASK(TP_AFTER_SNAPSHOT) | \
+		      TP_MASK(TP_KEXEC_LOAD) | TP_MASK(TP_HV_START))
+
+/* OPT's POINT (one of `allowed`) into *p: 0, or EXIT_USAGE with the reason printed. */
+static int parse_point(const char *opt, const char *name, unsigned allowed, enum test_point *p)
+{
+	*p = test_point_parse(name, allowed);
+	if (*p != TP_NONE)
+		return 0;
+	char list[160];
+	test_point_list(allowed, list, sizeof(list));
+	fprintf(stderr, "odv go-virtual: %s: %s (not '%s')\n", opt, list, name);
+	return EXIT_USAGE;
+}
 
 static int parse_args(int argc, char **argv, struct gv_opts *o)
 {
@@ -140,11 +164,13 @@ static int parse_args(int argc, char **argv, struct gv_opts *o)
 		else if (!strcmp(argv[i], "--test-corrupt-image")) o->corrupt = true;
 		else if (!strcmp(argv[i], "--test-force-native")) o->force_native = true;
 		else if (!strcmp(argv[i], "--test-stall") && i + 1 < argc) {
-			o->test_stall = argv[++i];
-			if (strcmp(o->test_stall, "after-detach") && strcmp(o->test_stall, "after-snapshot")) {
-				fprintf(stderr, "odv go-virtual: --test-stall: POINT is after-detach or after-snapshot\n");
+			if (parse_point(argv[i], argv[i + 1], STALL_POINTS, &o->stall))
 				return EXIT_USAGE;
-			}
+			i++;
+		} else if (!strcmp(argv[i], "--test-fail") && i + 1 < argc) {
+			if (parse_point(argv[i], argv[i + 1], FAIL_POINTS, &o->fail))
+				return EXIT_USAGE;
+			i++;
 		} else if (!strcmp(argv[i], "--step-timeout") && i + 1 < argc) {
 			unsigned long v = strtoul(argv[++i], &end, 10);
 			if (*end || end == argv[i] || v < 1 || v > 86400) {
@@ -236,6 +262,10 @@ static int gv_prepare(struct gv *g)
 	h->log_level = 2;
 	h->test_flags = g->o.force_native ? ODV_TEST_FORCE_NATIVE : 0;
 	h->acpi_rsdp = efi_rsdp();   /* 0 on BIOS machines: odv-hv searches the BIOS areas */
+	if (g->o.fail == TP_HV_START) {
+		h->test_flags |= ODV_TEST_FAIL_HV_START;
+		progress("test: odv-hv is to fail on purpose before the guest starts (handoff test flag)");
+	}
 	gv_take_devices(g, &pc);
 	return EXIT_OK;
 }
@@ -495,6 +525,22 @@ static int gv_validate(struct gv *g, struct stream *st, struct swsusp_header *im
 	return 0;
 }
 
+/*
+ * kexec_load(2). With --test-fail kexec-load, its failure instead (ENOMEM, as
+ * when the kernel cannot allocate its copy of the segments): everything
+ * before the system call ran, and the caller handles it as a real failure.
+ */
+static long gv_kexec_load_call(const struct gv *g, unsigned long entry, struct kexec_segment *seg,
+			       unsigned long nr_segs)
+{
+	if (g->o.fail == TP_KEXEC_LOAD) {
+		progress("test: failing on purpose %s: the system call returns ENOMEM", test_point_what(TP_KEXEC_LOAD));
+		errno = ENOMEM;
+		return -1;
+	}
+	return syscall(SYS_kexec_load, entry, nr_segs, seg, (unsigned long)KEXEC_ARCH_DEFAULT);
+}
+
 /* Seal the handoff and kexec_load odv-hv, the handoff and the run table into
  * the reservation; check the buffer did not move meanwhile. 0, or -1 with why. */
 static int gv_kexec_load(struct gv *g, const struct stream *st, const struct swsusp_header *img)
@@ -522,8 +568,7 @@ static int gv_kexec_load(struct gv *g, const struct stream *st, const struct sws
 	}
 	progress("loading odv-hv at 0x%llx with the stream's %llu runs (kexec_load)",
 		 (unsigned long long)g->res.base, (unsigned long long)h->nr_runs);
-	if (syscall(SYS_kexec_load, (unsigned long)(g->res.base + g->hv.hdr.kexec_entry), 3UL,
-		    seg, (unsigned long)KEXEC_ARCH_DEFAULT)) {
+	if (gv_kexec_load_call(g, (unsigned long)(g->res.base + g->hv.hdr.kexec_entry), seg, 3UL)) {
 		int e = errno;
 		snprintf(g->why, sizeof(g->why), "kexec_load failed: %s%s", strerror(e),
 			 e == EPERM ? " (kexec disabled: kernel lockdown/Secure Boot or kexec_load_disabled)" : "");
@@ -547,10 +592,12 @@ static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
 {
 	if (gv_image_size(g, sizep))
 		return -1;
-	if (test_stall_here(g->o.test_stall, "after-snapshot")) {
+	if (test_stall_here(g->o.stall, TP_AFTER_SNAPSHOT)) {
 		step_expired_why(g->why, sizeof(g->why));
 		return -1;
 	}
+	if (test_fail_here(g->o.fail, TP_AFTER_SNAPSHOT, g->why, sizeof(g->why)))
+		return -1;
 	if (gv_read_image(g, bufp, *sizep))
 		return -1;
 	struct stream st = { *bufp, (uint64_t)*sizep / SWSUSP_PAGE };
@@ -622,10 +669,12 @@ static int gv_detach(struct gv *g)
 		}
 		return -1;
 	}
-	if (test_stall_here(g->o.test_stall, "after-detach")) {
+	if (test_stall_here(g->o.stall, TP_AFTER_DETACH)) {
 		step_expired_why(g->why, sizeof(g->why));
 		return -1;
 	}
+	if (test_fail_here(g->o.fail, TP_AFTER_DETACH, g->why, sizeof(g->why)))
+		return -1;
 	/* CREATE_IMAGE waits uninterruptibly: no deadline can end it, and none may
 	 * be left armed in the image (the resumed system would inherit it). */
 	step_end();
@@ -665,7 +714,7 @@ int cmd_go_virtual(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : rc;
 	if ((rc = gv_prepare(&g)) || (rc = gv_freeze(&g)))
 		return rc;
-	if (gv_detach(&g))
+	if (test_fail_here(g.o.fail, TP_AFTER_FREEZE, g.why, sizeof(g.why)) || gv_detach(&g))
 		return gv_undo(&g, false);
 	ioctl(g.fd, SNAPSHOT_PREF_IMAGE_SIZE, 0UL);   /* as small as the kernel can make it */
 	int in_suspend = 0;

@@ -22,6 +22,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "testpoint.h"
 #include "watchdog.h"
 
 static volatile sig_atomic_t expired;
@@ -73,11 +74,11 @@ const char *step_expired_why(char *buf, size_t n)
 	return buf;
 }
 
-int test_stall_here(const char *test_stall, const char *point)
+int test_stall_here(enum test_point stall, enum test_point here)
 {
-	if (!test_stall || strcmp(test_stall, point))
+	if (stall == TP_NONE || stall != here)
 		return 0;
-	progress("test: stalling at '%s' until the step watchdog fires", point);
+	progress("test: stalling at '%s' until the step watchdog fires", test_point_name(here));
 	while (!step_expired())
 		pause();   /* returns on SIGALRM */
 	return -ETIMEDOUT;

@@ -75,6 +75,8 @@ struct odv_handoff {
 #define ODV_HANDOFF_OFFSET_ALIGN 4096
 /* test_flags */
 #define ODV_TEST_FORCE_NATIVE 1   /* take the fail-safe path even if VMX works */
+#define ODV_TEST_FAIL_HV_START 2  /* fail as a VMX setup failure would, after VMXON, the devices,
+				     the EPT and the VMCS, before the APs and the guest start */
 
 enum odv_handoff_err {
 	ODV_HANDOFF_OK = 0,

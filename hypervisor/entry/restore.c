@@ -190,6 +190,19 @@ static const char *cpus_unrunnable(unsigned madt_cpus)
 }
 
 /*
+ * A setup failure (VT-d, EPT, VMCS) once the devices are set up: they go
+ * back quiet (the resumed kernel's drivers find them again after a rescan,
+ * as after go-native: no DMA into odv-hv's buffers meanwhile), VMX off, and
+ * the native fail-safe.
+ */
+static __noreturn void give_up_vmx(struct swsusp_header *img, const char *why)
+{
+	vdev_release();
+	vmx_off();
+	resume_native(img, why);
+}
+
+/*
  * vCPU 0 starts at the image's restore entry with the state the kernel's restore code
  * expects: 64-bit, CS=0x10, SS/DS/ES=0x18, CR3 = R9 = the image's CR3,
  * RIP = jump_address, EFER as the kernel ran it (same kernel, same boot).
@@ -215,14 +228,13 @@ static __noreturn void resume_virtual(struct swsusp_header *img, unsigned cpus)
 	if (vdev_setup(handoff->hv_args))
 		pr_warn("restore: continuing without (some) virtual devices");
 	/* Before the EPT: the remapping units' registers become holes in it. */
-	if (vtd_protect()) {
-		vmx_off();
-		resume_native(img, "VT-d setup failed (see odv-hv log)");
-	}
-	if (ept_setup(cpus > 1) || vmx_setup_vmcs(v)) {
-		vmx_off();
-		resume_native(img, "VMX setup failed (see odv-hv log)");
-	}
+	if (vtd_protect())
+		give_up_vmx(img, "VT-d setup failed (see odv-hv log)");
+	if (ept_setup(cpus > 1) || vmx_setup_vmcs(v))
+		give_up_vmx(img, "VMX setup failed (see odv-hv log)");
+	/* Tests (go-virtual --test-fail hv-start): everything above ran; fail as it would. */
+	if (handoff->test_flags & ODV_TEST_FAIL_HV_START)
+		give_up_vmx(img, "VMX set up, then given up before the guest started: forced by test flag");
 	smp_start_aps();
 	vmx_guest_long_mode(img->cr3, img->jump_address, rdmsr(MSR_IA32_EFER));
 	v->regs = (struct guest_regs){ 0 };
