@@ -18,8 +18,6 @@
 #include "smp.h"
 #include "vmx.h"
 
-#define ICR_NMI_FIXED_DEST 0x4400u     /* delivery mode NMI, level assert, physical */
-
 static volatile int stop_cpu = -1;      /* the CPU that stopped the guest first */
 static const char *volatile stop_why;
 static volatile unsigned stopped;       /* CPUs that have said where their vCPU was */
@@ -37,7 +35,7 @@ void guest_stop_all(const char *why)
 		struct percpu *c = &percpus[i];
 		if (c == me || c->state != CPU_IN_VMX)
 			continue;
-		lapic_send(ICR_NMI_FIXED_DEST, c->apic_id);
+		lapic_send(ICR_NMI_PHYS, c->apic_id);
 		lapic_wait_idle();
 		told++;
 	}
@@ -47,8 +45,9 @@ void guest_stop_all(const char *why)
 	/* Let them say where they were before this CPU's last line (bounded: one may be wedged). */
 	for (unsigned ms = 0; ms < 1000 && __atomic_load_n(&stopped, __ATOMIC_SEQ_CST) < told; ms++)
 		udelay(1000);
-	if (stopped < told)
-		pr_err("cpu %u: %u CPU(s) did not answer the stop within 1 s", me->index, told - stopped);
+	unsigned answered = __atomic_load_n(&stopped, __ATOMIC_SEQ_CST);
+	if (answered < told)
+		pr_err("cpu %u: %u CPU(s) did not answer the stop within 1 s", me->index, told - answered);
 }
 
 bool guest_stopping(void)
@@ -57,7 +56,7 @@ bool guest_stopping(void)
 }
 
 /* This CPU leaves the guest because another one stopped it: say so, stop. */
-__noreturn void guest_stopped_here(struct vcpu *v, bool in_guest)
+__noreturn void guest_stopped_here(bool in_guest)
 {
 	struct percpu *me = this_cpu();
 	if (in_guest)

@@ -27,7 +27,6 @@
 #define ICR_LOGICAL       BIT32(11)
 #define ICR_ASSERT        BIT32(14)
 #define ICR_SHORTHAND(lo) (((lo) >> 18) & 3)
-#define ICR_NMI           (0x400u | ICR_ASSERT)
 
 /* Does an IPI with this ICR reach CPU c (sent by CPU self)? Physical destinations only. */
 static bool targets(const struct percpu *c, const struct percpu *self, uint32_t lo, uint32_t dest,
@@ -105,7 +104,7 @@ void lapic_icr_write(uint32_t lo, uint32_t dest, bool x2apic)
 			if (__atomic_load_n(&c->waiting_sipi, __ATOMIC_SEQ_CST))
 				continue;
 			__atomic_store_n(&c->init_requested, 1, __ATOMIC_SEQ_CST);
-			lapic_send(ICR_NMI, c->apic_id);
+			lapic_send(ICR_NMI_PHYS, c->apic_id);
 		} else if (__atomic_load_n(&c->waiting_sipi, __ATOMIC_SEQ_CST) ||
 			   __atomic_load_n(&c->init_requested, __ATOMIC_SEQ_CST)) {
 			/* Like a CPU, a vCPU takes a SIPI only while it waits for one (or is on

@@ -100,7 +100,7 @@ static uint8_t wait_for_sipi(void)
 	__atomic_store_n(&c->waiting_sipi, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
 		if (guest_stopping())
-			guest_stopped_here(NULL, false);
+			guest_stopped_here(false);
 		int32_t vec = __atomic_exchange_n(&c->sipi_vector, -1, __ATOMIC_SEQ_CST);
 		if (vec >= 0) {
 			__atomic_store_n(&c->waiting_sipi, 0, __ATOMIC_SEQ_CST);

@@ -22,7 +22,7 @@ void smp_for_each_not_run(void (*f)(uint32_t apic_id, void *ctx), void *ctx);
 /* guest_stop.c: an exit odv-hv cannot go on from stops the guest on every CPU */
 void guest_stop_all(const char *why);               /* first stop: NMI every other vCPU */
 bool guest_stopping(void);
-__noreturn void guest_stopped_here(struct vcpu *v, bool in_guest);
+__noreturn void guest_stopped_here(bool in_guest);   /* in the guest, or waiting for SIPI */
 
 /* lapic.c: this CPU's real local APIC (xAPIC or x2APIC) */
 bool lapic_x2apic(void);
@@ -30,6 +30,7 @@ uint64_t lapic_base(void);
 volatile uint32_t *lapic_mmio(unsigned off);
 uint32_t lapic_id(void);
 void lapic_send(uint32_t lo, uint32_t dest);
+#define ICR_NMI_PHYS 0x4400u      /* ICR low: an NMI, level assert, to one physical APIC ID */
 int lapic_wait_idle(void);
 
 /* lapic_trap.c: the guest's local-APIC stores on SMP (an MMIO region, EPT read-only) */

@@ -70,7 +70,7 @@ static void exit_epilogue(struct vcpu *v)
 {
 	/* Another CPU stopped the guest while this one was in VMX root. */
 	if (guest_stopping())
-		guest_stopped_here(v, true);
+		guest_stopped_here(true);
 	ept_sync();
 	if (v->id == 0)
 		vdev_poll(false);

@@ -31,7 +31,7 @@ enum exit_result exit_exception_nmi(struct vcpu *v, struct vm_exit *x)
 	nmi_unblock();   /* or this CPU never sees another NMI (nor INIT request) */
 	/* The NMI that tells this CPU another one stopped the guest (guest_stop.c). */
 	if (guest_stopping())
-		guest_stopped_here(v, true);
+		guest_stopped_here(true);
 	/* The NMI that carries a guest INIT to this CPU (lapic_trap.c). */
 	if (vcpu_take_init_request()) {
 		vcpu_do_init(v, "carried by NMI");
