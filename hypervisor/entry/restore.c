@@ -8,6 +8,7 @@
  * for the agent to read.
  */
 #include "vtd.h"
+#include "acpi.h"
 #include "hv.h"
 #include "cmdline.h"
 #include "percpu.h"
@@ -293,8 +294,8 @@ static void take_rsdp(void)
 		pr_warn("restore: the agent's RSDP at 0x%lx is beyond the memory odv-hv maps; ignored", at);
 		return;
 	}
-	const uint8_t *r = phys_to_virt(at);
-	unsigned len = r[15] < 2 ? 20 : 36;      /* revision 0: ACPI 1.0's 20 bytes */
+	const void *r = phys_to_virt(at);
+	unsigned len = acpi_rsdp_len(r);
 	memcpy(hv.boot.rsdp, r, len);
 	hv.boot.rsdp_len = len;
 	pr_info("restore: ACPI RSDP at 0x%lx, from the agent (EFI system table)", at);

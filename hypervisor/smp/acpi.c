@@ -84,6 +84,11 @@ static bool scan(acpi_map_fn map, void *ctx, uint64_t from, uint64_t len, uint64
 	return false;
 }
 
+unsigned acpi_rsdp_len(const void *rsdp)
+{
+	return ((const uint8_t *)rsdp)[15] < 2 ? 20 : 36;
+}
+
 int acpi_scan_rsdp(acpi_map_fn map, void *ctx, uint64_t *rsdp_phys)
 {
 	/* The BIOS data area word at 0x40E holds the EBDA's real-mode segment. */

@@ -29,6 +29,10 @@ struct acpi_cpus {
  */
 int acpi_scan_rsdp(acpi_map_fn map, void *ctx, uint64_t *rsdp_phys);
 
+/* The bytes of an RSDP to copy or check: 20 for revision 0 (ACPI 1.0), else
+ * 36 (the extended RSDP). Reads its revision byte only. */
+unsigned acpi_rsdp_len(const void *rsdp);
+
 /*
  * From a copy of the RSDP (rsdp_len bytes, e.g. struct boot_info's),
  * follow the XSDT (or RSDT) to the MADT and list the CPUs in *out.

@@ -138,7 +138,7 @@ int acpi_rsdp(const void **rsdp, unsigned *len)
 	if (acpi_scan_rsdp(acpi_map_phys, NULL, &rsdp_phys))
 		return -1;
 	*rsdp = phys_to_virt(rsdp_phys);
-	*len = ((const uint8_t *)*rsdp)[15] < 2 ? 20 : 36;
+	*len = acpi_rsdp_len(*rsdp);
 	return 0;
 }
 

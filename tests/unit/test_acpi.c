@@ -234,6 +234,20 @@ static uint64_t scan(int *rc)
 	return at;
 }
 
+/* How much of an RSDP counts: its revision byte (offset 15) decides. */
+static void test_rsdp_len(void **state)
+{
+	(void)state;
+	uint8_t r[36] = { 0 };
+	assert_int_equal(acpi_rsdp_len(r), 20);      /* revision 0: ACPI 1.0 */
+	r[15] = 1;
+	assert_int_equal(acpi_rsdp_len(r), 20);
+	r[15] = 2;
+	assert_int_equal(acpi_rsdp_len(r), 36);      /* ACPI 2.0 and later */
+	r[15] = 0xff;
+	assert_int_equal(acpi_rsdp_len(r), 36);
+}
+
 static void test_scan_ebda(void **state)
 {
 	tables();
@@ -777,6 +791,7 @@ static void test_fuzz(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rsdp_len),
 		cmocka_unit_test(test_scan_ebda),
 		cmocka_unit_test(test_scan_bios),
 		cmocka_unit_test(test_scan_bad_checksum_skipped),
