@@ -156,11 +156,11 @@ static void check_memory_mapped(void)
  * ones. It finds them in the MADT; on a UEFI machine only the EFI system
  * table says where the ACPI tables are, and the agent passes that on.
  */
-static void check_cpus(void)
+static void check_cpus(struct preconditions *pc)
 {
 	unsigned n = cpus_present();
 	bool efi = access("/sys/firmware/efi", F_OK) == 0;
-	uint64_t rsdp = efi ? efi_rsdp() : 0;
+	uint64_t rsdp = pc->acpi_rsdp = efi ? efi_rsdp() : 0;
 	if (n > ODV_MAX_CPUS)
 		add("cpus", false, "boot with fewer CPUs (maxcpus= or nr_cpus=)",
 		    "%u CPUs present, odv-hv runs at most %u", n, ODV_MAX_CPUS);
@@ -263,7 +263,7 @@ static void preconditions_eval(struct preconditions *pc, const char *hv_path, bo
 	check_kernel_interfaces();
 	check_memory();
 	check_memory_mapped();
-	check_cpus();
+	check_cpus(pc);
 	check_iommu();
 	check_devices(pc, with_devices);
 }

@@ -261,7 +261,7 @@ static int gv_prepare(struct gv *g)
 	h->serial_port = 0x3f8;
 	h->log_level = 2;
 	h->test_flags = g->o.force_native ? ODV_TEST_FORCE_NATIVE : 0;
-	h->acpi_rsdp = efi_rsdp();   /* 0 on BIOS machines: odv-hv searches the BIOS areas */
+	h->acpi_rsdp = pc.acpi_rsdp;   /* 0 on BIOS machines: odv-hv searches the BIOS areas */
 	if (g->o.fail == TP_HV_START) {
 		h->test_flags |= ODV_TEST_FAIL_HV_START;
 		progress("test: odv-hv is to fail on purpose before the guest starts (handoff test flag)");

@@ -16,6 +16,7 @@ struct preconditions {
 	int nfw;
 	struct hv_image hv;          /* loaded if hv_ok (freed by a refusal) */
 	bool hv_ok;
+	uint64_t acpi_rsdp;          /* the EFI system table's RSDP, 0 if none (not UEFI) */
 	bool devices;                /* prepared, and odv-hv can take them over: */
 	struct devswitch sw;         /* ... devswitch_begin done (who "check") */
 	struct devstate ds;
