@@ -75,11 +75,7 @@ smp_vdev() {
 
 vdev_setup
 devices before
-/recwriter /data/records > /tmp/rec.out 2>&1 &
-rec=$!
-/tcpstream --listen 7000 > /tmp/stream.out 2>&1 &
-stream=$!
-i=0; while ! grep -q '^tcpstream: connected' /tmp/stream.out 2>/dev/null && [ $i -lt 180 ]; do sleep 0.5; i=$((i+1)); done
+start_records_and_stream
 sleep 3
 cat /tmp/stream.out
 grep -q '^tcpstream: connected' /tmp/stream.out && kill -USR1 $stream; sleep 1; tail -n 1 /tmp/stream.out

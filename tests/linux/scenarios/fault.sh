@@ -12,11 +12,7 @@ point=$(sed -n 's/.*odv\.fault=\([^ ]*\).*/\1/p' /proc/cmdline)
 say "fault: unknown point exit $?"
 vdev_setup
 devices before
-/recwriter /data/records > /tmp/rec.out 2>&1 &
-rec=$!
-/tcpstream --listen 7000 > /tmp/stream.out 2>&1 &
-stream=$!
-i=0; while ! grep -q '^tcpstream: connected' /tmp/stream.out 2>/dev/null && [ $i -lt 180 ]; do sleep 0.5; i=$((i+1)); done
+start_records_and_stream
 cat /tmp/stream.out
 # echoed: how many records the stream has had echoed so far (a checkpoint, kept off the console).
 echoed() { kill -USR1 $stream; sleep 1; sed -n 's/^tcpstream: PASS \([0-9]*\) records echoed.*/\1/p' /tmp/stream.out | tail -n 1; }

@@ -35,13 +35,7 @@ fi
 /odv devices
 say "dm table before: $(devstat 'dm table')"
 say "active slave before: $(devstat 'active slave')"
-/recwriter /data/records > /tmp/rec.out 2>&1 &
-rec=$!
-/tcpstream --listen 7000 > /tmp/stream.out 2>&1 &
-stream=$!
-# The host peer's connection reaches us when QEMU's slirp retries its SYN
-# (backing off up to ~45 s); tcpstream takes SIGUSR1 only once connected.
-i=0; while ! grep -q '^tcpstream: connected' /tmp/stream.out && [ $i -lt 180 ]; do sleep 0.5; i=$((i+1)); done
+start_records_and_stream
 sleep 3
 cat /tmp/stream.out
 grep -q '^tcpstream: connected' /tmp/stream.out && kill -USR1 $stream; sleep 1; tail -n 1 /tmp/stream.out
