@@ -110,18 +110,27 @@ static void check_kernel_interfaces(void)
 	    "%s", snap ? "/dev/snapshot present" : "/dev/snapshot missing");
 }
 
-static void check_memory(void)
+/*
+ * go-virtual's memory rule (go_virtual_need_pages, headroom.c) on what is in
+ * use now: the kernel's snapshot copies what is in use into free frames, and
+ * go-virtual allocates little more when the image can stay in those frames
+ * (/proc/kallsyms and /proc/kcore tell it where they are); else it needs a
+ * second copy. After the snapshot go-virtual applies the same rule to the
+ * image's real size.
+ */
+static void check_memory(struct preconditions *pc)
 {
 	uint64_t total = meminfo_kb("MemTotal"), avail = meminfo_kb("MemAvailable");
 	uint64_t used = total > avail ? total - avail : 0;
-	/* The snapshot's copy and the agent's read buffer (the image stays there;
-	 * kexec carries no copy of it): twice what is in use. go-virtual itself
-	 * checks the exact figure after the snapshot (free pages above the
-	 * watermarks), this is the estimate before it. */
-	bool mem_ok = avail >= 2 * used && 2 * used < total;
-	add("memory", mem_ok, "free memory (stop services) or add RAM: go-virtual briefly needs 2x the memory in use",
-	    "in use %llu MiB, available %llu MiB, need %llu MiB", (unsigned long long)used >> 10,
-	    (unsigned long long)avail >> 10, (unsigned long long)(2 * used) >> 10);
+	char why[200] = "--image-copy";
+	pc->direct = !pc->image_copy && snapframes_open(&pc->sf, why, sizeof(why)) == 0;
+	uint64_t hv_bytes = pc->hv_ok ? pc->hv.hdr.mem_size : 8u << 20;
+	uint64_t need = used + 4 * go_virtual_need_pages(used / 4, hv_bytes, pc->direct);   /* KiB */
+	add("memory", avail >= need, "free memory (stop services) or add RAM",
+	    "in use %llu MiB, available %llu MiB, go-virtual needs %llu MiB (%s%s)", (unsigned long long)used >> 10,
+	    (unsigned long long)avail >> 10, (unsigned long long)need >> 10,
+	    pc->direct ? "the snapshot's copy; the image stays in its frames" : "the snapshot's copy and a second: ",
+	    pc->direct ? "" : why);
 }
 
 /*
@@ -261,7 +270,7 @@ static void preconditions_eval(struct preconditions *pc, const char *hv_path, bo
 	check_reservation(pc);
 	check_hv_image(pc, hv_path);
 	check_kernel_interfaces();
-	check_memory();
+	check_memory(pc);
 	check_memory_mapped();
 	check_cpus(pc);
 	check_iommu();

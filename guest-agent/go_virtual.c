@@ -42,6 +42,7 @@
 #include "odv.h"
 #include "plan.h"
 #include "preconditions.h"
+#include "snapframes_io.h"
 #include "testpoint.h"
 #include "watchdog.h"
 #include "swsusp_image.h"
@@ -57,12 +58,18 @@
 struct kexec_segment { const void *buf; size_t bufsz; const void *mem; size_t memsz; };
 #define KEXEC_ARCH_DEFAULT 0
 
-struct stream { uint8_t *buf; uint64_t pages; };
+/* The image stream: its first `in_buf` pages in the agent's buffer (all of
+ * them, or the header and metadata when the data pages stay in the
+ * snapshot's frames), `pages` in all. */
+struct stream { uint8_t *buf; uint64_t in_buf, pages; };
 
 static const void *stream_page(void *ctx, uint64_t idx)
 {
+	/* A data page left in the snapshot's frames exists, but not here: the
+	 * validation only asks whether it does (it reads header and metadata). */
+	static const uint8_t elsewhere[SWSUSP_PAGE];
 	struct stream *s = ctx;
-	return idx < s->pages ? s->buf + idx * SWSUSP_PAGE : NULL;
+	return idx < s->in_buf ? s->buf + idx * SWSUSP_PAGE : idx < s->pages ? elsewhere : NULL;
 }
 
 static double now_s(void)
@@ -101,7 +108,7 @@ static int reattach(struct devswitch *sw, struct devstate *ds)
 static void usage(void)
 {
 	printf("usage: odv go-virtual [--hv PATH] [--hv-args STR] [--no-devices] [--json]\n"
-	       "                      [--step-timeout SECONDS]\n"
+	       "                      [--step-timeout SECONDS] [--image-copy]\n"
 	       "                      [--test-corrupt-image] [--test-force-native] [--test-stall POINT]\n"
 	       "                      [--test-fail POINT]\n"
 	       "Snapshot the running system into RAM, kexec odv-hv and resume the same system\n"
@@ -114,6 +121,8 @@ static void usage(void)
 	       "  --hv-args STR           odv-hv's arguments instead of the ones worked out from\n"
 	       "                          the devices (e.g. \"disk=ata0-slave nic=00:03.0\")\n"
 	       "  --no-devices            leave the devices alone (odv-hv passes them through)\n"
+	       "  --image-copy            copy the image into a buffer instead of leaving it in the\n"
+	       "                          snapshot's frames (needs twice the memory in use)\n"
 	       "  --step-timeout SECONDS  deadline of each step while the system is frozen\n"
 	       "                          (default %d); a step that misses it is undone and the\n"
 	       "                          system and its devices come back natively\n"
@@ -131,7 +140,7 @@ static void usage(void)
 
 struct gv_opts {
 	const char *hv_path, *hv_args;
-	bool corrupt, force_native, no_devices;
+	bool corrupt, force_native, no_devices, image_copy;
 	enum test_point stall, fail;     /* --test-stall, --test-fail (testpoint.h) */
 	unsigned step_timeout;
 };
@@ -160,6 +169,7 @@ static int parse_args(int argc, char **argv, struct gv_opts *o)
 		if (!strcmp(argv[i], "--hv") && i + 1 < argc) o->hv_path = argv[++i];
 		else if (!strcmp(argv[i], "--hv-args") && i + 1 < argc) o->hv_args = argv[++i];
 		else if (!strcmp(argv[i], "--no-devices")) o->no_devices = true;
+		else if (!strcmp(argv[i], "--image-copy")) o->image_copy = true;
 		else if (!strcmp(argv[i], "--json")) opt_json = true;
 		else if (!strcmp(argv[i], "--test-corrupt-image")) o->corrupt = true;
 		else if (!strcmp(argv[i], "--test-force-native")) o->force_native = true;
@@ -200,7 +210,9 @@ struct gv {
 	struct devswitch sw;
 	struct devstate ds;
 	bool devices;
-	uint64_t *pfns;              /* the image buffer's frames, page by page */
+	struct snapframes sf;        /* the snapshot's frames through /proc/kcore, if direct */
+	bool direct;                 /* data pages read straight from the snapshot's frames */
+	uint64_t *pfns;              /* each stream page's frame, in stream order */
 	struct odv_handoff_run *runs;   /* ... as runs: the run table odv-hv reads */
 	uint64_t runs_len;           /* bytes of the run table's kexec segment */
 	int fd;                      /* /dev/snapshot */
@@ -240,9 +252,14 @@ static void gv_take_devices(struct gv *g, struct preconditions *pc)
 static int gv_prepare(struct gv *g)
 {
 	static struct preconditions pc;
+	pc.image_copy = g->o.image_copy;
 	int rc = preconditions_refuse("go-virtual", g->o.hv_path, !g->o.no_devices, &pc);
 	if (rc)
 		return rc;
+	g->direct = pc.direct;
+	g->sf = pc.sf;
+	progress("go-virtual: %s", g->direct ? "the image will stay in the snapshot's frames (copy bitmap found "
+		 "through /proc/kallsyms and /proc/kcore)" : "the image will be copied into a buffer");
 	g->res = pc.res;
 	g->hv = pc.hv;
 	g->handoff_phys = g->res.base + g->hv.hdr.mem_size;
@@ -338,49 +355,141 @@ static int gv_headroom(struct gv *g, int64_t have, uint64_t need, const char *wh
 	return 0;
 }
 
-/* kexec_load's copy of the segments: their pages, one list entry per page
- * (512 a page), its control and page-table pages. */
-static uint64_t kexec_copy_pages(uint64_t seg_pages)
+
+/* Read `len` bytes of the image stream from /dev/snapshot (the next ones). 0, or -1 with why. */
+static int gv_read_stream(struct gv *g, uint8_t *buf, uint64_t len, uint64_t at)
 {
-	return seg_pages + seg_pages / 511 + 64;
+	for (uint64_t off = 0; off < len;) {
+		ssize_t n = read(g->fd, buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(g->why, sizeof(g->why), "reading the image failed at %llu: %s",
+				 (unsigned long long)(at + off), n < 0 ? strerror(errno) : "short read");
+			return -1;
+		}
+		off += (uint64_t)n;
+	}
+	return 0;
 }
 
-/* Pages kept free beyond what the copies take: interrupts and the kernel's own
- * allocations while we allocate must not push any zone to its watermark. */
-#define HEADROOM_SLACK_PAGES 4096   /* 16 MiB */
-
-/* Read the image stream from /dev/snapshot into a buffer that cannot fault later. */
-static int gv_read_image(struct gv *g, uint8_t **bufp, loff_t size)
+/* A buffer of `pages` stream pages that cannot fault later. 0, or -1 with why. */
+static int gv_buffer(struct gv *g, struct stream *st, uint64_t pages)
 {
-	uint8_t *buf = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (buf == MAP_FAILED) {
-		snprintf(g->why, sizeof(g->why), "no address space for the image (%lld MiB)", (long long)size >> 20);
+	size_t len = pages * SWSUSP_PAGE;
+	st->buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (st->buf == MAP_FAILED) {
+		st->buf = NULL;
+		snprintf(g->why, sizeof(g->why), "no address space for the image buffer (%zu MiB)", len >> 20);
 		return -1;
 	}
-	*bufp = buf;
+	st->in_buf = pages;
 	/* mmap's own populate (mlockall) ignores a failed allocation: ask again and hear it. */
-	if (madvise(buf, (size_t)size, MADV_POPULATE_WRITE)) {
-		snprintf(g->why, sizeof(g->why), "cannot allocate the image buffer (%lld MiB): %s", (long long)size >> 20,
+	if (madvise(st->buf, len, MADV_POPULATE_WRITE)) {
+		snprintf(g->why, sizeof(g->why), "cannot allocate the image buffer (%zu MiB): %s", len >> 20,
 			 strerror(errno));
 		return -1;
 	}
-	const size_t chunk = 16u << 20;   /* between chunks the watchdog is looked at */
-	for (loff_t off = 0; off < size;) {
+	g->pfns = malloc(st->pages * sizeof(uint64_t) + 1);
+	int rc = g->pfns ? pagemap_pfns(st->buf, pages, g->pfns) : -ENOMEM;
+	if (rc) {
+		snprintf(g->why, sizeof(g->why), "cannot tell where the image buffer lies (/proc/self/pagemap): %s",
+			 strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* The whole stream into a buffer (when the snapshot's frames cannot be used). 0, or -1 with why. */
+static int gv_read_copy(struct gv *g, struct stream *st)
+{
+	if (gv_buffer(g, st, st->pages))
+		return -1;
+	const uint64_t chunk = 16u << 20;   /* between chunks the watchdog is looked at */
+	for (uint64_t off = 0; off < st->pages * SWSUSP_PAGE; off += chunk) {
 		if (step_expired()) {
 			step_expired_why(g->why, sizeof(g->why));
 			return -1;
 		}
-		size_t want = (size_t)(size - off) < chunk ? (size_t)(size - off) : chunk;
-		ssize_t n = read(g->fd, buf + off, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(g->why, sizeof(g->why), "reading the image failed at %lld: %s", (long long)off,
-				 n < 0 ? strerror(errno) : "short read");
+		uint64_t left = st->pages * SWSUSP_PAGE - off;
+		if (gv_read_stream(g, st->buf + off, left < chunk ? left : chunk, off))
+			return -1;
+	}
+	return 0;
+}
+
+/* The header and the metadata pages into a buffer; the data pages are next. 0, or -1 with why. */
+static int gv_read_head(struct gv *g, struct stream *st)
+{
+	static uint8_t page0[SWSUSP_PAGE];
+	struct swsusp_header img;
+	const char *err;
+	if (gv_read_stream(g, page0, SWSUSP_PAGE, 0))
+		return -1;
+	if (swsusp_parse_header(page0, &img, &err)) {
+		snprintf(g->why, sizeof(g->why), "image rejected: %s", err);
+		return -1;
+	}
+	if (img.pages != st->pages || img.nr_meta >= img.pages) {
+		snprintf(g->why, sizeof(g->why), "image rejected: header says %llu pages (%llu metadata), stream has %llu",
+			 (unsigned long long)img.pages, (unsigned long long)img.nr_meta, (unsigned long long)st->pages);
+		return -1;
+	}
+	if (gv_buffer(g, st, 1 + img.nr_meta))
+		return -1;
+	memcpy(st->buf, page0, SWSUSP_PAGE);
+	return gv_read_stream(g, st->buf + SWSUSP_PAGE, img.nr_meta * SWSUSP_PAGE, SWSUSP_PAGE);
+}
+
+/* Compare `n` data pages just read with the frames the copy bitmap gives them. -1 at the first difference. */
+static int64_t gv_compare_frames(struct gv *g, const uint8_t *data, const uint64_t *pfn, unsigned n)
+{
+	static uint8_t frames[256 * SWSUSP_PAGE];
+	for (unsigned i = 0, run; i < n; i += run) {
+		for (run = 1; i + run < n && pfn[i + run] == pfn[i] + run;)
+			run++;   /* consecutive frames: one read */
+		if (snapframes_read_phys(&g->sf, pfn[i] * SWSUSP_PAGE, frames, run * SWSUSP_PAGE))
+			return i;
+		for (unsigned k = 0; k < run; k++)
+			if (memcmp(frames + k * SWSUSP_PAGE, data + (uint64_t)(i + k) * SWSUSP_PAGE, SWSUSP_PAGE))
+				return i + k;
+	}
+	return -1;
+}
+
+/*
+ * The data pages stay where the snapshot copied them: their frames come from
+ * the kernel's copy bitmap, and each is compared with what /dev/snapshot
+ * returns for it (snapframes.h). 0, or -1 with why.
+ */
+static int gv_find_frames(struct gv *g, struct stream *st)
+{
+	static uint8_t data[256 * SWSUSP_PAGE];
+	uint64_t first = st->in_buf, n = st->pages - first, max_pfn = 0;
+	for (int i = 0; i < g->nm; i++)
+		if (g->h->mem[i].base + g->h->mem[i].len > max_pfn * SWSUSP_PAGE)
+			max_pfn = (g->h->mem[i].base + g->h->mem[i].len) / SWSUSP_PAGE;
+	double t = now_s();
+	if (snapframes_list(&g->sf, g->pfns + first, n, max_pfn, g->why, sizeof(g->why)) != (int64_t)n)
+		return -1;
+	for (uint64_t done = 0; done < n; done += 256) {
+		unsigned k = n - done < 256 ? (unsigned)(n - done) : 256;
+		if (step_expired()) {
+			step_expired_why(g->why, sizeof(g->why));
 			return -1;
 		}
-		off += n;
+		if (gv_read_stream(g, data, (uint64_t)k * SWSUSP_PAGE, (first + done) * SWSUSP_PAGE))
+			return -1;
+		int64_t bad = gv_compare_frames(g, data, g->pfns + first + done, k);
+		if (bad >= 0) {
+			snprintf(g->why, sizeof(g->why), "data page %llu of the image is not in frame 0x%llx where the "
+				 "kernel's copy bitmap puts it (try --image-copy)", (unsigned long long)(done + bad),
+				 (unsigned long long)g->pfns[first + done + bad]);
+			return -1;
+		}
 	}
+	progress("image: %llu data pages stay in the snapshot's frames, each compared with /dev/snapshot's (%.3f s)",
+		 (unsigned long long)n, now_s() - t);
 	return 0;
 }
 
@@ -391,27 +500,18 @@ static uint64_t kexec_pages(const struct gv *g)
 }
 
 /*
- * The run table: where each stream page is (the frames of the buffer it was
- * read into), checked the way odv-hv will check it, and placed in the
- * reservation after the handoff block. 0, or -1 with why.
+ * The run table: where each stream page is (g->pfns), checked the way odv-hv
+ * will check it, and placed in the reservation after the handoff block.
+ * 0, or -1 with why.
  */
-static int gv_stream_runs(struct gv *g, const uint8_t *buf, uint64_t pages, const struct swsusp_header *img,
+static int gv_stream_runs(struct gv *g, uint64_t pages, const struct swsusp_header *img,
 			  const struct swsusp_layout *lay, const struct stream *st)
 {
 	struct odv_handoff *h = g->h;
 	/* After the snapshot: a failed allocation goes through the undo path (no xmalloc). */
-	g->pfns = malloc(pages * sizeof(uint64_t) + 1);
 	uint64_t *image_pfns = malloc(lay->nr_pfns * sizeof(uint64_t) + 1);
-	if (!g->pfns || !image_pfns) {
-		free(image_pfns);
-		snprintf(g->why, sizeof(g->why), "out of memory for the stream's frame list");
-		return -1;
-	}
-	int rc = pagemap_pfns(buf, pages, g->pfns);
-	if (rc) {
-		free(image_pfns);
-		snprintf(g->why, sizeof(g->why), "cannot tell where the image buffer lies (/proc/self/pagemap): %s",
-			 strerror(-rc));
+	if (!image_pfns) {
+		snprintf(g->why, sizeof(g->why), "out of memory for the image's frame list");
 		return -1;
 	}
 	uint64_t ni = 0;
@@ -471,25 +571,23 @@ static int gv_stream_unmoved(struct gv *g, const uint8_t *buf, uint64_t pages)
 	return 0;
 }
 
-/* The image's size, and free memory for the buffer and kexec_load's copy
- * (/proc/zoneinfo read once). 0, or -1 with why. */
-static int gv_image_size(struct gv *g, loff_t *sizep)
+/* The image's size, and free memory for what go-virtual allocates after the
+ * snapshot (/proc/zoneinfo read once). 0, or -1 with why. */
+static int gv_image_size(struct gv *g, struct stream *st)
 {
 	loff_t size = 0;
 	if (ioctl(g->fd, SNAPSHOT_GET_IMAGE_SIZE, &size) || size <= 0 || size % SWSUSP_PAGE) {
 		snprintf(g->why, sizeof(g->why), "image size query failed");
 		return -1;
 	}
-	*sizep = size;
-	uint64_t img_pages = (uint64_t)size / SWSUSP_PAGE;
-	/* The buffer, its frame list and run table (8 and at most 16 bytes a
-	 * page), and kexec_load's copy of odv-hv, the handoff and the table. */
-	uint64_t need = img_pages + 2 * (img_pages / 512 + 1) + kexec_copy_pages(kexec_pages(g) + img_pages / 256 + 1) +
-			HEADROOM_SLACK_PAGES;
+	*st = (struct stream){ NULL, 0, (uint64_t)size / SWSUSP_PAGE };
+	uint64_t need = go_virtual_need_pages(st->pages, g->hv.hdr.mem_size, g->direct);
 	int64_t head = alloc_headroom_pages();
-	progress("snapshot taken: %lld MiB; %lld MiB can be allocated without reclaim, the copies need %llu MiB",
-		 (long long)size >> 20, (long long)head >> 8, (unsigned long long)need >> 8);
-	return gv_headroom(g, head, need, "the image buffer and kexec_load's copy");
+	progress("snapshot taken: %lld MiB; %lld MiB can be allocated without reclaim, go-virtual needs %llu MiB "
+		 "(%s)", (long long)size >> 20, (long long)head >> 8, (unsigned long long)need >> 8,
+		 g->direct ? "the image stays in the snapshot's frames" : "a copy of the image");
+	return gv_headroom(g, head, need, g->direct ? "the image's metadata and kexec_load's copy of odv-hv"
+						    : "the image buffer and kexec_load's copy");
 }
 
 /* Parse and validate the image in the buffer (as odv-hv will). 0, or -1 with why. */
@@ -576,7 +674,7 @@ static int gv_kexec_load(struct gv *g, const struct stream *st, const struct sws
 	}
 	/* Nothing may have moved the buffer meanwhile (compaction and NUMA
 	 * balancing are frozen or off, but the run table must be exact). */
-	if (gv_stream_unmoved(g, st->buf, st->pages)) {
+	if (gv_stream_unmoved(g, st->buf, st->in_buf)) {
 		syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);   /* unload */
 		return -1;
 	}
@@ -588,9 +686,9 @@ static int gv_kexec_load(struct gv *g, const struct stream *st, const struct sws
  * kexec_load odv-hv, the handoff and the image. Returns only on failure
  * (-1, g->why set); on success the caller reboots into odv-hv.
  */
-static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
+static int gv_load(struct gv *g, struct stream *st)
 {
-	if (gv_image_size(g, sizep))
+	if (gv_image_size(g, st))
 		return -1;
 	if (test_stall_here(g->o.stall, TP_AFTER_SNAPSHOT)) {
 		step_expired_why(g->why, sizeof(g->why));
@@ -598,18 +696,19 @@ static int gv_load(struct gv *g, uint8_t **bufp, loff_t *sizep)
 	}
 	if (test_fail_here(g->o.fail, TP_AFTER_SNAPSHOT, g->why, sizeof(g->why)))
 		return -1;
-	if (gv_read_image(g, bufp, *sizep))
+	if (g->direct ? gv_read_head(g, st) : gv_read_copy(g, st))
 		return -1;
-	struct stream st = { *bufp, (uint64_t)*sizep / SWSUSP_PAGE };
 	struct swsusp_header img;
 	struct swsusp_layout lay;
-	if (gv_validate(g, &st, &img, &lay))
+	if (gv_validate(g, st, &img, &lay))
 		return -1;
-	/* The stream stays where it is, in the buffer's frames: odv-hv gets their
-	 * list (the run table), and kexec_load carries no image (odv_handoff.h). */
-	if (gv_stream_runs(g, st.buf, st.pages, &img, &lay, &st))
+	if (g->direct && gv_find_frames(g, st))
 		return -1;
-	return gv_kexec_load(g, &st, &img);
+	/* The stream stays where it is: odv-hv gets the list of its frames (the
+	 * run table), and kexec_load carries no image (odv_handoff.h). */
+	if (gv_stream_runs(g, st->pages, &img, &lay, st))
+		return -1;
+	return gv_kexec_load(g, st, &img);
 }
 
 /* Bring the system back after a failure while frozen: unfreeze, devices back. */
@@ -686,9 +785,8 @@ static int gv_handover(struct gv *g)
 {
 	progress_after_snapshot = true;
 	step_begin("load the image", g->o.step_timeout);
-	uint8_t *buf = NULL;
-	loff_t size = 0;
-	if (gv_load(g, &buf, &size) == 0) {
+	struct stream st = { 0 };
+	if (gv_load(g, &st) == 0) {
 		progress("frozen for %.3f s so far; handing over to odv-hv", now_s() - g->t_frozen);
 		fflush(stdout);
 		/* Let a serial console finish these lines before the kernel goes
@@ -701,8 +799,11 @@ static int gv_handover(struct gv *g)
 		snprintf(g->why, sizeof(g->why), "reboot(KEXEC) returned: %s", strerror(errno));
 		syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);   /* unload */
 	}
-	if (buf)
-		munmap(buf, (size_t)size);
+	if (st.buf)
+		munmap(st.buf, st.in_buf * SWSUSP_PAGE);
+	free(g->pfns);
+	g->pfns = NULL;
+	snapframes_close(&g->sf);
 	return gv_undo(g, true);
 }
 

@@ -110,3 +110,18 @@ uint64_t zones_headroom(const struct zone_pages *z, int n)
 	}
 	return total;
 }
+
+uint64_t kexec_copy_pages(uint64_t seg_pages)
+{
+	/* the segments' pages, one list entry per page (511 a page), control and page-table pages */
+	return seg_pages + seg_pages / 511 + 64;
+}
+
+uint64_t go_virtual_need_pages(uint64_t img_pages, uint64_t hv_bytes, bool direct)
+{
+	uint64_t meta = img_pages / 512 + 1;
+	uint64_t buffer = direct ? 1 + meta : img_pages;       /* header and metadata, or the whole stream */
+	uint64_t lists = 2 * meta + img_pages / 256 + 1;      /* frame lists (8 bytes a page), run table (<= 16) */
+	uint64_t kexec = kexec_copy_pages(hv_bytes / 4096 + 2 + img_pages / 256 + 1);   /* odv-hv, handoff, table */
+	return buffer + lists + kexec + HEADROOM_SLACK_PAGES;
+}

@@ -7,10 +7,12 @@
 #include <stdint.h>
 #include "devices.h"
 #include "hv.h"
+#include "snapframes_io.h"
 #include "sysfacts.h"
 
 /* What the preconditions found (check.c), for go-virtual to go on from. */
 struct preconditions {
+	bool image_copy;             /* in: copy the image, do not use the snapshot's frames */
 	struct reservation res;
 	struct odv_handoff_mem fw[ODV_HANDOFF_MAX_MEM];   /* the firmware memory map, if res.found */
 	int nfw;
@@ -22,6 +24,8 @@ struct preconditions {
 	struct devstate ds;
 	struct dm_info dm;
 	char hv_args[128];           /* ... odv-hv's arguments for them */
+	bool direct;                 /* the image can stay in the snapshot's frames: */
+	struct snapframes sf;        /* ... found through these (open) */
 };
 /* go-virtual's preconditions (the list odv check prints): EXIT_OK, or
  * EXIT_PRECONDITION with each failed one printed as "odv WHO: precondition ...". */

@@ -53,4 +53,18 @@ uint64_t zones_headroom(const struct zone_pages *z, int n);
 /* The same, read now from /proc/zoneinfo (sysfacts.c); -1 if it cannot be read. */
 int64_t alloc_headroom_pages(void);
 
+/* Pages kept free beyond what go-virtual allocates: interrupts and the
+ * kernel's own allocations meanwhile must not push a zone to its watermark. */
+#define HEADROOM_SLACK_PAGES 4096   /* 16 MiB */
+/* Pages kexec_load allocates for segments of seg_pages pages. */
+uint64_t kexec_copy_pages(uint64_t seg_pages);
+/*
+ * go-virtual's memory rule: the pages it allocates after the snapshot, with
+ * slack, for an image of img_pages and odv-hv of hv_bytes. direct: the data
+ * pages stay in the snapshot's frames (snapframes.h), so only the header and
+ * metadata are buffered; else the whole stream is. go-virtual applies it to
+ * the image the kernel made; odv check to what is in use now.
+ */
+uint64_t go_virtual_need_pages(uint64_t img_pages, uint64_t hv_bytes, bool direct);
+
 #endif

@@ -148,6 +148,22 @@ static void test_too_many_zones_and_garbage(void **state)
 	assert_int_equal(zones_headroom(z, 1), 0);
 }
 
+/*
+ * go-virtual's memory rule: with the image left in the snapshot's frames it
+ * buffers only the header and metadata, so it needs the image's size less
+ * than with a copy; kexec_load's share grows with the run table.
+ */
+static void test_need_pages(void **state)
+{
+	/* 100000 image pages, odv-hv 6 MiB: 197 buffered (header + 196 metadata),
+	 * 392 + 391 for the frame lists and run table, kexec 1929 + 3 + 64, slack 4096 */
+	assert_int_equal(go_virtual_need_pages(100000, 6u << 20, true), 197 + 783 + 1996 + 4096);
+	assert_int_equal(go_virtual_need_pages(100000, 6u << 20, false), 100000 + 783 + 1996 + 4096);
+	assert_int_equal(kexec_copy_pages(1022), 1022 + 2 + 64);
+	/* a tiny image still leaves the slack */
+	assert_true(go_virtual_need_pages(1, 4096, true) >= HEADROOM_SLACK_PAGES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_headroom_no_normal_zone),
 		cmocka_unit_test(test_two_nodes),
 		cmocka_unit_test(test_too_many_zones_and_garbage),
+		cmocka_unit_test(test_need_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
