@@ -4,7 +4,13 @@
 # so go-virtual needs little beyond the snapshot's own copy; the pattern is checked
 # after each conversion (and once more by /init at the end).
 insmod /msr.ko
+# Wait until the pattern is all in memory, then show what odv check makes of it.
+i=0
+while [ "$(awk '/VmRSS/ { print int($2 / 1024) }' /proc/$mem/status)" -lt "$memtest_mib" ] && [ $i -lt 300 ]; do
+    sleep 0.5; i=$((i+1))
+done
 awk '/MemTotal|MemAvailable/ { printf "odv-test: %s %d MiB\n", $1, $2 / 1024 }' /proc/meminfo
+/odv check --hv /odv-hv.bin | grep '^[a-zA-Z]* *memory '
 /odv go-virtual --hv /odv-hv.bin
 say "go-virtual exit $?"
 /odv status
