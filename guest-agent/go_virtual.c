@@ -40,6 +40,7 @@
 #include "json.h"
 #include "odv_abi.h"
 #include "odv.h"
+#include "phases.h"
 #include "plan.h"
 #include "preconditions.h"
 #include "snapframes_io.h"
@@ -217,6 +218,8 @@ struct gv {
 	uint64_t runs_len;           /* bytes of the run table's kexec segment */
 	int fd;                      /* /dev/snapshot */
 	double t0, t_frozen;
+	struct gv_stamps ts;         /* phase stamps (phases.h): those before the snapshot are in the image */
+	volatile uint64_t *stamps;   /* the agent's stamps after the snapshot, for odv-hv (agent_tsc_phys) */
 	char why[512];
 };
 
@@ -287,6 +290,29 @@ static int gv_prepare(struct gv *g)
 	return EXIT_OK;
 }
 
+/* The phases' durations: the stamps in the image, odv-hv's result (NULL if unread), now. */
+static void gv_phases(struct gv *g, const struct odv_handoff *r, double out[PH_N])
+{
+	if (r) {
+		memcpy(g->ts.agent, r->result_agent_tsc, sizeof(g->ts.agent));
+		memcpy(g->ts.hv, r->result_tsc, sizeof(g->ts.hv));
+	}
+	phases_compute(&g->ts, (double)tsc_hz(), out);
+}
+
+/* One line: "phases: freeze 0.070 s, detach 1.930 s, ..." (phases without both stamps left out). */
+static void print_phases(const double ph[PH_N])
+{
+	printf("phases:");
+	const char *sep = " ";
+	for (int i = 0; i < PH_N; i++)
+		if (ph[i] >= 0) {
+			printf("%s%s %.3f s", sep, phase_name(i), ph[i]);
+			sep = ", ";
+		}
+	printf("\n");
+}
+
 /* Print the outcome once the system is back (CREATE_IMAGE returned 0: odv-hv restored the image). */
 static int gv_report_resumed(struct gv *g)
 {
@@ -303,6 +329,9 @@ static int gv_report_resumed(struct gv *g)
 		drc = reattach(&g->sw, &g->ds);
 		step_end();
 	}
+	g->ts.attached = rdtsc();
+	double ph[PH_N];
+	gv_phases(g, have ? &r : NULL, ph);
 	if (opt_json) {
 		struct json j;
 		json_init(&j, stdout);
@@ -311,6 +340,11 @@ static int gv_report_resumed(struct gv *g)
 		if (native)
 			json_string(&j, "reason", r.result_reason);
 		json_fixed(&j, "downtime_s", down, 3);
+		json_begin_object(&j, "phases");
+		for (int i = 0; i < PH_N; i++)
+			if (ph[i] >= 0)
+				json_fixed(&j, phase_name(i), ph[i], 3);
+		json_end_object(&j);
 		if (g->devices)
 			devswitch_report(&g->sw, &g->ds, drc == 0, &j);
 		json_end_object(&j);
@@ -321,6 +355,8 @@ static int gv_report_resumed(struct gv *g)
 			printf("resumed natively: %s (downtime %.3f s)\n", r.result_reason, down);
 		else
 			printf("virtual: resumed under odv-hv, downtime %.3f s\n", down);
+		if (have)
+			print_phases(ph);
 		if (g->devices)
 			devswitch_report(&g->sw, &g->ds, drc == 0, NULL);
 	}
@@ -624,6 +660,30 @@ static int gv_validate(struct gv *g, struct stream *st, struct swsusp_header *im
 }
 
 /*
+ * A page for the agent's phase stamps after the snapshot, which odv-hv copies
+ * into its result (odv_handoff.h: the handoff block is copied at kexec_load,
+ * before the last stamps). Allocated after the snapshot, so no image page is
+ * restored into it. Without one the phases after the snapshot go unreported.
+ */
+static void gv_stamps_page(struct gv *g)
+{
+	uint64_t *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), pfn;
+	if (p == MAP_FAILED || madvise(p, 4096, MADV_POPULATE_WRITE) || pagemap_pfns(p, 1, &pfn)) {
+		progress("warning: no page for the phase stamps; phases after the snapshot go unreported");
+		return;
+	}
+	g->stamps = p;
+	g->h->agent_tsc_phys = pfn * 4096;
+	g->stamps[ODV_TSC_SNAPSHOT] = g->ts.agent[ODV_TSC_SNAPSHOT];
+}
+
+static void gv_stamp(struct gv *g, enum odv_agent_tsc t)
+{
+	if (g->stamps)
+		g->stamps[t] = rdtsc();
+}
+
+/*
  * kexec_load(2). With --test-fail kexec-load, its failure instead (ENOMEM, as
  * when the kernel cannot allocate its copy of the segments): everything
  * before the system call ran, and the caller handles it as a real failure.
@@ -672,6 +732,7 @@ static int gv_kexec_load(struct gv *g, const struct stream *st, const struct sws
 			 e == EPERM ? " (kexec disabled: kernel lockdown/Secure Boot or kexec_load_disabled)" : "");
 		return -1;
 	}
+	gv_stamp(g, ODV_TSC_LOADED);
 	/* Nothing may have moved the buffer meanwhile (compaction and NUMA
 	 * balancing are frozen or off, but the run table must be exact). */
 	if (gv_stream_unmoved(g, st->buf, st->in_buf)) {
@@ -688,6 +749,7 @@ static int gv_kexec_load(struct gv *g, const struct stream *st, const struct sws
  */
 static int gv_load(struct gv *g, struct stream *st)
 {
+	gv_stamps_page(g);
 	if (gv_image_size(g, st))
 		return -1;
 	if (test_stall_here(g->o.stall, TP_AFTER_SNAPSHOT)) {
@@ -704,6 +766,7 @@ static int gv_load(struct gv *g, struct stream *st)
 		return -1;
 	if (g->direct && gv_find_frames(g, st))
 		return -1;
+	gv_stamp(g, ODV_TSC_READ);
 	/* The stream stays where it is: odv-hv gets the list of its frames (the
 	 * run table), and kexec_load carries no image (odv_handoff.h). */
 	if (gv_stream_runs(g, st->pages, &img, &lay, st))
@@ -745,6 +808,7 @@ static int gv_freeze(struct gv *g)
 			errno == EPERM ? " (kernel lockdown / Secure Boot forbids hibernation)" : "");
 		return EXIT_PRECONDITION;
 	}
+	g->ts.start = rdtsc();
 	g->t0 = now_s();
 	progress("freezing processes");
 	if (ioctl(g->fd, SNAPSHOT_FREEZE, 0)) {
@@ -752,6 +816,7 @@ static int gv_freeze(struct gv *g)
 		close(g->fd);
 		return EXIT_FAIL;
 	}
+	g->ts.frozen = rdtsc();
 	g->t_frozen = now_s();
 	return EXIT_OK;
 }
@@ -777,6 +842,7 @@ static int gv_detach(struct gv *g)
 	/* CREATE_IMAGE waits uninterruptibly: no deadline can end it, and none may
 	 * be left armed in the image (the resumed system would inherit it). */
 	step_end();
+	g->ts.detached = rdtsc();
 	return 0;
 }
 
@@ -794,6 +860,7 @@ static int gv_handover(struct gv *g)
 		console_drain(1, 1.0);
 		console_drain(2, 1.0);
 		step_end();
+		gv_stamp(g, ODV_TSC_REBOOT);
 		syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_KEXEC, NULL);
 		/* Only reached if the kexec did not happen. */
 		snprintf(g->why, sizeof(g->why), "reboot(KEXEC) returned: %s", strerror(errno));
@@ -823,13 +890,17 @@ int cmd_go_virtual(int argc, char **argv)
 		snprintf(g.why, sizeof(g.why), "snapshot failed: %s", strerror(errno));
 		return gv_undo(&g, false);
 	}
+	uint64_t t = rdtsc();
 	if (!in_suspend) {
 		/* We are the resumed system: odv-hv restored the image. */
+		g.ts.back = t;
 		ioctl(g.fd, SNAPSHOT_FREE, 0);
 		ioctl(g.fd, SNAPSHOT_UNFREEZE, 0);
 		close(g.fd);
+		g.ts.thawed = rdtsc();
 		return gv_report_resumed(&g);
 	}
+	g.ts.agent[ODV_TSC_SNAPSHOT] = t;
 	/* ---- the snapshot exists; from here every failure must unfreeze ---- */
 	return gv_handover(&g);
 }

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define ODV_HANDOFF_MAGIC    0x31464f4844564f44ull   /* "DOVDHOF1" */
-#define ODV_HANDOFF_VERSION  4    /* 2: hv_args; 3: the stream as a run table; 4: acpi_rsdp */
+#define ODV_HANDOFF_VERSION  5    /* 2: hv_args; 3: the stream as a run table; 4: acpi_rsdp; 5: phase times */
 #define ODV_HANDOFF_MAX_MEM  64
 #define ODV_HANDOFF_MAX_RUNS (1ull << 24)   /* a run table of at most 256 MiB */
 
@@ -32,6 +32,31 @@ struct odv_handoff_mem { uint64_t base, len; uint32_t type, pad; };
 
 /* A run of consecutive image-stream pages in consecutive frames from `phys`. */
 struct odv_handoff_run { uint64_t phys, pages; };
+
+/*
+ * Where go-virtual's time goes: TSC stamps at the ends of the phases after the
+ * snapshot, which the resumed system cannot remember itself (its memory is
+ * the image, made before them). The agent writes its own into a page of its
+ * memory up to the kexec (agent_tsc_phys: this block is copied at kexec_load,
+ * before the last of them); odv-hv copies them into the result beside its
+ * own. The TSC runs on across kexec, so the agent turns both into durations
+ * with its own TSC frequency. 0: not reached.
+ */
+enum odv_agent_tsc {
+	ODV_TSC_SNAPSHOT,     /* CREATE_IMAGE returned */
+	ODV_TSC_READ,         /* image read, its frames found */
+	ODV_TSC_LOADED,       /* kexec_load returned */
+	ODV_TSC_REBOOT,       /* console drained: reboot(KEXEC) */
+	ODV_TSC_AGENT_N
+};
+enum odv_hv_tsc {
+	ODV_TSC_HV_ENTRY,     /* odv-hv's first instruction in C */
+	ODV_TSC_HV_CHECKED,   /* handoff and image checked, other CPUs parked */
+	ODV_TSC_HV_PLACED,    /* every image page at its frame */
+	ODV_TSC_HV_VMX,       /* VMX, devices, EPT and VMCS set up */
+	ODV_TSC_HV_LAUNCH,    /* other CPUs started: VMLAUNCH of vCPU 0 (or the native jump) */
+	ODV_TSC_HV_N = 6
+};
 
 /* Filled by odv-hv after the resume, read back by the agent through /dev/mem. */
 enum odv_result_mode { ODV_RESULT_NONE = 0, ODV_RESULT_VIRTUAL = 1, ODV_RESULT_NATIVE = 2 };
@@ -63,6 +88,7 @@ struct odv_handoff {
 	   agent does not know it (BIOS machines: odv-hv finds it in the BIOS areas;
 	   UEFI machines have none there, the EFI system table names it). */
 	uint64_t acpi_rsdp;
+	uint64_t agent_tsc_phys;  /* a page with the agent's ODV_TSC_AGENT_N stamps, 0 if none */
 	/* odv-hv's command line (NUL-terminated), as on the multiboot2 path: e.g.
 	   "disk=ata0-slave nic=00:02.0", the devices it takes over (hypervisor/vdev.c). */
 	char     hv_args[128];
@@ -70,6 +96,8 @@ struct odv_handoff {
 	uint32_t result_mode;     /* enum odv_result_mode */
 	uint32_t result_pad;
 	char     result_reason[120];
+	uint64_t result_agent_tsc[ODV_TSC_AGENT_N];   /* copied from agent_tsc_phys */
+	uint64_t result_tsc[ODV_TSC_HV_N];            /* enum odv_hv_tsc */
 };
 
 #define ODV_HANDOFF_OFFSET_ALIGN 4096

@@ -19,6 +19,7 @@ void *memcpy(void *d, const void *s, size_t n);
 struct vcpu;
 
 struct hv {
+	uint64_t tsc_entry;                /* TSC at hv_main: go-virtual's phase times */
 	uint64_t load_base, size;          /* odv-hv's physical region */
 	struct boot_info boot;
 	struct mem_range guest_map[MB2_MAX_MMAP];   /* RAM view given to the guest */

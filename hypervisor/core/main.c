@@ -27,6 +27,7 @@ uint64_t hv_virt_to_phys(const void *p)
 
 void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 {
+	hv.tsc_entry = rdtsc();
 	hv.load_base = load_base;
 	hv.size = (uint64_t)(__hv_end - __hv_start);
 	serial_init(COM1);

@@ -75,6 +75,12 @@ static const char *mark_stream_frames(const struct phys_range *ram, unsigned nr_
 	return NULL;
 }
 
+/* The end of one of odv-hv's phases, for the agent (enum odv_hv_tsc). */
+static void stamp(enum odv_hv_tsc t)
+{
+	handoff->result_tsc[t] = rdtsc();
+}
+
 static void set_result(uint32_t mode, const char *reason)
 {
 	handoff->result_mode = mode;
@@ -149,6 +155,7 @@ static __noreturn void resume_native(struct swsusp_header *img, const char *why)
 	pr_info("restore: jumping to 0x%lx (phys 0x%lx) with cr3 0x%lx", img->jump_address,
 		img->jump_address_phys, img->cr3);
 	serial_flush();
+	stamp(ODV_TSC_HV_LAUNCH);
 	struct dtr g = { sizeof(restore_gdt) - 1, (uint64_t)restore_gdt };
 	__asm__ volatile(
 		"lgdt %0\n\t"
@@ -236,6 +243,7 @@ static __noreturn void resume_virtual(struct swsusp_header *img, unsigned cpus)
 	/* Tests (go-virtual --test-fail hv-start): everything above ran; fail as it would. */
 	if (handoff->test_flags & ODV_TEST_FAIL_HV_START)
 		give_up_vmx(img, "VMX set up, then given up before the guest started: forced by test flag");
+	stamp(ODV_TSC_HV_VMX);
 	smp_start_aps();
 	vmx_guest_long_mode(img->cr3, img->jump_address, rdmsr(MSR_IA32_EFER));
 	v->regs = (struct guest_regs){ 0 };
@@ -244,6 +252,7 @@ static __noreturn void resume_virtual(struct swsusp_header *img, unsigned cpus)
 	pr_info("restore: resuming the image as a VM: rip 0x%lx cr3 0x%lx", img->jump_address, img->cr3);
 	serial_flush();
 	percpus[0].state = CPU_IN_VMX;
+	stamp(ODV_TSC_HV_LAUNCH);
 	vmx_launch(v);
 	__builtin_unreachable();
 }
@@ -347,6 +356,24 @@ static void check_image(struct swsusp_header *img, const struct phys_range *ram,
 		lay.nr_pfns, lay.nr_zero, img->jump_address, img->cr3);
 }
 
+/*
+ * The agent's phase stamps, from a page of its memory that is not an image
+ * frame (it was allocated after the snapshot): read before any image page
+ * is placed, and only if it is RAM that odv-hv maps outside its own region.
+ */
+static void take_agent_stamps(const struct phys_range *ram, unsigned nr_ram)
+{
+	uint64_t at = handoff->agent_tsc_phys, len = sizeof(handoff->result_agent_tsc);
+	if (!at)
+		return;
+	if ((at & 7) || at + len > ODV_HV_MAPPED_LIMIT || !in_ram(ram, nr_ram, at, len) ||
+	    (at < handoff->region_base + handoff->region_size && handoff->region_base < at + len)) {
+		pr_warn("restore: the agent's phase stamps at 0x%lx are not where odv-hv can read them; ignored", at);
+		return;
+	}
+	memcpy(handoff->result_agent_tsc, phys_to_virt(at), len);
+}
+
 __noreturn void restore_main(void)
 {
 	check_handoff();
@@ -356,10 +383,14 @@ __noreturn void restore_main(void)
 	unsigned nr_ram = take_memory_map(ram);
 	struct swsusp_header img;
 	check_image(&img, ram, nr_ram);
+	take_agent_stamps(ram, nr_ram);
+	handoff->result_tsc[ODV_TSC_HV_ENTRY] = hv.tsc_entry;
+	stamp(ODV_TSC_HV_CHECKED);
 
 	/* Copy. From here on the old kernel's memory is the image's. */
 	const char *err;
 	swsusp_walk(&img, stream_page, handoff, copy_page, handoff, NULL, &err);
+	stamp(ODV_TSC_HV_PLACED);
 	pr_info("restore: %lu pages copied, %lu zeroed", copied, zeroed);
 
 	/* The CPUs, found even for a native resume: the log says what odv-hv saw. */
