@@ -80,7 +80,7 @@ test_virtio_blk_SRC := drivers/virtio_blk.c drivers/virtio_pci.c drivers/virtq.c
 test_virtio_net_SRC := drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c drivers/pci_cfg.c
 test_e1000_SRC      := drivers/e1000.c
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
-UNIT_SH := tests/unit/test_grubd.sh
+UNIT_SH := tests/unit/test_grubd.sh tests/unit/test_manpage.sh
 UNIT_TESTS := test_cr_rules test_msr_policy test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_snapframes test_phases test_json test_testpoint test_disk_id test_acpi test_dmar test_insn_decode test_region test_exit_info test_paging test_cmdline \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
@@ -286,7 +286,8 @@ bench-prereqs: $(B)/bench/bench.iso
 .SECONDEXPANSION:
 $(B)/unit/%: tests/unit/%.c $$(%_SRC) $(HV_HDRS) $(wildcard guest-agent/*.h tests/unit/*.h drivers/*.h) | $(B)/unit
 	$(CC) $(HOST_CFLAGS) -Idrivers -Iguest-agent -Itests/unit $< $($*_SRC) -lcmocka -o $@
-unit: $(UNIT_TESTS:%=$(B)/unit/%) $(UNIT_SH) | $(B)/unit
+# test_manpage.sh compares docs/odv.8 with what $(B)/odv --help prints.
+unit: $(UNIT_TESTS:%=$(B)/unit/%) $(UNIT_SH) $(B)/odv | $(B)/unit
 	@pass=0; fail=0; \
 	for t in $(UNIT_TESTS); do \
 		if $(B)/unit/$$t > $(B)/unit/$$t.log 2>&1; then r=ok; else r=FAILED; fi; \

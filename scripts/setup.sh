@@ -42,7 +42,7 @@ fi
 # GUI package without X; procps gives ps/pgrep, util-linux script/setsid/flock.
 # clang with libclang-rt-14-dev (its libFuzzer, ASan and UBSan runtimes) builds the
 # fuzzers in tests/fuzz/ (`make fuzz`). ovmf is the UEFI firmware of the QEMU scenarios
-# that boot the kernel by UEFI.
+# that boot the kernel by UEFI. groff-base and man-db render docs/odv.8 for its unit test.
 PACKAGES=(
     build-essential nasm python3 procps util-linux
     bochs bochsbios vgabios bochs-term
@@ -52,6 +52,7 @@ PACKAGES=(
     libcmocka-dev gnu-efi
     clang libclang-rt-14-dev
     ovmf
+    groff-base man-db
 )
 
 apt_updated=0
