@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Host test of docs/odv.8, odv's man page: groff and man render it without a
 # warning, and it describes every command that `odv --help` lists and, in that
-# command's section (.SS "odv COMMAND"), every --option that `odv COMMAND --help`
-# prints. Needs build/odv (make agent).
+# command's section (.SS "odv COMMAND"), an entry (.TP) for every --option that
+# `odv COMMAND --help` prints. Needs build/odv (make agent).
 # One line per check: "PASS name" or "FAIL name: why".
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
@@ -58,11 +58,13 @@ for c in $cmds; do
         continue
     fi
     echo "PASS odv.8 has a section for $c"
+    # Its options' entries: the tag line after each .TP.
+    awk 'tag { print; tag = 0 } /^\.TP/ { tag = 1 }' "$tmp/sec" > "$tmp/tags"
     mentions "$tmp/text" "odv $c" || echo "FAIL odv.8 shows odv $c: never named as a command"
     "$odv" "$c" --help > "$tmp/h.$c" 2>&1; rc=$?
     [ $rc -eq 0 ] || echo "FAIL odv $c --help exits 0: rc=$rc"
     for opt in $(grep -oE -- '--[a-z][a-z-]*' "$tmp/h.$c" | sort -u); do
-        mentions "$tmp/sec" "$opt" && echo "PASS odv.8 describes $c $opt" \
-            || echo "FAIL odv.8 describes $c $opt: not in its section (.SS \"odv $c\")"
+        mentions "$tmp/tags" "$opt" && echo "PASS odv.8 describes $c $opt" \
+            || echo "FAIL odv.8 describes $c $opt: no .TP entry for it in its section (.SS \"odv $c\")"
     done
 done
