@@ -39,7 +39,7 @@ mentions() {   # mentions FILE OPTION: OPTION appears in FILE as a whole word
 }
 
 "$odv" --help > "$tmp/help" 2>&1
-cmds=$(sed -n '/^commands:/,/^$/s/^  \([a-z][a-z-]*\).*/\1/p' "$tmp/help")
+cmds=$(sed -n '/^commands/,/^$/s/^  \([a-z][a-z-]*\).*/\1/p' "$tmp/help")
 n=$(echo "$cmds" | grep -c .)
 [ "$n" -ge 8 ] && echo "PASS odv --help lists the commands ($n)" \
     || echo "FAIL odv --help lists the commands: found $n in: $(head -c 200 "$tmp/help")"
