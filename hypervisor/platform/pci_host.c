@@ -72,3 +72,48 @@ uint32_t pci_host_bars_top(uint32_t floor, uint32_t limit)
 		}
 	return top;
 }
+
+/* The upper half of a 64-bit memory BAR's size mask, sized as the lower one. */
+static uint32_t bar_mask_high(uint16_t bdf, unsigned b)
+{
+	unsigned off = PCI_BAR0 + 4 * (b + 1);
+	uint32_t cmd = pci_host_read(NULL, bdf, PCI_COMMAND, 2), bar = pci_host_read(NULL, bdf, off, 4);
+	pci_host_write(NULL, bdf, PCI_COMMAND, 2, cmd & ~3u);
+	pci_host_write(NULL, bdf, off, 4, 0xffffffffu);
+	uint32_t mask = pci_host_read(NULL, bdf, off, 4);
+	pci_host_write(NULL, bdf, off, 4, bar);
+	pci_host_write(NULL, bdf, PCI_COMMAND, 2, cmd);
+	return mask;
+}
+
+int pci_host_bar64(uint16_t bdf, unsigned b, uint64_t *base, uint64_t *size)
+{
+	uint32_t lo = pci_host_read(NULL, bdf, PCI_BAR0 + 4 * b, 4);
+	if (b > 4 || (lo & 1) || ((lo >> 1) & 3) != 2)
+		return -1;
+	uint64_t mask = (uint64_t)bar_mask_high(bdf, b) << 32 | pci_host_bar_mask(bdf, b, false);
+	*base = (uint64_t)pci_host_read(NULL, bdf, PCI_BAR0 + 4 * (b + 1), 4) << 32 | (lo & ~0xfu);
+	*size = ~mask + 1;
+	return 0;
+}
+
+/* Every 64-bit BAR window on bus 0 (bridges skipped, as above): the end of the highest. */
+uint64_t pci_host_bars64_top(void)
+{
+	uint64_t top = 0;
+	for (unsigned dev = 0; dev < 32; dev++)
+		for (unsigned fn = 0; fn < 8; fn++) {
+			uint16_t bdf = PCI_BDF(0, dev, fn);
+			if (!present(bdf) || (pci_host_read(NULL, bdf, PCI_HEADER_TYPE, 1) & 0x7f) != 0)
+				continue;
+			for (unsigned b = 0; b < 5; b++) {
+				uint64_t base, size;
+				if (pci_host_bar64(bdf, b, &base, &size))
+					continue;
+				if (base && base + size > top)
+					top = base + size;
+				b++;          /* the high half */
+			}
+		}
+	return top;
+}
