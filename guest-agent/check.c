@@ -61,11 +61,11 @@ static void check_reservation(struct preconditions *pc)
 		return;
 	add("reservation-aligned", (res->base & 0x1fffff) == 0, "use a 2 MiB aligned address in memmap=",
 	    "base 0x%llx", (unsigned long long)res->base);
-	/* odv-hv runs from its reservation through its direct map of the low 4 GiB. */
-	bool low = res->base < ODV_HV_MAPPED_LIMIT && res->size <= ODV_HV_MAPPED_LIMIT - res->base;
+	/* odv-hv's start-up code reaches its image below 4 GiB only (odv_abi.h says why). */
+	bool low = res->base < ODV_HV_RESERVATION_LIMIT && res->size <= ODV_HV_RESERVATION_LIMIT - res->base;
 	add("reservation-low", low, "place memmap= below 4 GiB", "0x%llx-0x%llx %s below %llu GiB",
 	    (unsigned long long)res->base, (unsigned long long)(res->base + res->size), low ? "is" : "is not all",
-	    (unsigned long long)(ODV_HV_MAPPED_LIMIT >> 30));
+	    (unsigned long long)(ODV_HV_RESERVATION_LIMIT >> 30));
 	pc->nfw = read_firmware_memmap(pc->fw, ODV_HANDOFF_MAX_MEM);
 	bool ram = pc->nfw > 0 && plan_region_is_ram(pc->fw, pc->nfw, res->base, res->size);
 	add("reservation-ram", ram, "move memmap= into a RAM range of /sys/firmware/memmap",
@@ -124,8 +124,27 @@ static void check_memory(void)
 	    (unsigned long long)avail >> 10, (unsigned long long)(2 * used) >> 10);
 }
 
+/* Does the first CPU's "flags" line in /proc/cpuinfo list this flag? */
+static bool cpu_flag(const char *name)
+{
+	static char info[64 << 10];
+	if (read_file("/proc/cpuinfo", info, sizeof(info)) < 0)
+		return false;
+	char *line = strstr(info, "\nflags");
+	if (!line)
+		return false;
+	char *end = strchr(line + 1, '\n');
+	if (end)
+		*end = 0;
+	size_t n = strlen(name);
+	for (const char *p = strchr(line, ':'); p && (p = strstr(p, name)); p += n)
+		if (p[-1] == ' ' && (p[n] == ' ' || p[n] == 0))
+			return true;
+	return false;
+}
+
 /*
- * odv-hv maps physical memory below ODV_HV_MAPPED_LIMIT only; the image
+ * odv-hv maps all physical memory up to a limit (odv_abi.h): the image
  * restores into whatever frames the kernel used, so a kernel using RAM above
  * it could not be restored (and would be frozen by then). The kernel's view
  * (/proc/iomem, after mem= trimming) decides, not the firmware's.
@@ -134,20 +153,22 @@ static void check_memory_mapped(void)
 {
 	static char iomem[64 << 10];
 	uint64_t above, first;
+	bool g1 = cpu_flag("pdpe1gb");
+	uint64_t limit = g1 ? ODV_HV_MAPPED_LIMIT : ODV_HV_MAPPED_LIMIT_2M;
 	if (read_file("/proc/iomem", iomem, sizeof(iomem)) < 0 ||
-	    iomem_ram_above(iomem, ODV_HV_MAPPED_LIMIT, &above, &first)) {
-		add("memory-4g", false, "run odv as root (addresses in /proc/iomem are hidden otherwise)",
+	    iomem_ram_above(iomem, limit, &above, &first)) {
+		add("memory-mapped", false, "run odv as root (addresses in /proc/iomem are hidden otherwise)",
 		    "cannot read the RAM ranges in /proc/iomem");
 		return;
 	}
 	if (above)
-		add("memory-4g", false, "boot with mem=4G until odv-hv maps all memory",
-		    "the kernel uses %llu MiB of RAM from 0x%llx, above the %llu GiB odv-hv maps",
+		add("memory-mapped", false, "boot with mem= below the limit",
+		    "the kernel uses %llu MiB of RAM from 0x%llx, above the %llu GiB odv-hv can map (%s pages)",
 		    (unsigned long long)above >> 20, (unsigned long long)first,
-		    (unsigned long long)(ODV_HV_MAPPED_LIMIT >> 30));
+		    (unsigned long long)(limit >> 30), g1 ? "1 GiB" : "2 MiB");
 	else
-		add("memory-4g", true, NULL, "all RAM the kernel uses is below %llu GiB, which odv-hv maps",
-		    (unsigned long long)(ODV_HV_MAPPED_LIMIT >> 30));
+		add("memory-mapped", true, NULL, "all RAM the kernel uses is below %llu GiB, which odv-hv can map "
+		    "(%s pages)", (unsigned long long)(limit >> 30), g1 ? "1 GiB" : "2 MiB");
 }
 
 /*
