@@ -147,9 +147,10 @@ static bool cpu_flag(const char *name)
  * odv-hv maps all physical memory up to a limit (odv_abi.h): the image
  * restores into whatever frames the kernel used, so a kernel using RAM above
  * it could not be restored (and would be frozen by then). The kernel's view
- * (/proc/iomem, after mem= trimming) decides, not the firmware's.
+ * (/proc/iomem, after mem= trimming) says which RAM is used; odv-hv maps the
+ * firmware's whole map, so its top (reserved ranges too) must be in reach.
  */
-static void check_memory_mapped(void)
+static void check_memory_mapped(const struct preconditions *pc)
 {
 	static char iomem[64 << 10];
 	uint64_t above, first;
@@ -161,7 +162,17 @@ static void check_memory_mapped(void)
 		    "cannot read the RAM ranges in /proc/iomem");
 		return;
 	}
-	if (above)
+	/* odv-hv maps the firmware's whole map (reserved ranges too): its top must be in reach as well. */
+	uint64_t top = 0;
+	for (int i = 0; i < pc->nfw; i++)
+		if (pc->fw[i].base + pc->fw[i].len > top)
+			top = pc->fw[i].base + pc->fw[i].len;
+	if (top > limit)
+		add("memory-mapped", false, g1 ? "none: the map lies beyond what odv-hv's page tables reach" :
+		    "none without 1 GiB pages (CPU flag pdpe1gb), which odv-hv needs for a map this high",
+		    "the firmware memory map reaches 0x%llx, beyond the %llu GiB odv-hv can map (%s pages)",
+		    (unsigned long long)top, (unsigned long long)(limit >> 30), g1 ? "1 GiB" : "2 MiB");
+	else if (above)
 		add("memory-mapped", false, "boot with mem= below the limit",
 		    "the kernel uses %llu MiB of RAM from 0x%llx, above the %llu GiB odv-hv can map (%s pages)",
 		    (unsigned long long)above >> 20, (unsigned long long)first,
@@ -283,7 +294,7 @@ static void preconditions_eval(struct preconditions *pc, const char *hv_path, bo
 	check_hv_image(pc, hv_path);
 	check_kernel_interfaces();
 	check_memory();
-	check_memory_mapped();
+	check_memory_mapped(pc);
 	check_cpus(pc);
 	check_iommu();
 	check_devices(pc, with_devices);
