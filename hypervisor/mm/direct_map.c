@@ -94,5 +94,9 @@ int direct_map_machine(void)
 		if (e > top)
 			top = e;
 	}
+	if (ALIGN_UP(top, SZ_1G) <= mapped_top) {
+		pr_info("direct map: 0-0x%lx: the boot map covers the machine (top 0x%lx)", mapped_top, top);
+		return 0;
+	}
 	return direct_map_extend(top);
 }
