@@ -33,22 +33,34 @@ int pt_lookup(const struct pt_format *f, const struct pt_env *env, uint64_t root
 	return -1;
 }
 
-int pt_map_4k(const struct pt_format *f, const struct pt_env *env, uint64_t root, int levels,
-	      uint64_t va, uint64_t pa, uint64_t flags, bool replace)
+/*
+ * The table at `level` on va's path from root, adding missing tables on the
+ * way; NULL if one cannot be allocated or reached, or a large page covers va
+ * above `level` (mapping into it would clobber it).
+ */
+static uint64_t *table_at(const struct pt_format *f, const struct pt_env *env, uint64_t root, int levels,
+			  uint64_t va, int level_wanted)
 {
 	uint64_t *t = env->ptr(env->ctx, root & f->addr_mask);
-	for (int level = levels; level > 1 && t; level--) {
+	for (int level = levels; level > level_wanted && t; level--) {
 		uint64_t *e = &t[index_at(va, level)];
 		if (!(*e & f->present)) {
 			uint64_t phys;
 			if (!env->alloc(env->ctx, &phys))
-				return -1;
+				return NULL;
 			*e = (phys & f->addr_mask) | f->table_flags;
 		} else if ((level == 2 || level == 3) && (*e & f->large)) {
-			return -1;          /* a large page covers va: mapping into it would clobber it */
+			return NULL;
 		}
 		t = env->ptr(env->ctx, *e & f->addr_mask);
 	}
+	return t;
+}
+
+int pt_map_4k(const struct pt_format *f, const struct pt_env *env, uint64_t root, int levels,
+	      uint64_t va, uint64_t pa, uint64_t flags, bool replace)
+{
+	uint64_t *t = table_at(f, env, root, levels, va, 1);
 	if (!t)
 		return -1;
 	uint64_t *leaf = &t[index_at(va, 1)];
@@ -64,19 +76,7 @@ int pt_map_large(const struct pt_format *f, const struct pt_env *env, uint64_t r
 	uint64_t size = 1ull << (12 + 9 * (leaf_level - 1));
 	if ((leaf_level != 2 && leaf_level != 3) || ((va | pa) & (size - 1)))
 		return -1;
-	uint64_t *t = env->ptr(env->ctx, root & f->addr_mask);
-	for (int level = levels; level > leaf_level && t; level--) {
-		uint64_t *e = &t[index_at(va, level)];
-		if (!(*e & f->present)) {
-			uint64_t phys;
-			if (!env->alloc(env->ctx, &phys))
-				return -1;
-			*e = (phys & f->addr_mask) | f->table_flags;
-		} else if ((level == 2 || level == 3) && (*e & f->large)) {
-			return -1;          /* a larger page covers va already */
-		}
-		t = env->ptr(env->ctx, *e & f->addr_mask);
-	}
+	uint64_t *t = table_at(f, env, root, levels, va, leaf_level);
 	if (!t)
 		return -1;
 	uint64_t *leaf = &t[index_at(va, leaf_level)];

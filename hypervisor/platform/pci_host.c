@@ -50,25 +50,36 @@ int pci_host_find_class(uint16_t class, uint16_t *bdf)
 	return -1;
 }
 
-/* Bridges are skipped: their registers at 0x10-0x24 are not six BARs. */
+/*
+ * The next function on bus 0 after *bdf (start with 0xffff) that has six
+ * BARs: present, header type 0. Bridges are skipped: their registers at
+ * 0x10-0x24 are not six BARs. false when there is none.
+ */
+static bool next_endpoint(uint16_t *bdf)
+{
+	for (unsigned i = *bdf == 0xffff ? 0 : (*bdf & 0xff) + 1; i < 256; i++) {
+		uint16_t b = PCI_BDF(0, i >> 3, i & 7);
+		if (present(b) && (pci_host_read(NULL, b, PCI_HEADER_TYPE, 1) & 0x7f) == 0) {
+			*bdf = b;
+			return true;
+		}
+	}
+	return false;
+}
+
 uint32_t pci_host_bars_top(uint32_t floor, uint32_t limit)
 {
 	uint32_t top = floor;
-	for (unsigned dev = 0; dev < 32; dev++)
-		for (unsigned fn = 0; fn < 8; fn++) {
-			uint16_t bdf = PCI_BDF(0, dev, fn);
-			if (!present(bdf) || (pci_host_read(NULL, bdf, PCI_HEADER_TYPE, 1) & 0x7f) != 0)
+	for (uint16_t bdf = 0xffff; next_endpoint(&bdf);)
+		for (unsigned b = 0; b < 6; b++) {
+			uint32_t bar = pci_host_read(NULL, bdf, PCI_BAR0 + 4 * b, 4);
+			if ((bar & 1) || (bar & ~0xfu) == 0)
 				continue;
-			for (unsigned b = 0; b < 6; b++) {
-				uint32_t bar = pci_host_read(NULL, bdf, PCI_BAR0 + 4 * b, 4);
-				if ((bar & 1) || (bar & ~0xfu) == 0)
-					continue;
-				uint32_t end = (bar & ~0xfu) + (~pci_host_bar_mask(bdf, b, false) + 1);
-				if (end > top && end <= limit)
-					top = end;
-				if (((bar >> 1) & 3) == 2)
-					b++;          /* 64-bit BAR: the next one is its high half */
-			}
+			uint32_t end = (bar & ~0xfu) + (~pci_host_bar_mask(bdf, b, false) + 1);
+			if (end > top && end <= limit)
+				top = end;
+			if (((bar >> 1) & 3) == 2)
+				b++;          /* 64-bit BAR: the next one is its high half */
 		}
 	return top;
 }
@@ -97,23 +108,18 @@ int pci_host_bar64(uint16_t bdf, unsigned b, uint64_t *base, uint64_t *size)
 	return 0;
 }
 
-/* Every 64-bit BAR window on bus 0 (bridges skipped, as above): the end of the highest. */
+/* Every 64-bit BAR window on bus 0 (endpoints only, as above): the end of the highest. */
 uint64_t pci_host_bars64_top(void)
 {
 	uint64_t top = 0;
-	for (unsigned dev = 0; dev < 32; dev++)
-		for (unsigned fn = 0; fn < 8; fn++) {
-			uint16_t bdf = PCI_BDF(0, dev, fn);
-			if (!present(bdf) || (pci_host_read(NULL, bdf, PCI_HEADER_TYPE, 1) & 0x7f) != 0)
+	for (uint16_t bdf = 0xffff; next_endpoint(&bdf);)
+		for (unsigned b = 0; b < 5; b++) {
+			uint64_t base, size;
+			if (pci_host_bar64(bdf, b, &base, &size))
 				continue;
-			for (unsigned b = 0; b < 5; b++) {
-				uint64_t base, size;
-				if (pci_host_bar64(bdf, b, &base, &size))
-					continue;
-				if (base && base + size > top)
-					top = base + size;
-				b++;          /* the high half */
-			}
+			if (base && base + size > top)
+				top = base + size;
+			b++;          /* the high half */
 		}
 	return top;
 }
