@@ -61,11 +61,11 @@ static void check_reservation(struct preconditions *pc)
 		return;
 	add("reservation-aligned", (res->base & 0x1fffff) == 0, "use a 2 MiB aligned address in memmap=",
 	    "base 0x%llx", (unsigned long long)res->base);
-	/* odv-hv runs from its reservation through its direct map of the low 4 GiB. */
-	bool low = res->base < ODV_HV_MAPPED_LIMIT && res->size <= ODV_HV_MAPPED_LIMIT - res->base;
+	/* odv-hv's start-up code reaches its image below 4 GiB only (odv_abi.h says why). */
+	bool low = res->base < ODV_HV_RESERVATION_LIMIT && res->size <= ODV_HV_RESERVATION_LIMIT - res->base;
 	add("reservation-low", low, "place memmap= below 4 GiB", "0x%llx-0x%llx %s below %llu GiB",
 	    (unsigned long long)res->base, (unsigned long long)(res->base + res->size), low ? "is" : "is not all",
-	    (unsigned long long)(ODV_HV_MAPPED_LIMIT >> 30));
+	    (unsigned long long)(ODV_HV_RESERVATION_LIMIT >> 30));
 	pc->nfw = read_firmware_memmap(pc->fw, ODV_HANDOFF_MAX_MEM);
 	bool ram = pc->nfw > 0 && plan_region_is_ram(pc->fw, pc->nfw, res->base, res->size);
 	add("reservation-ram", ram, "move memmap= into a RAM range of /sys/firmware/memmap",
@@ -133,30 +133,62 @@ static void check_memory(struct preconditions *pc)
 	    pc->direct ? "" : why);
 }
 
+/* Does the first CPU's "flags" line in /proc/cpuinfo list this flag? */
+static bool cpu_flag(const char *name)
+{
+	static char info[64 << 10];
+	if (read_file("/proc/cpuinfo", info, sizeof(info)) < 0)
+		return false;
+	char *line = strstr(info, "\nflags");
+	if (!line)
+		return false;
+	char *end = strchr(line + 1, '\n');
+	if (end)
+		*end = 0;
+	size_t n = strlen(name);
+	for (const char *p = strchr(line, ':'); p && (p = strstr(p, name)); p += n)
+		if (p[-1] == ' ' && (p[n] == ' ' || p[n] == 0))
+			return true;
+	return false;
+}
+
 /*
- * odv-hv maps physical memory below ODV_HV_MAPPED_LIMIT only; the image
+ * odv-hv maps all physical memory up to a limit (odv_abi.h): the image
  * restores into whatever frames the kernel used, so a kernel using RAM above
  * it could not be restored (and would be frozen by then). The kernel's view
- * (/proc/iomem, after mem= trimming) decides, not the firmware's.
+ * (/proc/iomem, after mem= trimming) says which RAM is used; odv-hv maps the
+ * firmware's whole map, so its top (reserved ranges too) must be in reach.
  */
-static void check_memory_mapped(void)
+static void check_memory_mapped(const struct preconditions *pc)
 {
 	static char iomem[64 << 10];
 	uint64_t above, first;
+	bool g1 = cpu_flag("pdpe1gb");
+	uint64_t limit = g1 ? ODV_HV_MAPPED_LIMIT : ODV_HV_MAPPED_LIMIT_2M;
 	if (read_file("/proc/iomem", iomem, sizeof(iomem)) < 0 ||
-	    iomem_ram_above(iomem, ODV_HV_MAPPED_LIMIT, &above, &first)) {
-		add("memory-4g", false, "run odv as root (addresses in /proc/iomem are hidden otherwise)",
+	    iomem_ram_above(iomem, limit, &above, &first)) {
+		add("memory-mapped", false, "run odv as root (addresses in /proc/iomem are hidden otherwise)",
 		    "cannot read the RAM ranges in /proc/iomem");
 		return;
 	}
-	if (above)
-		add("memory-4g", false, "boot with mem=4G until odv-hv maps all memory",
-		    "the kernel uses %llu MiB of RAM from 0x%llx, above the %llu GiB odv-hv maps",
+	/* odv-hv maps the firmware's whole map (reserved ranges too): its top must be in reach as well. */
+	uint64_t top = 0;
+	for (int i = 0; i < pc->nfw; i++)
+		if (pc->fw[i].base + pc->fw[i].len > top)
+			top = pc->fw[i].base + pc->fw[i].len;
+	if (top > limit)
+		add("memory-mapped", false, g1 ? "none: the map lies beyond what odv-hv's page tables reach" :
+		    "none without 1 GiB pages (CPU flag pdpe1gb), which odv-hv needs for a map this high",
+		    "the firmware memory map reaches 0x%llx, beyond the %llu GiB odv-hv can map (%s pages)",
+		    (unsigned long long)top, (unsigned long long)(limit >> 30), g1 ? "1 GiB" : "2 MiB");
+	else if (above)
+		add("memory-mapped", false, "boot with mem= below the limit",
+		    "the kernel uses %llu MiB of RAM from 0x%llx, above the %llu GiB odv-hv can map (%s pages)",
 		    (unsigned long long)above >> 20, (unsigned long long)first,
-		    (unsigned long long)(ODV_HV_MAPPED_LIMIT >> 30));
+		    (unsigned long long)(limit >> 30), g1 ? "1 GiB" : "2 MiB");
 	else
-		add("memory-4g", true, NULL, "all RAM the kernel uses is below %llu GiB, which odv-hv maps",
-		    (unsigned long long)(ODV_HV_MAPPED_LIMIT >> 30));
+		add("memory-mapped", true, NULL, "all RAM the kernel uses is below %llu GiB, which odv-hv can map "
+		    "(%s pages)", (unsigned long long)(limit >> 30), g1 ? "1 GiB" : "2 MiB");
 }
 
 /*
@@ -271,7 +303,7 @@ static void preconditions_eval(struct preconditions *pc, const char *hv_path, bo
 	check_hv_image(pc, hv_path);
 	check_kernel_interfaces();
 	check_memory(pc);
-	check_memory_mapped();
+	check_memory_mapped(pc);
 	check_cpus(pc);
 	check_iommu();
 	check_devices(pc, with_devices);

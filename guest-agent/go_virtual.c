@@ -559,8 +559,8 @@ static int gv_stream_runs(struct gv *g, uint64_t pages, const struct swsusp_head
 	uint64_t top = ni ? image_pfns[ni - 1] : 0;
 	if (top >= ODV_HV_MAPPED_LIMIT / SWSUSP_PAGE) {
 		free(image_pfns);
-		snprintf(g->why, sizeof(g->why), "the image restores into memory above 4 GiB (frame 0x%llx), which "
-			 "odv-hv does not map yet", (unsigned long long)top);
+		snprintf(g->why, sizeof(g->why), "the image restores into memory beyond what odv-hv can map "
+			 "(frame 0x%llx)", (unsigned long long)top);
 		return -1;
 	}
 	uint64_t nr = plan_stream_runs(g->pfns, pages, NULL, 0);

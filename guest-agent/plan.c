@@ -42,7 +42,7 @@ const char *plan_check_stream(const struct odv_handoff_run *runs, uint64_t nr, c
 	for (uint64_t i = 0; i < nr; i++) {
 		uint64_t a = runs[i].phys, len = runs[i].pages * 4096;
 		if (!runs[i].pages || (a & 4095) || a >= limit || len > limit - a)
-			return "a frame of the image buffer lies above 4 GiB, which odv-hv does not map yet";
+			return "a frame of the image buffer lies beyond the memory odv-hv can map";
 		if (a < 0x100000)
 			return "a frame of the image buffer lies in the first MiB, which odv-hv's start-up code uses";
 		if (a < excl_base + excl_len && excl_base < a + len)

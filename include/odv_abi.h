@@ -51,9 +51,22 @@ enum odv_hc {
 #define ODV_MSR_COUNT  0x100u
 #define ODV_EXIT_REASONS 65     /* exit reasons odv-hv counts (0..64) */
 #define ODV_MAX_CPUS     64     /* CPUs odv-hv runs (as many as the MADT table in acpi.h holds); the agent refuses a machine with more */
-/* Physical memory odv-hv maps (its direct map): the image and its stream must
- * lie below it, so the agent refuses a kernel that uses RAM above it. */
-#define ODV_HV_MAPPED_LIMIT (4ull << 30)
+/*
+ * Physical memory odv-hv can map (its direct map, hypervisor/mm/direct_map.c):
+ * the image and its stream must lie below it, so the agent refuses a kernel
+ * that uses RAM above it. With 1 GiB pages: the lower half of 4-level paging;
+ * without them (no pdpe1gb) one table of odv-hv's pool per GiB, and the direct
+ * map may take 128 of them.
+ */
+#define ODV_HV_MAPPED_LIMIT    (128ull << 40)
+#define ODV_HV_MAPPED_LIMIT_2M (128ull << 30)
+/*
+ * odv-hv's reservation must lie below 4 GiB: the kexec entry (boot/mb2_entry.asm)
+ * keeps running at its physical address after it loads its own page tables,
+ * which map the low 4 GiB only, and the AP start-up code (boot/ap_trampoline.asm)
+ * loads CR3 from a 32-bit register, while odv-hv's page tables lie in its image.
+ */
+#define ODV_HV_RESERVATION_LIMIT (4ull << 30)
 enum odv_msr {
 	ODV_MSR_INFO      = ODV_MSR_BASE + 0x00,  /* ODV_ABI_VERSION | (nr vCPUs << 32)
 	                                             | (this CPU's vCPU number << 48) */

@@ -35,6 +35,7 @@ extern struct hv hv;
 
 /* page pool (pool.c): zeroed 4 KiB pages from odv-hv's own region */
 void *page_alloc(uint64_t *phys);
+unsigned page_pool_free(void);                /* pages page_alloc can still hand out */
 
 /* host descriptor tables (idt.c): the same layout on every CPU */
 #define SEL_CODE 0x08          /* 64-bit code */

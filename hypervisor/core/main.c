@@ -54,6 +54,9 @@ void hv_main(uint32_t magic, uint64_t mbi, uint64_t load_base)
 	for (unsigned i = 0; i < hv.boot.nr_mmap; i++)
 		pr_info("memory: 0x%016lx-0x%016lx type %u", hv.boot.mmap[i].base,
 			hv.boot.mmap[i].base + hv.boot.mmap[i].len, hv.boot.mmap[i].type);
+	/* All of memory and the 64-bit BARs, beyond the boot stub's 4 GiB. */
+	if (direct_map_machine())
+		hv_halt("cannot map the machine's memory");
 	/* The guest's view: the same map with odv-hv's region reserved. */
 	for (unsigned i = 0; i < hv.boot.nr_mmap; i++)
 		hv.guest_map[i] = hv.boot.mmap[i];

@@ -10,6 +10,11 @@
 static uint8_t pool[POOL_PAGES][PAGE_SIZE] __aligned(4096);
 static unsigned used;
 
+unsigned page_pool_free(void)
+{
+	return POOL_PAGES - used;
+}
+
 void *page_alloc(uint64_t *phys)
 {
 	if (used >= POOL_PAGES) {

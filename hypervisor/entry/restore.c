@@ -21,6 +21,7 @@
 #include "smp.h"
 #include "vdev.h"
 #include "vmx.h"
+#include "frame_set.h"
 
 static struct odv_handoff *handoff;
 static const struct odv_handoff_run *runs;   /* the stream's frames, in stream order */
@@ -44,10 +45,10 @@ static const void *stream_page(void *ctx, uint64_t idx)
 	return phys_to_virt(runs[run].phys + (idx - first) * PAGE_SIZE);
 }
 
-/* One bit per frame of the first 4 GiB (all odv-hv maps yet): set where a
- * stream page lies, so that no image page may be copied over one. */
-#define STREAM_MAP_FRAMES ((4 * SZ_1G) / PAGE_SIZE)
-static uint8_t stream_frames[STREAM_MAP_FRAMES / 8];
+/* The frames the stream occupies, anywhere in memory: no image page may be copied
+ * over one. Its pages come from odv-hv's pool. */
+static void *frame_page(void *ctx) { uint64_t phys; (void)ctx; return page_alloc(&phys); }
+static struct frame_set stream_frames = { .alloc = frame_page };
 
 static bool in_ram(const struct phys_range *ram, unsigned n, uint64_t base, uint64_t len)
 {
@@ -57,21 +58,22 @@ static bool in_ram(const struct phys_range *ram, unsigned n, uint64_t base, uint
 	return false;
 }
 
-/* Check every run against RAM, the 4 GiB odv-hv maps and its own region, and
+/* Check every run against RAM, the memory odv-hv maps and its own region, and
  * mark its frames. NULL, or why the stream cannot be used. */
 static const char *mark_stream_frames(const struct phys_range *ram, unsigned nr_ram)
 {
 	for (uint64_t i = 0; i < handoff->nr_runs; i++) {
 		uint64_t a = runs[i].phys, len = runs[i].pages * PAGE_SIZE;
-		if (a >= 4 * SZ_1G || len > 4 * SZ_1G - a)
-			return "a stream run lies above 4 GiB, which odv-hv does not map yet";
+		if (!direct_map_covers(a, len))
+			return "a stream run lies beyond the memory odv-hv maps";
 		if (a < handoff->region_base + handoff->region_size && handoff->region_base < a + len)
 			return "a stream run overlaps odv-hv's region";
 		if (!in_ram(ram, nr_ram, a, len))
 			return "a stream run is not in RAM";
-		for (uint64_t f = a / PAGE_SIZE; f < (a + len) / PAGE_SIZE; f++)
-			stream_frames[f / 8] |= (uint8_t)(1u << (f % 8));
+		if (frame_set_add(&stream_frames, a / PAGE_SIZE, runs[i].pages))
+			return "the stream's frames are too scattered for odv-hv's page pool";
 	}
+	pr_info("restore: stream frames marked in %u pages of odv-hv's pool", stream_frames.pages);
 	return NULL;
 }
 
@@ -90,27 +92,33 @@ static void set_result(uint32_t mode, const char *reason)
 	handoff->result_reason[n] = 0;
 }
 
-/* A destination PFN must not be a frame the stream occupies. */
+static uint64_t high_pfns;   /* image PFNs above 4 GiB, for the log */
+
+/* A destination PFN must lie in the direct map and not be a frame the stream occupies. */
 static int pfn_not_in_stream(void *ctx, uint64_t pfn, uint64_t idx)
 {
 	(void)ctx;
 	(void)idx;
-	if (pfn >= STREAM_MAP_FRAMES) {
-		pr_err("restore: image PFN 0x%lx is above 4 GiB, which odv-hv does not map yet", pfn);
+	if (!direct_map_covers(pfn * PAGE_SIZE, PAGE_SIZE)) {
+		pr_err("restore: image PFN 0x%lx is beyond the memory odv-hv maps (0x%lx)", pfn, direct_map_top());
 		return -1;
 	}
-	if (stream_frames[pfn / 8] & (1u << (pfn % 8))) {
+	if (pfn >= 4 * SZ_1G / PAGE_SIZE)
+		high_pfns++;
+	if (frame_set_has(&stream_frames, pfn)) {
 		pr_err("restore: image PFN 0x%lx is a frame of the stream", pfn);
 		return -1;
 	}
 	return 0;
 }
 
-static uint64_t copied, zeroed;
+static uint64_t copied, zeroed, copied_high;
 
 static int copy_page(void *ctx, uint64_t pfn, uint64_t idx)
 {
 	uint64_t *dst = phys_to_virt(pfn * PAGE_SIZE);
+	if (pfn >= 4 * SZ_1G / PAGE_SIZE)
+		copied_high++;
 	if (idx == SWSUSP_NO_DATA) {
 		for (unsigned i = 0; i < 512; i++)
 			dst[i] = 0;
@@ -299,7 +307,7 @@ static void take_rsdp(void)
 	uint64_t at = handoff->acpi_rsdp;
 	if (!at)
 		return;
-	if (at + sizeof(hv.boot.rsdp) > ODV_HV_MAPPED_LIMIT) {
+	if (!direct_map_covers(at, sizeof(hv.boot.rsdp))) {
 		pr_warn("restore: the agent's RSDP at 0x%lx is beyond the memory odv-hv maps; ignored", at);
 		return;
 	}
@@ -352,8 +360,8 @@ static void check_image(struct swsusp_header *img, const struct phys_range *ram,
 		       handoff->jump_address, handoff->image_cr3, handoff->image_pages);
 		hv_halt("image changed after kexec");
 	}
-	pr_info("restore: image ok: %lu pages (%lu zero), jump 0x%lx, cr3 0x%lx",
-		lay.nr_pfns, lay.nr_zero, img->jump_address, img->cr3);
+	pr_info("restore: image ok: %lu pages (%lu zero, %lu above 4 GiB), jump 0x%lx, cr3 0x%lx",
+		lay.nr_pfns, lay.nr_zero, high_pfns, img->jump_address, img->cr3);
 }
 
 /*
@@ -377,10 +385,13 @@ static void take_agent_stamps(const struct phys_range *ram, unsigned nr_ram)
 __noreturn void restore_main(void)
 {
 	check_handoff();
-	take_rsdp();
 	park_other_cpus();
 	struct phys_range ram[ODV_HANDOFF_MAX_MEM];
 	unsigned nr_ram = take_memory_map(ram);
+	/* The image and its stream may lie anywhere in RAM: map all of it. */
+	if (direct_map_machine())
+		hv_halt("cannot map the machine's memory");
+	take_rsdp();
 	struct swsusp_header img;
 	check_image(&img, ram, nr_ram);
 	take_agent_stamps(ram, nr_ram);
@@ -391,7 +402,7 @@ __noreturn void restore_main(void)
 	const char *err;
 	swsusp_walk(&img, stream_page, handoff, copy_page, handoff, NULL, &err);
 	stamp(ODV_TSC_HV_PLACED);
-	pr_info("restore: %lu pages copied, %lu zeroed", copied, zeroed);
+	pr_info("restore: %lu pages copied, %lu zeroed, %lu of them above 4 GiB", copied, zeroed, copied_high);
 
 	/* The CPUs, found even for a native resume: the log says what odv-hv saw. */
 	unsigned cpus = smp_discover();

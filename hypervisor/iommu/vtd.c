@@ -17,6 +17,7 @@
 #include "region.h"
 #include "memmap.h"
 #include "vtd.h"
+#include "mm.h"
 
 /* Registers (10.4). */
 #define R_CAP    0x08
@@ -105,8 +106,8 @@ static struct ept_env vt_env(void)
 static int unit_caps(unsigned i, const struct dmar_unit *du)
 {
 	struct unit *u = &vt.unit[i];
-	if (du->base >= 4 * SZ_1G) {
-		pr_err("vtd: unit %u: registers at 0x%lx, above odv-hv's 4 GiB identity map", i, du->base);
+	if (direct_map_extend(du->base + PAGE_SIZE)) {
+		pr_err("vtd: unit %u: registers at 0x%lx, beyond what odv-hv can map", i, du->base);
 		return -1;
 	}
 	u->base = du->base;

@@ -35,12 +35,12 @@ int ept_setup(bool trap_lapic)
 {
 	enum { T_UC = 100, T_WB = 106, T_UC_RO = 110, T_NONE = 200 };
 	struct mem_range r[MB2_MAX_MMAP * 2];
-	uint64_t limit = 4 * SZ_1G;
-	for (unsigned i = 0; i < hv.boot.nr_mmap; i++) {
-		uint64_t e = hv.boot.mmap[i].base + hv.boot.mmap[i].len;
-		if (e > limit)
-			limit = ALIGN_UP(e, SZ_1G);
-	}
+	/*
+	 * As far as odv-hv's direct map: all of the memory map, every 64-bit BAR
+	 * window and the VT-d registers, in whole GiB (direct_map.c). What is not
+	 * RAM is present uncached, as the low 4 GiB always were.
+	 */
+	uint64_t limit = direct_map_top();
 	int n = memmap_set(r, 0, ARRAY_SIZE(r), 0, limit, T_UC);
 	for (unsigned i = 0; i < hv.boot.nr_mmap && n > 0; i++) {
 		const struct mem_range *m = &hv.boot.mmap[i];

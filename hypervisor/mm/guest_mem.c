@@ -2,27 +2,28 @@
  * Reading guest memory by linear address, for the few exits that must look at
  * the guest's instruction bytes (lapic_trap.c). The guest's own page tables
  * are walked (4- or 5-level long mode, or no paging); EPT is an identity map,
- * so the result is a host-physical address odv-hv reads through its identity
- * map of the low 4 GiB. odv-hv's own region is never read on the guest's
+ * so the result is a host-physical address odv-hv reads through its direct
+ * map (mm/direct_map.c). odv-hv's own region is never read on the guest's
  * behalf.
  */
 #include "hv.h"
 #include "arch.h"
 #include "paging.h"
+#include "mm.h"
 #include "vmcs.h"
 #include "vmx.h"
 
 
 /*
  * Is guest-physical [pa, pa + len) RAM the guest owns: inside one RAM entry of
- * the memory map, below 4 GiB (odv-hv's direct map), not odv-hv's region?
+ * the memory map, in odv-hv's direct map, not odv-hv's region?
  * Only such memory is ever read or written on the guest's behalf: not MMIO
  * (reading a device register can have effects), not odv-hv itself.
  */
 bool guest_ram_range(uint64_t pa, uint64_t len)
 {
 	uint64_t end = pa + len;
-	if (end < pa || end > 4 * SZ_1G)
+	if (!direct_map_covers(pa, len))
 		return false;
 	if (end > hv.load_base && pa < hv.load_base + hv.size)
 		return false;

@@ -47,4 +47,27 @@ int pt_lookup(const struct pt_format *f, const struct pt_env *env, uint64_t root
 int pt_map_4k(const struct pt_format *f, const struct pt_env *env, uint64_t root, int levels,
 	      uint64_t va, uint64_t pa, uint64_t flags, bool replace);
 
+/*
+ * Map the large page va -> pa at leaf_level (2: 2 MiB, 3: 1 GiB; both
+ * aligned to it), adding tables as needed. The same page mapped already is
+ * no change; -1 if anything else is there (a table, another page, a larger
+ * page), a table cannot be allocated or reached, or the arguments are off.
+ */
+int pt_map_large(const struct pt_format *f, const struct pt_env *env, uint64_t root, int levels,
+		 uint64_t va, uint64_t pa, int leaf_level, uint64_t flags);
+
+struct pt_map_stats { unsigned tables, leaves_2m, leaves_1g; };
+
+/*
+ * Identity-map [base, end) (2 MiB aligned) in large pages: 1 GiB ones
+ * wherever allow_1g and a whole aligned GiB lies inside, 2 MiB ones
+ * elsewhere. *st counts the leaves written and the tables added. 0, or -1
+ * as pt_map_large (what was mapped before the failure stays mapped).
+ */
+int pt_map_identity(const struct pt_format *f, const struct pt_env *env, uint64_t root, int levels,
+		    uint64_t base, uint64_t end, bool allow_1g, uint64_t flags, struct pt_map_stats *st);
+
+/* At most how many tables pt_map_identity adds for [base, end) under an existing root. */
+unsigned pt_identity_tables_max(uint64_t base, uint64_t end, bool allow_1g);
+
 #endif

@@ -14,5 +14,9 @@ uint32_t pci_host_bar_mask(uint16_t bdf, unsigned b, bool io);
 int pci_host_find_class(uint16_t class, uint16_t *bdf);
 /* The highest end of a 32-bit memory BAR on bus 0 below limit, or floor if none is higher. */
 uint32_t pci_host_bars_top(uint32_t floor, uint32_t limit);
+/* A 64-bit memory BAR b (and b + 1): 0 with its address and size, or -1 if b is not one. */
+int pci_host_bar64(uint16_t bdf, unsigned b, uint64_t *base, uint64_t *size);
+/* The end of the highest 64-bit memory BAR on bus 0 (bridges skipped), or 0 if none. */
+uint64_t pci_host_bars64_top(void);
 
 #endif

@@ -48,7 +48,7 @@ static void lock(void)
 static void unlock(void) { __atomic_store_n(&dev_lock, 0, __ATOMIC_RELEASE); }
 static enum access_result pci_config_ports(void *arg, struct pio_request *rq);
 
-/* ---- guest RAM as the devices may touch it: RAM in the guest's map, below 4 GiB (odv-hv's direct map) ---- */
+/* ---- guest RAM as the devices may touch it: RAM in the guest's map, in odv-hv's direct map ---- */
 static void *ram_map(void *ctx, uint64_t gpa, uint64_t len)
 {
 	return guest_ram_range(gpa, len) ? phys_to_virt(gpa) : NULL;
@@ -140,7 +140,7 @@ static int claim_absent(uint64_t base, uint64_t size, bool io)
 /*
  * Note a hidden device's BARs: memory BARs leave EPT, I/O BARs are trapped, and
  * both answer the guest as an absent device would. Returns BAR0's address (0
- * if BAR0 is not memory), or -1 (a BAR above 4 GiB, or too many BARs).
+ * if BAR0 is not memory), or -1 (too many BARs).
  */
 int64_t vdev_hide_bars(uint16_t bdf)
 {
@@ -149,14 +149,19 @@ int64_t vdev_hide_bars(uint16_t bdf)
 	for (unsigned b = 0; b < 6; b++) {
 		uint32_t bar = pci_host_read(NULL, bdf, PCI_BAR0 + 4 * b, 4);
 		bool io = bar & 1;
-		uint32_t addr = bar & (io ? ~3u : ~0xfu);
-		if (!addr)
+		bool wide = !io && ((bar >> 1) & 3) == 2;
+		uint64_t addr, size;
+		if (wide) {             /* anywhere: odv-hv's direct map and the EPT cover every 64-bit BAR */
+			if (pci_host_bar64(bdf, b, &addr, &size))
+				return -1;
+		} else {
+			uint32_t mask = pci_host_bar_mask(bdf, b, io);
+			addr = bar & (io ? ~3u : ~0xfu);
+			size = io ? (uint64_t)(uint16_t)(~mask + 1) : (uint64_t)(uint32_t)(~mask + 1);
+		}
+		if (!addr) {
+			b += wide;
 			continue;
-		uint32_t mask = pci_host_bar_mask(bdf, b, io);
-		uint64_t size = io ? (uint64_t)(uint16_t)(~mask + 1) : (uint64_t)(uint32_t)(~mask + 1);
-		if (!io && ((bar >> 1) & 3) == 2 && pci_host_read(NULL, bdf, PCI_BAR0 + 4 * (b + 1), 4)) {
-			pr_err("%s: BAR%u lies above 4 GiB: not supported", pci_bdf_name(bdf, name), b);
-			return -1;
 		}
 		if (nr_hidden_bars == MAX_HIDDEN_BARS || claim_absent(addr, size, io)) {
 			pr_err("%s: more BARs to hide than odv-hv keeps (%u)", pci_bdf_name(bdf, name), MAX_HIDDEN_BARS);
@@ -165,7 +170,7 @@ int64_t vdev_hide_bars(uint16_t bdf)
 		nr_hidden_bars++;
 		if (b == 0 && !io)
 			bar0 = addr;
-		if (!io && ((bar >> 1) & 3) == 2)
+		if (wide)
 			b++;          /* the high half of a 64-bit BAR */
 	}
 	return (int64_t)bar0;

@@ -55,7 +55,7 @@ enum access_result vdev_absent_pio(void *arg, struct pio_request *rq);
 /*
  * Note a hidden device's BARs: memory BARs leave EPT, I/O BARs are trapped, and
  * both answer the guest as an absent device would. BAR0's address (0 if BAR0
- * is not memory), or -1 (a BAR above 4 GiB, or too many BARs).
+ * is not memory), or -1 (too many BARs).
  */
 int64_t vdev_hide_bars(uint16_t bdf);
 

@@ -11,6 +11,7 @@
  * path the kernel's CPU count is checked before any CPU starts (restore.c).
  */
 #include "hv.h"
+#include "mm.h"
 #include "cmdline.h"
 #include "arch.h"
 #include "acpi.h"
@@ -27,11 +28,11 @@ struct ap_params { uint64_t cr3, cr4, efer, cr0, stack, percpu, entry; };
 extern const uint8_t ap_tramp_blob[], ap_tramp_blob_end[];
 static uint8_t saved_low_page[PAGE_SIZE];
 
-/* Physical memory for the ACPI parser: odv-hv identity-maps the low 4 GiB. */
+/* Physical memory for the ACPI parser: what odv-hv's direct map covers. */
 const void *acpi_map_phys(void *ctx, uint64_t phys, uint64_t len)
 {
 	(void)ctx;
-	if (len > 4 * SZ_1G || phys > 4 * SZ_1G - len)
+	if (!direct_map_covers(phys, len))
 		return NULL;
 	return phys_to_virt(phys);
 }

@@ -2,7 +2,8 @@
  * memtest: a process whose memory must survive a conversion unchanged.
  * Fills N MiB with a position-dependent pattern, then keeps running; on
  * SIGUSR1 it verifies every byte, prints one verdict line and then writes the
- * number of checks done to /tmp/memtest.checks (so a script can wait for it):
+ * number of checks done to /tmp/memtest.checks (so a script can wait for it).
+ * Once filled it creates /tmp/memtest.ready. Its lines:
  *   memtest: PASS <N> MiB pattern intact (<checks> checks)
  *   memtest: FAIL <N> MiB pattern: <bad> bad words, first at offset <off>
  */
@@ -27,11 +28,15 @@ int main(int argc, char **argv)
 		printf("memtest: FAIL cannot map %llu MiB\n", (unsigned long long)mib);
 		return 1;
 	}
+	/* First: a SIGUSR1 while a large fill is still running must not kill us. */
+	signal(SIGUSR1, on_usr1);
 	for (uint64_t i = 0; i < words; i++)
 		m[i] = pattern(i);
-	signal(SIGUSR1, on_usr1);
 	printf("memtest: ready, %llu MiB filled (pid %d)\n", (unsigned long long)mib, (int)getpid());
 	fflush(stdout);
+	FILE *r = fopen("/tmp/memtest.ready", "w");
+	if (r)
+		fclose(r);
 	unsigned checks = 0;
 	for (;;) {
 		if (want_check) {

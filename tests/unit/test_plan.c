@@ -238,7 +238,7 @@ static void test_check_stream(void **state)
 	assert_null(plan_check_stream(b2, 1, image, 5, mem, 2, rb, rl, limit));
 	struct odv_handoff_run c[] = { { 0x8000 * PG, 0x2000 } };  /* covers 0x9000 */
 	assert_non_null(plan_check_stream(c, 1, image, 5, mem, 2, rb, rl, limit));
-	/* Above 4 GiB (RAM there, but odv-hv does not map it), in the reservation, not RAM. */
+	/* Beyond the limit odv-hv maps (RAM there), in the reservation, not RAM. */
 	struct odv_handoff_run d[] = { { 4 * GiB + 0x1000, 1 } };
 	assert_non_null(plan_check_stream(d, 1, image, 5, mem, 2, rb, rl, limit));
 	struct odv_handoff_run d2[] = { { 4 * GiB - PG, 2 } };
