@@ -70,17 +70,16 @@ static int mtrr_read(struct mtrr_state *s)
 }
 
 /*
- * Type each present range by the MTRRs: under EPT the CPU takes guest
+ * Type the mapped ranges by the MTRRs: under EPT the CPU takes guest
  * accesses' memory type from the EPT leaf (combined with the guest's PAT)
  * and no longer from the MTRRs, so the leaf must say what the MTRRs would
  * have said natively. Ranges split where the type changes, which the EPT
  * builder needs: it takes a large page only over one type.
  */
-static int ept_typed(const struct mem_range *r, int n, uint64_t limit, int t_none, int t_ro,
-		     struct ept_range *er, unsigned cap)
+static int ept_typed(const struct ept_range *in, unsigned n, uint64_t limit, struct ept_range *out, unsigned cap)
 {
 	static struct mtrr_state s;
-	static struct mtrr_range mt[MTRR_MAX_RANGES], piece[MTRR_MAX_RANGES];
+	static struct mtrr_range mt[MTRR_MAX_RANGES];
 	char line[200];
 	if (mtrr_read(&s))
 		return -1;
@@ -91,21 +90,10 @@ static int ept_typed(const struct mem_range *r, int n, uint64_t limit, int t_non
 		pr_err("EPT: the MTRRs cut memory into more than %u ranges of one type", MTRR_MAX_RANGES);
 		return -1;
 	}
-	unsigned k = 0;
-	for (int i = 0; i < n; i++) {
-		if (r[i].type == (uint32_t)t_none)
-			continue;
-		int p = mtrr_clip(mt, (unsigned)m, r[i].base, r[i].base + r[i].len, piece, ARRAY_SIZE(piece));
-		for (int j = 0; j < p; j++) {
-			if (k >= cap) {
-				pr_err("EPT: more than %u ranges of one memory type and access", cap);
-				return -1;
-			}
-			er[k++] = (struct ept_range){ piece[j].base, piece[j].end,
-						      (uint8_t)(piece[j].type | (r[i].type == (uint32_t)t_ro ? EPT_MT_READ_ONLY : 0)) };
-		}
-	}
-	return (int)k;
+	int k = mtrr_type_ept(mt, (unsigned)m, in, n, out, cap);
+	if (k < 0)
+		pr_err("EPT: more than %u ranges of one memory type and access", cap);
+	return k;
 }
 
 /* Identity EPT: typed by the MTRRs, odv-hv's region and its devices' regions absent or read-only. */
@@ -139,9 +127,15 @@ int ept_setup(bool trap_lapic)
 		pr_err("EPT: memory map too fragmented, or no room for the local APIC's region");
 		return -1;
 	}
+	struct ept_range in[ARRAY_SIZE(r)];
+	unsigned nin = 0;
+	for (int i = 0; i < n; i++)
+		if (r[i].type != T_NONE)
+			in[nin++] = (struct ept_range){ r[i].base, r[i].base + r[i].len,
+							r[i].type == T_RO ? EPT_MT_READ_ONLY : 0 };
 	/* Each MTRR edge inside a mapped range adds at most one range. */
 	static struct ept_range er[ARRAY_SIZE(r) + MTRR_MAX_RANGES];
-	int k = ept_typed(r, n, limit, T_NONE, T_RO, er, ARRAY_SIZE(er));
+	int k = ept_typed(in, nin, limit, er, ARRAY_SIZE(er));
 	if (k < 0)
 		return -1;
 	struct ept_env env = hv_ept_env();

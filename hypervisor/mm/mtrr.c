@@ -180,6 +180,24 @@ int mtrr_clip(const struct mtrr_range *r, unsigned n, uint64_t base, uint64_t en
 	return (int)k;
 }
 
+int mtrr_type_ept(const struct mtrr_range *r, unsigned m, const struct ept_range *in, unsigned n,
+		  struct ept_range *out, unsigned cap)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		for (unsigned j = 0; j < m && r[j].base < in[i].end; j++) {
+			struct mtrr_range piece;
+			if (mtrr_clip(&r[j], 1, in[i].base, in[i].end, &piece, 1) != 1)
+				continue;
+			if (k >= cap)
+				return -1;
+			out[k++] = (struct ept_range){ piece.base, piece.end,
+						       (uint8_t)(piece.type | (in[i].memtype & ~7u)) };
+		}
+	}
+	return (int)k;
+}
+
 const char *mtrr_type_name(int type)
 {
 	switch (type) {

@@ -8,6 +8,7 @@
 #ifndef ODV_MTRR_H
 #define ODV_MTRR_H
 #include "types.h"
+#include "ept.h"
 
 /* Memory type encodings (the same in MTRRs, PAT and EPT leaves). */
 enum mtrr_type { MTRR_UC = 0, MTRR_WC = 1, MTRR_WT = 4, MTRR_WP = 5, MTRR_WB = 6 };
@@ -59,6 +60,13 @@ int mtrr_ranges(const struct mtrr_state *s, uint64_t limit, struct mtrr_range *o
  */
 int mtrr_clip(const struct mtrr_range *r, unsigned n, uint64_t base, uint64_t end,
 	      struct mtrr_range *out, unsigned cap);
+/*
+ * Type EPT ranges by the runs: each of the n sorted ranges `in` (memtype:
+ * only flags such as EPT_MT_READ_ONLY count) becomes its pieces of one MTRR
+ * type, the flags kept. Returns the count, -1 if more than cap.
+ */
+int mtrr_type_ept(const struct mtrr_range *r, unsigned m, const struct ept_range *in, unsigned n,
+		  struct ept_range *out, unsigned cap);
 /* "UC", "WC", "WT", "WP", "WB" or "??" (a reserved encoding). */
 const char *mtrr_type_name(int type);
 /* One line for the log: enabled, default, fixed, each valid variable range. Returns snprintf's length. */
