@@ -33,8 +33,9 @@ static struct ept_env hv_ept_env(void)
 
 /*
  * The MTRRs as the boot CPU holds them (msr_policy.c keeps every CPU's
- * equal to these). A CPU without MTRRs types memory by PAT alone, which an
- * all-WB EPT reproduces (the guest's PAT still applies under EPT).
+ * equal to these): 0, 1 if the CPU has none, -1. A CPU without MTRRs types
+ * memory by PAT alone, which an all-WB EPT reproduces (the guest's PAT
+ * still applies under EPT).
  */
 static int mtrr_read(struct mtrr_state *s)
 {
@@ -47,9 +48,9 @@ static int mtrr_read(struct mtrr_state *s)
 	}
 	cpuid(1, 0, &a, &b, &c, &d);
 	if (!(d & CPUID1_EDX_MTRR))
-		return 0;
+		return 1;
 	if (rdmsr_safe(MSR_MTRRCAP, &s->cap) || rdmsr_safe(MSR_MTRR_DEFTYPE, &s->def_type))
-		return -1;
+		goto fault;
 	int n = mtrr_nr_var(s);
 	if (n < 0) {
 		pr_err("EPT: the CPU has %u variable MTRRs, odv-hv handles %u", (unsigned)(s->cap & MTRRCAP_VCNT),
@@ -61,12 +62,15 @@ static int mtrr_read(struct mtrr_state *s)
 		MSR_MTRR_FIX4K_C0 + 4, MSR_MTRR_FIX4K_C0 + 5, MSR_MTRR_FIX4K_C0 + 6, MSR_MTRR_FIX4K_C0 + 7 };
 	for (unsigned i = 0; i < MTRR_NR_FIXED && (s->cap & MTRRCAP_FIX); i++)
 		if (rdmsr_safe(fixed[i], &s->fixed[i]))
-			return -1;
+			goto fault;
 	for (int i = 0; i < n; i++)
 		if (rdmsr_safe(MSR_MTRR_PHYSBASE(i), &s->var[i].base) ||
 		    rdmsr_safe(MSR_MTRR_PHYSMASK(i), &s->var[i].mask))
-			return -1;
+			goto fault;
 	return 0;
+fault:
+	pr_err("EPT: reading the MTRRs faulted although CPUID reports them");
+	return -1;
 }
 
 /*
@@ -81,10 +85,15 @@ static int ept_typed(const struct ept_range *in, unsigned n, uint64_t limit, str
 	static struct mtrr_state s;
 	static struct mtrr_range mt[MTRR_MAX_RANGES];
 	char line[200];
-	if (mtrr_read(&s))
+	int rc = mtrr_read(&s);
+	if (rc < 0)
 		return -1;
-	mtrr_describe(&s, line, sizeof(line));
-	pr_info("EPT: memory types from the %s", line);
+	if (rc) {
+		pr_info("EPT: the CPU has no MTRRs: EPT all WB, the guest's PAT types memory");
+	} else {
+		mtrr_describe(&s, line, sizeof(line));
+		pr_info("EPT: memory types from the %s", line);
+	}
 	int m = mtrr_ranges(&s, limit, mt, ARRAY_SIZE(mt));
 	if (m < 0) {
 		pr_err("EPT: the MTRRs cut memory into more than %u ranges of one type", MTRR_MAX_RANGES);
