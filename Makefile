@@ -30,7 +30,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) $(HV_INC) -fsanitize=address,undefined
 # odv-hv's C sources, by folder (docs/ARCHITECTURE.md, "Source tree").
 HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c idt.c pool.c delay.c cmdline.c selfcheck.c) \
 	  $(addprefix vmx/,vmx.c vmx_caps.c vmcs_fields.c exit.c exit_info.c exit_cpu.c cr_rules.c exit_msr.c msr_policy.c exit_access.c hypercall.c dump.c devirt.c devirt_gdt.c) \
-	  $(addprefix mm/,paging.c ept.c ept_guest.c host_paging.c direct_map.c guest_mem.c memmap.c) \
+	  $(addprefix mm/,paging.c ept.c ept_guest.c host_paging.c direct_map.c guest_mem.c memmap.c mtrr.c) \
 	  $(addprefix entry/,mb2.c linux_boot.c guest_test.c restore.c frame_set.c) \
 	  $(addprefix smp/,smp.c sipi.c lapic.c lapic_trap.c acpi.c guest_stop.c) \
 	  $(addprefix platform/,vdev.c vdev_disk.c vdev_nic.c pci_host.c region.c mmio.c insn_decode.c) \
@@ -51,9 +51,10 @@ test_fmt_SRC        := hypervisor/core/fmt.c
 test_log_SRC        := hypervisor/core/log_format.c hypervisor/core/fmt.c
 test_vmcs_SRC       := hypervisor/vmx/vmcs_fields.c
 test_vmx_caps_SRC   := hypervisor/vmx/vmx_caps.c
-test_ept_SRC        := hypervisor/mm/ept.c hypervisor/mm/paging.c
+test_ept_SRC        := hypervisor/mm/ept.c hypervisor/mm/paging.c hypervisor/mm/mtrr.c hypervisor/core/fmt.c
 test_mb2_SRC        := hypervisor/entry/mb2.c
 test_memmap_SRC     := hypervisor/mm/memmap.c
+test_mtrr_SRC       := hypervisor/mm/mtrr.c hypervisor/core/fmt.c
 test_devirt_gdt_SRC := hypervisor/vmx/devirt_gdt.c
 test_handoff_SRC    := include/codec/handoff.c
 test_swsusp_SRC     := include/codec/swsusp_image.c
@@ -83,7 +84,7 @@ test_virtio_net_SRC := drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c
 test_e1000_SRC      := drivers/e1000.c
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh tests/unit/test_manpage.sh
-UNIT_TESTS := test_cr_rules test_msr_policy test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_snapframes test_phases test_json test_testpoint test_disk_id test_acpi test_dmar test_insn_decode test_region test_exit_info test_paging test_bigmap test_frame_set test_cmdline \
+UNIT_TESTS := test_cr_rules test_msr_policy test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_mtrr test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_snapframes test_phases test_json test_testpoint test_disk_id test_acpi test_dmar test_insn_decode test_region test_exit_info test_paging test_bigmap test_frame_set test_cmdline \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
 .PHONY: all hv agent guests isos linux unit fuzz fuzz-seeds test demo demo-guest clean bench-prereqs

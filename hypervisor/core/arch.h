@@ -48,6 +48,7 @@ enum msr {
 #define CPUID1_ECX_VMX        BIT32(5)
 #define CPUID1_ECX_OSXSAVE    BIT32(27)
 #define CPUID1_ECX_HYPERVISOR BIT32(31)
+#define CPUID1_EDX_MTRR       BIT32(12)
 #define CPUID7_EBX_PT         BIT32(25)
 #define CPUID7_ECX_OSPKE      BIT32(4)
 

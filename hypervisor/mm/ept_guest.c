@@ -8,6 +8,7 @@
 #include "ept.h"
 #include "hv.h"
 #include "memmap.h"
+#include "mtrr.h"
 #include "percpu.h"
 #include "region.h"
 #include "smp.h"
@@ -30,30 +31,92 @@ static struct ept_env hv_ept_env(void)
 	return (struct ept_env){ ept_alloc, ept_ptr, NULL, has_ept_1g(&hv.caps), has_ept_2m(&hv.caps), 4, false };
 }
 
-/* Identity EPT: RAM write-back, everything else uncached, odv-hv's region absent. */
+/*
+ * The MTRRs as the boot CPU holds them (msr_policy.c keeps every CPU's
+ * equal to these): 0, 1 if the CPU has none, -1. A CPU without MTRRs types
+ * memory by PAT alone, which an all-WB EPT reproduces (the guest's PAT
+ * still applies under EPT).
+ */
+static int mtrr_read(struct mtrr_state *s)
+{
+	uint32_t a, b, c, d;
+	*s = (struct mtrr_state){ .def_type = MTRRDEF_E | MTRR_WB, .maxphyaddr = 36 };
+	cpuid(0x80000000u, 0, &a, &b, &c, &d);
+	if (a >= 0x80000008u) {
+		cpuid(0x80000008u, 0, &a, &b, &c, &d);
+		s->maxphyaddr = a & 0xff;
+	}
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(d & CPUID1_EDX_MTRR))
+		return 1;
+	if (rdmsr_safe(MSR_MTRRCAP, &s->cap) || rdmsr_safe(MSR_MTRR_DEFTYPE, &s->def_type))
+		goto fault;
+	int n = mtrr_nr_var(s);
+	if (n < 0) {
+		pr_err("EPT: the CPU has %u variable MTRRs, odv-hv handles %u", (unsigned)(s->cap & MTRRCAP_VCNT),
+		       MTRR_MAX_VAR);
+		return -1;
+	}
+	static const uint32_t fixed[MTRR_NR_FIXED] = { MSR_MTRR_FIX64K, MSR_MTRR_FIX16K_80, MSR_MTRR_FIX16K_A0,
+		MSR_MTRR_FIX4K_C0, MSR_MTRR_FIX4K_C0 + 1, MSR_MTRR_FIX4K_C0 + 2, MSR_MTRR_FIX4K_C0 + 3,
+		MSR_MTRR_FIX4K_C0 + 4, MSR_MTRR_FIX4K_C0 + 5, MSR_MTRR_FIX4K_C0 + 6, MSR_MTRR_FIX4K_C0 + 7 };
+	for (unsigned i = 0; i < MTRR_NR_FIXED && (s->cap & MTRRCAP_FIX); i++)
+		if (rdmsr_safe(fixed[i], &s->fixed[i]))
+			goto fault;
+	for (int i = 0; i < n; i++)
+		if (rdmsr_safe(MSR_MTRR_PHYSBASE(i), &s->var[i].base) ||
+		    rdmsr_safe(MSR_MTRR_PHYSMASK(i), &s->var[i].mask))
+			goto fault;
+	return 0;
+fault:
+	pr_err("EPT: reading the MTRRs faulted although CPUID reports them");
+	return -1;
+}
+
+/*
+ * Type the mapped ranges by the MTRRs: under EPT the CPU takes guest
+ * accesses' memory type from the EPT leaf (combined with the guest's PAT)
+ * and no longer from the MTRRs, so the leaf must say what the MTRRs would
+ * have said natively. Ranges split where the type changes, which the EPT
+ * builder needs: it takes a large page only over one type.
+ */
+static int ept_typed(const struct ept_range *in, unsigned n, uint64_t limit, struct ept_range *out, unsigned cap)
+{
+	static struct mtrr_state s;
+	static struct mtrr_range mt[MTRR_MAX_RANGES];
+	char line[200];
+	int rc = mtrr_read(&s);
+	if (rc < 0)
+		return -1;
+	if (rc) {
+		pr_info("EPT: the CPU has no MTRRs: EPT all WB, the guest's PAT types memory");
+	} else {
+		mtrr_describe(&s, line, sizeof(line));
+		pr_info("EPT: memory types from the %s", line);
+	}
+	int m = mtrr_ranges(&s, limit, mt, ARRAY_SIZE(mt));
+	if (m < 0) {
+		pr_err("EPT: the MTRRs cut memory into more than %u ranges of one type", MTRR_MAX_RANGES);
+		return -1;
+	}
+	int k = mtrr_type_ept(mt, (unsigned)m, in, n, out, cap);
+	if (k < 0)
+		pr_err("EPT: more than %u ranges of one memory type and access", cap);
+	return k;
+}
+
+/* Identity EPT: typed by the MTRRs, odv-hv's region and its devices' regions absent or read-only. */
 int ept_setup(bool trap_lapic)
 {
-	enum { T_UC = 100, T_WB = 106, T_UC_RO = 110, T_NONE = 200 };
+	enum { T_MAPPED = 100, T_RO = 110, T_NONE = 200 };
 	struct mem_range r[MB2_MAX_MMAP * 2];
 	/*
 	 * As far as odv-hv's direct map: all of the memory map, every 64-bit BAR
-	 * window and the VT-d registers, in whole GiB (direct_map.c). What is not
-	 * RAM is present uncached, as the low 4 GiB always were.
+	 * window and the VT-d registers, in whole GiB (direct_map.c). The e820
+	 * map decides only how far the map goes; the MTRRs type all of it.
 	 */
 	uint64_t limit = direct_map_top();
-	int n = memmap_set(r, 0, ARRAY_SIZE(r), 0, limit, T_UC);
-	for (unsigned i = 0; i < hv.boot.nr_mmap && n > 0; i++) {
-		const struct mem_range *m = &hv.boot.mmap[i];
-		bool ram = m->type == MEM_RAM || m->type == MEM_ACPI || m->type == MEM_NVS;
-		uint64_t b = ALIGN_DOWN(m->base, PAGE_SIZE), e = ALIGN_UP(m->base + m->len, PAGE_SIZE);
-		if (ram) {
-			/* RAM only in whole pages: a partial page stays UC. */
-			b = ALIGN_UP(m->base, PAGE_SIZE);
-			e = ALIGN_DOWN(m->base + m->len, PAGE_SIZE);
-		}
-		if (e > b)
-			n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), b, e - b, ram ? T_WB : T_UC);
-	}
+	int n = memmap_set(r, 0, ARRAY_SIZE(r), 0, limit, T_MAPPED);
 	if (n > 0)
 		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), hv.load_base, hv.size, T_NONE);
 	if (trap_lapic && lapic_trap_init(lapic_base()))
@@ -66,23 +129,27 @@ int ept_setup(bool trap_lapic)
 	for (unsigned i = 0; i < hv_regions.nr_mmio && n > 0; i++) {
 		const struct mmio_region *m = &hv_regions.mmio[i];
 		n = memmap_set(r, (unsigned)n, ARRAY_SIZE(r), m->base, m->size,
-			       m->ept == REGION_EPT_READ_ONLY ? T_UC_RO : T_NONE);
+			       m->ept == REGION_EPT_READ_ONLY ? T_RO : T_NONE);
 	}
 	if (n < 0) {
 		pr_err("EPT: memory map too fragmented, or no room for the local APIC's region");
 		return -1;
 	}
-	struct ept_range er[ARRAY_SIZE(r)];
-	unsigned k = 0;
+	struct ept_range in[ARRAY_SIZE(r)];
+	unsigned nin = 0;
 	for (int i = 0; i < n; i++)
 		if (r[i].type != T_NONE)
-			er[k++] = (struct ept_range){ r[i].base, r[i].base + r[i].len,
-						      r[i].type == T_WB ? EPT_MT_WB :
-						      r[i].type == T_UC_RO ? (EPT_MT_UC | EPT_MT_READ_ONLY) : EPT_MT_UC };
+			in[nin++] = (struct ept_range){ r[i].base, r[i].base + r[i].len,
+							r[i].type == T_RO ? EPT_MT_READ_ONLY : 0 };
+	/* Each MTRR edge inside a mapped range adds at most one range. */
+	static struct ept_range er[ARRAY_SIZE(r) + MTRR_MAX_RANGES];
+	int k = ept_typed(in, nin, limit, er, ARRAY_SIZE(er));
+	if (k < 0)
+		return -1;
 	struct ept_env env = hv_ept_env();
 	uint64_t pml4;
 	struct ept_stats st;
-	if (ept_build_identity(&env, er, k, limit, &pml4, &st)) {
+	if (ept_build_identity(&env, er, (unsigned)k, limit, &pml4, &st)) {
 		pr_err("EPT: out of pages while building the identity map");
 		return -1;
 	}

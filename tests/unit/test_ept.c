@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ept.h"
+#include "mtrr.h"
 #include "paging.h"
 
 #define KiB 0x400ull
@@ -417,6 +418,72 @@ static void check_same_outside(const struct ept_env *e, uint64_t pml4, uint64_t 
 	assert_int_equal(hpa, base + size);
 }
 
+/*
+ * The guest's EPT as ept_setup makes it, on the MTRRs Bochs' BIOS sets
+ * (default WB, 3-4 GiB UC) plus typical fixed ranges: the leaves carry the
+ * MTRR type, large pages wherever one type spans them, 4 KiB pieces in the
+ * first MiB, odv-hv's region a hole and the local APIC page read-only UC.
+ */
+static void test_ept_mtrr_types(void **state)
+{
+	struct mtrr_state s = { .cap = MTRRCAP_FIX | 8, .def_type = MTRRDEF_E | MTRRDEF_FE | MTRR_WB,
+				.maxphyaddr = 39 };
+	s.fixed[0] = s.fixed[1] = 0x0606060606060606ull;   /* 0-9FFFF WB */
+	for (unsigned i = 3; i < MTRR_NR_FIXED; i++)
+		s.fixed[i] = 0x0505050505050505ull;         /* C0000-FFFFF WP; A0000-BFFFF UC */
+	s.var[0].base = 3 * GiB | MTRR_UC;
+	s.var[0].mask = (((1ull << 39) - 1) & ~(GiB - 1)) | MTRR_MASK_V;
+	struct mtrr_range runs[MTRR_MAX_RANGES];
+	int m = mtrr_ranges(&s, 8 * GiB, runs, MTRR_MAX_RANGES);
+	assert_int_equal(m, 6);   /* WB, UC, WP, WB to 3 GiB, UC, WB */
+	const struct ept_range in[] = {
+		{ 0, 0x30000000ull, 0 },                      /* odv-hv at 0x30000000-0x30600000 */
+		{ 0x30600000ull, 0xfee00000ull, 0 },
+		{ 0xfee00000ull, 0xfee01000ull, EPT_MT_READ_ONLY },
+		{ 0xfee01000ull, 8 * GiB, 0 },
+	};
+	struct ept_range r[16];
+	int n = mtrr_type_ept(runs, (unsigned)m, in, 4, r, 16);
+	assert_int_equal(n, 9);
+	struct fake_mem fm;
+	struct ept_env e = make_env(&fm, true, true);
+	uint64_t pml4;
+	struct ept_stats st;
+	assert_int_equal(ept_build_identity(&e, r, (unsigned)n, 8 * GiB, &pml4, &st), 0);
+	static const struct { uint64_t gpa; int type, level; uint64_t perms; } want[] = {
+		{ 0x0, EPT_MT_WB, 1, EPT_RWX }, { 0x9f000, EPT_MT_WB, 1, EPT_RWX },
+		{ 0xa0000, EPT_MT_UC, 1, EPT_RWX }, { 0xc0000, MTRR_WP, 1, EPT_RWX },
+		{ 0xff000, MTRR_WP, 1, EPT_RWX }, { 0x100000, EPT_MT_WB, 1, EPT_RWX },
+		{ 0x200000, EPT_MT_WB, 2, EPT_RWX }, { GiB, EPT_MT_WB, 3, EPT_RWX },
+		{ 0x30600000ull, EPT_MT_WB, 2, EPT_RWX }, { 2 * GiB, EPT_MT_WB, 3, EPT_RWX },
+		{ 3 * GiB, EPT_MT_UC, 2, EPT_RWX }, { 0xfee00000ull, EPT_MT_UC, 1, EPT_R | EPT_X },
+		{ 0xfee01000ull, EPT_MT_UC, 1, EPT_RWX }, { 4 * GiB, EPT_MT_WB, 3, EPT_RWX },
+		{ 7 * GiB + 5, EPT_MT_WB, 3, EPT_RWX },
+	};
+	struct pt_env pe = { NULL, fake_ptr, &fm };
+	for (unsigned i = 0; i < ARRAY_SIZE(want); i++) {
+		uint64_t hpa, perms;
+		uint8_t mt;
+		struct pt_leaf leaf;
+		assert_int_equal(ept_translate(&e, pml4, want[i].gpa, &hpa, &mt, &perms), 0);
+		assert_int_equal(pt_lookup(&pt_ept, &pe, pml4, 4, want[i].gpa, &leaf), 0);
+		if (mt != want[i].type || leaf.level != want[i].level || perms != want[i].perms)
+			print_error("gpa 0x%llx: type %u level %d perms %llu\n", (unsigned long long)want[i].gpa,
+				    mt, leaf.level, (unsigned long long)perms);
+		assert_int_equal(hpa, want[i].gpa);
+		assert_int_equal(mt, want[i].type);
+		assert_int_equal(leaf.level, want[i].level);
+		assert_int_equal(perms, want[i].perms);
+	}
+	uint64_t hpa, perms;
+	uint8_t mt;
+	assert_int_equal(ept_translate(&e, pml4, 0x30000000ull, &hpa, &mt, &perms), -1);
+	assert_int_equal(ept_translate(&e, pml4, 0x305ff000ull, &hpa, &mt, &perms), -1);
+	/* Too small an output array fails rather than truncating. */
+	assert_int_equal(mtrr_type_ept(runs, (unsigned)m, in, 4, r, 8), -1);
+	fake_free(&fm);
+}
+
 static void test_ept_unmap_range_splits(void **state)
 {
 	struct fake_mem m;
@@ -594,6 +661,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ept_bochs_1g_2m),
 		cmocka_unit_test(test_ept_read_only_page),
+		cmocka_unit_test(test_ept_mtrr_types),
 		cmocka_unit_test(test_ept_bochs_2m_only),
 		cmocka_unit_test(test_ept_bochs_4k_only),
 		cmocka_unit_test(test_ept_bochs_1g_without_2m),
