@@ -73,9 +73,10 @@ static const void *stream_page(void *ctx, uint64_t idx)
 	return idx < s->in_buf ? s->buf + idx * SWSUSP_PAGE : idx < s->pages ? elsewhere : NULL;
 }
 
-static double now_s(void)
+/* Seconds since a TSC stamp. */
+static double since(uint64_t tsc)
 {
-	return (double)rdtsc() / tsc_hz();
+	return (double)(rdtsc() - tsc) / tsc_hz();
 }
 
 /* Read odv-hv's answer from the handoff block in the reserved region (/dev/mem). */
@@ -217,7 +218,6 @@ struct gv {
 	struct odv_handoff_run *runs;   /* ... as runs: the run table odv-hv reads */
 	uint64_t runs_len;           /* bytes of the run table's kexec segment */
 	int fd;                      /* /dev/snapshot */
-	double t0, t_frozen;
 	struct gv_stamps ts;         /* phase stamps (phases.h): those before the snapshot are in the image */
 	volatile uint64_t *stamps;   /* the agent's stamps after the snapshot, for odv-hv (agent_tsc_phys) */
 	char why[512];
@@ -316,7 +316,7 @@ static void print_phases(const double ph[PH_N])
 /* Print the outcome once the system is back (CREATE_IMAGE returned 0: odv-hv restored the image). */
 static int gv_report_resumed(struct gv *g)
 {
-	double down = now_s() - g->t_frozen;
+	double down = since(g->ts.frozen);
 	struct odv_handoff r;
 	bool have = read_result(g->handoff_phys, &r) == 0 && r.magic == ODV_HANDOFF_MAGIC;
 	bool native = have && r.result_mode == ODV_RESULT_NATIVE;
@@ -505,7 +505,7 @@ static int gv_find_frames(struct gv *g, struct stream *st)
 	for (int i = 0; i < g->nm; i++)
 		if (g->h->mem[i].base + g->h->mem[i].len > max_pfn * SWSUSP_PAGE)
 			max_pfn = (g->h->mem[i].base + g->h->mem[i].len) / SWSUSP_PAGE;
-	double t = now_s();
+	uint64_t t = rdtsc();
 	if (snapframes_list(&g->sf, g->pfns + first, n, max_pfn, g->why, sizeof(g->why)) != (int64_t)n)
 		return -1;
 	for (uint64_t done = 0; done < n; done += 256) {
@@ -525,7 +525,7 @@ static int gv_find_frames(struct gv *g, struct stream *st)
 		}
 	}
 	progress("image: %llu data pages stay in the snapshot's frames, each compared with /dev/snapshot's (%.3f s)",
-		 (unsigned long long)n, now_s() - t);
+		 (unsigned long long)n, since(t));
 	return 0;
 }
 
@@ -784,7 +784,7 @@ static int gv_undo(struct gv *g, bool snapshot_made)
 	close(g->fd);
 	progress_after_snapshot = false;
 	if (!g->devices || !g->sw.detached) {
-		fprintf(stderr, "odv go-virtual: %s; system unfrozen and unchanged (%.3f s)\n", g->why, now_s() - g->t0);
+		fprintf(stderr, "odv go-virtual: %s; system unfrozen and unchanged (%.3f s)\n", g->why, since(g->ts.start));
 		return EXIT_FAIL;
 	}
 	fprintf(stderr, "odv go-virtual: %s; system unfrozen, putting the devices back\n", g->why);
@@ -792,7 +792,7 @@ static int gv_undo(struct gv *g, bool snapshot_made)
 	int rc = reattach(&g->sw, &g->ds);
 	step_end();
 	if (rc == 0)
-		fprintf(stderr, "odv go-virtual: system unchanged, devices back (%.3f s)\n", now_s() - g->t0);
+		fprintf(stderr, "odv go-virtual: system unchanged, devices back (%.3f s)\n", since(g->ts.start));
 	return EXIT_FAIL;
 }
 
@@ -809,7 +809,6 @@ static int gv_freeze(struct gv *g)
 		return EXIT_PRECONDITION;
 	}
 	g->ts.start = rdtsc();
-	g->t0 = now_s();
 	progress("freezing processes");
 	if (ioctl(g->fd, SNAPSHOT_FREEZE, 0)) {
 		fprintf(stderr, "odv go-virtual: freeze failed: %s\n", strerror(errno));
@@ -817,7 +816,6 @@ static int gv_freeze(struct gv *g)
 		return EXIT_FAIL;
 	}
 	g->ts.frozen = rdtsc();
-	g->t_frozen = now_s();
 	return EXIT_OK;
 }
 
@@ -853,7 +851,7 @@ static int gv_handover(struct gv *g)
 	step_begin("load the image", g->o.step_timeout);
 	struct stream st = { 0 };
 	if (gv_load(g, &st) == 0) {
-		progress("frozen for %.3f s so far; handing over to odv-hv", now_s() - g->t_frozen);
+		progress("frozen for %.3f s so far; handing over to odv-hv", since(g->ts.frozen));
 		fflush(stdout);
 		/* Let a serial console finish these lines before the kernel goes
 		 * away, but never wait on it for long (see progress()). */
@@ -870,7 +868,8 @@ static int gv_handover(struct gv *g)
 		munmap(st.buf, st.in_buf * SWSUSP_PAGE);
 	free(g->pfns);
 	g->pfns = NULL;
-	snapframes_close(&g->sf);
+	if (g->direct)   /* else sf was never opened (--image-copy, or kcore unusable) */
+		snapframes_close(&g->sf);
 	return gv_undo(g, true);
 }
 
