@@ -62,6 +62,7 @@ test_plan_SRC       := guest-agent/plan.c guest-agent/sysfacts.c guest-agent/hea
 test_headroom_SRC   := guest-agent/headroom.c
 test_snapframes_SRC := guest-agent/snapframes.c
 test_phases_SRC     := guest-agent/phases.c
+test_hvlog_SRC      := guest-agent/hvlog_ring.c
 test_json_SRC       := guest-agent/json.c
 test_disk_id_SRC    := guest-agent/disk_id.c
 test_testpoint_SRC  := guest-agent/testpoint.c
@@ -84,7 +85,7 @@ test_virtio_net_SRC := drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c
 test_e1000_SRC      := drivers/e1000.c
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh tests/unit/test_manpage.sh
-UNIT_TESTS := test_cr_rules test_msr_policy test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_mtrr test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_snapframes test_phases test_json test_testpoint test_disk_id test_acpi test_dmar test_insn_decode test_region test_exit_info test_paging test_bigmap test_frame_set test_cmdline \
+UNIT_TESTS := test_cr_rules test_msr_policy test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_mtrr test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_snapframes test_phases test_hvlog test_json test_testpoint test_disk_id test_acpi test_dmar test_insn_decode test_region test_exit_info test_paging test_bigmap test_frame_set test_cmdline \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
 .PHONY: all hv agent guests isos linux unit fuzz fuzz-seeds test demo demo-guest clean bench-prereqs

@@ -25,6 +25,7 @@
 #include "odv.h"
 #include "devices.h"
 #include "hv.h"
+#include "hvlog.h"
 #include "sysfacts.h"
 #include "odv_abi.h"
 
@@ -75,7 +76,21 @@ struct gn {
 	bool devices;                    /* the devices were detached */
 	int drc;                         /* the attach: 0, or -1 */
 	char why[512];
+	/* TSC at the start and at the ends of the phases: detach, devirt (every CPU), attach */
+	uint64_t t_start, t_detached, t_native, t_attached;
 };
+
+enum { GN_DETACH, GN_DEVIRT, GN_ATTACH, GN_PHASES };
+static const char *const gn_phase_names[GN_PHASES] = { "detach", "devirt", "attach" };
+
+/* Seconds of each phase. */
+static void gn_phases(const struct gn *g, double out[GN_PHASES])
+{
+	double hz = tsc_hz();
+	out[GN_DETACH] = (double)(g->t_detached - g->t_start) / hz;
+	out[GN_DEVIRT] = (double)(g->t_native - g->t_detached) / hz;
+	out[GN_ATTACH] = (double)(g->t_attached - g->t_native) / hz;
+}
 
 static void close_fds(struct gn *g, int from, int to)
 {
@@ -171,11 +186,28 @@ static int gn_detach(struct gn *g)
 	return EXIT_OK;
 }
 
+/* odv-hv's lines of the requests, kept off its console while it handed the
+ * CPUs back (hvlog.h): readable now if every CPU is native, else 'odv log'. */
+static void gn_print_hv_lines(struct gn *g, const struct hvlog_mark *mark)
+{
+	char why[256];
+	if (g->done < g->nt) {
+		fprintf(stderr, "odv go-native: odv-hv's lines about the requests: see 'odv log'\n");
+		return;
+	}
+	if (!mark)
+		fprintf(stderr, "odv go-native: odv-hv did not say where its log is; its lines about the requests are not shown\n");
+	else if (hvlog_print_since(mark, stderr, why, sizeof(why)))
+		fprintf(stderr, "odv go-native: odv-hv's lines about the requests cannot be shown: %s\n", why);
+}
+
 /* Ask each CPU in turn until one fails; then the devices again: physical if
  * odv-hv let go of them, its virtio ones if it refused. */
 static void gn_devirt_and_attach(struct gn *g)
 {
 	double hz = tsc_hz();
+	struct hvlog_mark mark;
+	bool marked = hvlog_mark(g->fds[0], &mark) == 0;
 	g->done = 0;
 	for (int i = 0; i < g->nt; i++) {
 		if (devirt_cpu(g->todo[i], g->fds[i], hz, &g->res[g->done])) {
@@ -184,6 +216,8 @@ static void gn_devirt_and_attach(struct gn *g)
 		}
 		g->done++;
 	}
+	g->t_native = rdtsc();
+	gn_print_hv_lines(g, marked ? &mark : NULL);
 	g->drc = 0;
 	if (g->devices) {
 		progress("go-native: %s; attaching the devices", g->done == g->nt ? "native" : "still (partly) virtual");
@@ -191,6 +225,7 @@ static void gn_devirt_and_attach(struct gn *g)
 		if (g->drc)
 			fprintf(stderr, "odv go-native: %s\n", g->why);
 	}
+	g->t_attached = rdtsc();
 }
 
 /* Some CPUs are still virtual: say so. */
@@ -232,7 +267,24 @@ static void gn_report_json(struct gn *g)
 	json_end_array(&j);
 	if (g->devices)
 		devswitch_report(&g->sw, &g->ds, g->drc == 0, &j);
+	double ph[GN_PHASES];
+	gn_phases(g, ph);
+	json_begin_object(&j, "phases");
+	for (int i = 0; i < GN_PHASES; i++)
+		json_fixed(&j, gn_phase_names[i], ph[i], 6);
 	json_end_object(&j);
+	json_end_object(&j);
+}
+
+/* One line: "phases: detach 0.120 s, devirt 0.004 s, attach 1.300 s". */
+static void gn_print_phases(const struct gn *g)
+{
+	double ph[GN_PHASES];
+	gn_phases(g, ph);
+	printf("phases:");
+	for (int i = 0; i < GN_PHASES; i++)
+		printf("%s %s %.3f s", i ? "," : "", gn_phase_names[i], ph[i]);
+	printf("\n");
 }
 
 /* Every CPU is native: say so. */
@@ -251,6 +303,8 @@ static int gn_report_native(struct gn *g)
 	}
 	if (g->devices && !opt_json)
 		devswitch_report(&g->sw, &g->ds, g->drc == 0, NULL);
+	if (!opt_json)
+		gn_print_phases(g);
 	if (g->drc) {
 		fprintf(stderr, "odv go-native: the system is native, but its devices are not all back (see above)\n");
 		return EXIT_FAIL;
@@ -277,8 +331,10 @@ int cmd_go_native(int argc, char **argv)
 	if ((rc = gn_refuse()) || (rc = gn_cpus(&g)))
 		return rc;
 	tsc_hz();
+	g.t_start = rdtsc();
 	if ((rc = gn_detach(&g)))
 		return rc;
+	g.t_detached = rdtsc();
 	gn_devirt_and_attach(&g);
 	return g.done < g.nt ? gn_report_partial(&g) : gn_report_native(&g);
 }

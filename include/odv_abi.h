@@ -78,6 +78,12 @@ enum odv_msr {
 						     byte kept; returns that offset */
 	ODV_MSR_LOG_READ  = ODV_MSR_BASE + 0x05,  /* next 8 log bytes at the cursor (NUL-padded
 						     at the end), cursor += 8 */
+	ODV_MSR_LOG_PLACE = ODV_MSR_BASE + 0x06,  /* + 0: physical address of the log ring's bytes,
+						     + 1: of its head (bytes ever written, 8 bytes),
+						     + 2: its size (a power of two). go-native reads
+						     the ring there once every CPU is native, to
+						     print the lines odv-hv kept off the console
+						     while it handed the CPUs back */
 	ODV_MSR_EXIT_REASON0 = ODV_MSR_BASE + 0x80,  /* + reason: exits of that reason (0..127) */
 };
 

@@ -9,6 +9,12 @@ static char ring_buf[LOG_RING_SIZE];
 struct log_ring hv_log_ring = { ring_buf, LOG_RING_SIZE, 0 };
 static enum log_level threshold = LOG_INFO;
 static int busy;
+static bool quiet;
+
+void log_console_quiet(bool on)
+{
+	__atomic_store_n(&quiet, on, __ATOMIC_RELEASE);
+}
 
 void log_init(enum log_level t)
 {
@@ -30,7 +36,7 @@ void hv_log(enum log_level l, const char *fmt, ...)
 		__asm__ volatile("pause");
 	/* The ring keeps everything, the console only what passes the threshold. */
 	log_ring_write(&hv_log_ring, line, n);
-	if (l <= threshold)
+	if (l <= threshold && (l <= LOG_WARN || !__atomic_load_n(&quiet, __ATOMIC_ACQUIRE)))
 		serial_write(line, n);
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 }

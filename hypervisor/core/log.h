@@ -31,6 +31,13 @@ size_t log_ring_read(const struct log_ring *r, uint64_t from, char *out, size_t 
 
 /* odv-hv side */
 void log_init(enum log_level threshold);
+/*
+ * While on, info and debug lines go into the ring only (warnings and errors
+ * still reach the console). The console runs at the guest's baud rate, so
+ * go-native's request would otherwise wait on every character; the agent
+ * prints those lines from the ring once the CPUs are native.
+ */
+void log_console_quiet(bool on);
 void hv_log(enum log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Raw text to the console without the prefix (for multi-line dumps use hv_log). */
 extern struct log_ring hv_log_ring;

@@ -83,6 +83,17 @@ static void hc_log_read(struct vcpu *v, struct hc_call *c)
 	ret1(c, val);
 }
 
+/* Where the agent finds the ring with /dev/mem once the CPUs are native (odv_abi.h). */
+static void hc_log_place(struct vcpu *v, struct hc_call *c)
+{
+	if (c->arg == 0)
+		ret1(c, hv_virt_to_phys(hv_log_ring.buf));
+	else if (c->arg == 1)
+		ret1(c, hv_virt_to_phys(&hv_log_ring.head));
+	else
+		ret1(c, hv_log_ring.size);
+}
+
 static const struct hypercall hypercalls[] = {
 	{ "info",        ODV_HC_INFO,       ODV_MSR_INFO,         1, hc_info },
 	{ "devirt",      ODV_HC_DEVIRT,     ODV_MSR_DEVIRT,       1, hc_devirt },
@@ -91,6 +102,7 @@ static const struct hypercall hypercalls[] = {
 	{ "log-head",    -1, ODV_MSR_LOG_HEAD,     1, hc_log_head },
 	{ "log-reset",   -1, ODV_MSR_LOG_RESET,    1, hc_log_reset },
 	{ "log-read",    -1, ODV_MSR_LOG_READ,     1, hc_log_read },
+	{ "log-place",   -1, ODV_MSR_LOG_PLACE,    3, hc_log_place },
 };
 
 enum exit_result exit_vmcall(struct vcpu *v, struct vm_exit *x)
@@ -134,7 +146,7 @@ bool hypercall_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
  * Hand this CPU back to the guest natively (devirt.c), the guest's RIP
  * already past its request; returns only if refused, with nothing changed.
  */
-static void devirt_this_cpu(struct vcpu *v, const char *how)
+static void devirt_this_cpu(struct vcpu *v, const char *how, bool quiet)
 {
 	/* A vCPU waiting for SIPI (offline in the guest) could not be handed back later. */
 	for (unsigned i = 0; i < nr_cpus; i++)
@@ -149,13 +161,18 @@ static void devirt_this_cpu(struct vcpu *v, const char *how)
 			"odv go-native does)", v->id, busy);
 		return;
 	}
+	/* The agent asks through the msr driver and prints these lines itself afterwards (log.h). */
+	if (quiet)
+		log_console_quiet(true);
 	pr_info("devirtualize requested %s at rip=0x%lx (cpu %u)", how, vmread(VMCS_GUEST_RIP), v->id);
 	/* From now on the guest's IPIs to this CPU go out for real (lapic_trap.c). */
 	this_cpu()->state = CPU_NATIVE;
 	if (v->id == 0)
 		vdev_release();      /* the physical devices go back to the guest's drivers, quiet */
 	devirt(v);
+	/* Refused: whatever odv-hv says next is for the console again. */
 	this_cpu()->state = CPU_IN_VMX;
+	log_console_quiet(false);
 }
 
 void hypercall_finish(struct vcpu *v)
@@ -164,7 +181,7 @@ void hypercall_finish(struct vcpu *v)
 	if (!via)
 		return;
 	v->devirt_request = 0;
-	devirt_this_cpu(v, via == BY_VMCALL ? "by the guest" : "through the msr driver");
+	devirt_this_cpu(v, via == BY_VMCALL ? "by the guest" : "through the msr driver", via == BY_MSR);
 	/* Still here: refused. The request's result says so (RDMSR: EDX:EAX). */
 	v->regs.rax = ODV_HC_EUNSUPPORTED;
 	if (via == BY_MSR)
