@@ -24,7 +24,7 @@
 #include "preconditions.h"
 
 struct item { const char *name; bool ok; char detail[200]; const char *hint; };
-static struct item items[24];
+static struct item items[32];
 static int nitems;
 
 static void add(const char *name, bool ok, const char *hint, const char *fmt, ...)
@@ -126,11 +126,52 @@ static void check_memory(struct preconditions *pc)
 	pc->direct = !pc->image_copy && snapframes_open(&pc->sf, why, sizeof(why)) == 0;
 	uint64_t hv_bytes = pc->hv_ok ? pc->hv.hdr.mem_size : 8u << 20;
 	uint64_t need = used + 4 * go_virtual_need_pages(used / 4, hv_bytes, pc->direct);   /* KiB */
-	add("memory", avail >= need, "free memory (stop services) or add RAM",
-	    "in use %llu MiB, available %llu MiB, go-virtual needs %llu MiB (%s%s)", (unsigned long long)used >> 10,
-	    (unsigned long long)avail >> 10, (unsigned long long)need >> 10,
+	/* With swap the snapshot swaps out what does not fit, as hibernate does
+	 * (check_swap says whether the pages can come back once virtual). */
+	uint64_t swap = meminfo_kb("SwapFree");
+	char swaptext[64] = "";
+	if (swap)
+		snprintf(swaptext, sizeof(swaptext), ", swap free %llu MiB", (unsigned long long)swap >> 10);
+	add("memory", avail + swap >= need, "free memory (stop services), add RAM or swap",
+	    "in use %llu MiB, available %llu MiB%s, go-virtual needs %llu MiB (%s%s)", (unsigned long long)used >> 10,
+	    (unsigned long long)avail >> 10, swaptext, (unsigned long long)need >> 10,
 	    pc->direct ? "the snapshot's copy; the image stays in its frames" : "the snapshot's copy and a second: ",
 	    pc->direct ? "" : why);
+}
+
+/* Is this swap area (a block device, or a file) on the dm device odv prepared? */
+static bool swap_on(const char *name, dev_t dm)
+{
+	struct stat st;
+	if (stat(name, &st))
+		return false;
+	return S_ISBLK(st.st_mode) ? st.st_rdev == dm : st.st_dev == dm;
+}
+
+/*
+ * Swapped-out pages come back through whatever disk holds the swap area. With
+ * prepared devices odv-hv takes the physical disk over and the system reaches
+ * it only through the dm device, so every swap area must be on that device.
+ */
+static void check_swap(const struct preconditions *pc)
+{
+	char text[4096] = "", names[16][128];
+	read_file("/proc/swaps", text, sizeof(text));
+	int n = proc_swaps_names(text, &names[0][0], sizeof(names[0]), 16);
+	if (n == 0) {
+		add("swap", true, NULL, "none: the snapshot must fit in RAM (about half of it in use at most)");
+		return;
+	}
+	for (int i = 0; pc->devices && i < n; i++)
+		if (!swap_on(names[i], pc->ds.dm_dev)) {
+			add("swap", false, "swapoff it, or put swap on the prepared dm device, or go-virtual --no-devices",
+			    "%s is not on the dm device %s, so pages swapped out there could not come back once "
+			    "odv-hv has the disk", names[i], pc->ds.dm_name);
+			return;
+		}
+	add("swap", true, NULL, "%d area%s (first %s)%s: the snapshot may swap out what does not fit, as hibernate "
+	    "does", n, n == 1 ? "" : "s", names[0], pc->devices ? ", on the prepared dm device" :
+	    ", on disks that stay physical");
 }
 
 /* Does the first CPU's "flags" line in /proc/cpuinfo list this flag? */
@@ -307,6 +348,7 @@ static void preconditions_eval(struct preconditions *pc, const char *hv_path, bo
 	check_cpus(pc);
 	check_iommu();
 	check_devices(pc, with_devices);
+	check_swap(pc);
 }
 
 static bool all_ok(void)

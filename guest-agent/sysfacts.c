@@ -138,6 +138,23 @@ const char *lockdown_state(char *buf, size_t size)
 	return buf;
 }
 
+int proc_swaps_names(const char *text, char *names, size_t len, int max)
+{
+	const char *line = strchr(text, '\n');   /* skip "Filename Type Size Used Priority" */
+	int n = 0;
+	while (line && *++line && n < max) {
+		size_t w = strcspn(line, " \t\n");
+		if (w) {
+			size_t k = w < len - 1 ? w : len - 1;
+			memcpy(names + (size_t)n * len, line, k);
+			names[(size_t)n * len + k] = 0;
+			n++;
+		}
+		line = strchr(line, '\n');
+	}
+	return n;
+}
+
 uint64_t meminfo_kb(const char *key)
 {
 	char buf[8192];

@@ -17,6 +17,9 @@ int read_file(const char *path, char *buf, size_t size);
 int read_firmware_memmap(struct odv_handoff_mem *out, int max);
 const char *lockdown_state(char *buf, size_t size);   /* "none", "integrity", ... or NULL */
 uint64_t meminfo_kb(const char *key);                 /* 0 if unknown */
+/* The swap areas in /proc/swaps text (after its header line), each name cut
+ * to `len` bytes. Pure. Returns how many were stored (at most max). */
+int proc_swaps_names(const char *text, char *names, size_t len, int max);
 /* CPUs in a kernel CPU list ("0-3,6"). Pure. -1 if malformed. */
 int cpulist_count(const char *list);
 /* Bytes of "System RAM" at or above `limit` in /proc/iomem text (top-level

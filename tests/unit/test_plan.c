@@ -289,6 +289,21 @@ static void test_region_is_ram(void **state)
 }
 
 /* /sys/devices/system/cpu/present and friends: ranges and single CPUs, comma-separated. */
+static void test_proc_swaps_names(void **state)
+{
+	(void)state;
+	char names[3][16];
+	const char *t = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+			"/dev/dm-0                               partition\t1048572\t\t0\t\t-2\n"
+			"/var/lib/a-very-long-swap-file-name\tfile\t\t65532\t\t0\t\t-3\n";
+	assert_int_equal(proc_swaps_names(t, &names[0][0], sizeof(names[0]), 3), 2);
+	assert_string_equal(names[0], "/dev/dm-0");
+	assert_string_equal(names[1], "/var/lib/a-very");   /* cut to the slot */
+	assert_int_equal(proc_swaps_names("Filename Type Size Used Priority\n", &names[0][0], 16, 3), 0);
+	assert_int_equal(proc_swaps_names("", &names[0][0], 16, 3), 0);
+	assert_int_equal(proc_swaps_names(t, &names[0][0], 16, 1), 1);   /* no more than max */
+}
+
 static void test_cpulist_count(void **state)
 {
 	assert_int_equal(cpulist_count("0\n"), 1);
@@ -351,6 +366,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cpulist_count),
+		cmocka_unit_test(test_proc_swaps_names),
 		cmocka_unit_test(test_iomem_ram_above),
 		cmocka_unit_test(test_systab_rsdp),
 		cmocka_unit_test(test_parse_reservation_forms),
