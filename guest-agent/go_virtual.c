@@ -873,6 +873,45 @@ static int gv_handover(struct gv *g)
 	return gv_undo(g, true);
 }
 
+#define RESERVED_SIZE_PATH "/sys/power/reserved_size"
+
+/*
+ * Take the snapshot as Linux's own hibernate does: under the kernel's
+ * image-size preference (/sys/power/image_size, 2/5 of RAM unless the admin
+ * changed it), so it reclaims only what it must and, with swap, swaps out
+ * what it must; and with what go-virtual allocates after it kept free
+ * (/sys/power/reserved_size, put back as soon as the snapshot returns, also
+ * in the resumed system, whose memory holds the value written here). The
+ * old path (--image-copy) buffers the whole image and so asks for the
+ * smallest one. 0, or -1 with why.
+ */
+static int gv_snapshot(struct gv *g, int *in_suspend)
+{
+	char old[32] = "";
+	bool set = false;
+	if (g->direct) {
+		uint64_t half = meminfo_kb("MemTotal") / 8;   /* pages: no image is larger than half of RAM */
+		uint64_t need = go_virtual_need_pages(half, g->hv.hdr.mem_size, true) * 4096;
+		char val[32];
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)need);
+		set = read_file(RESERVED_SIZE_PATH, old, sizeof(old)) > 0 && sysfs_write(RESERVED_SIZE_PATH, val) == 0;
+		if (!set)
+			progress("warning: %s cannot be set; the snapshot may leave less free than go-virtual needs",
+				 RESERVED_SIZE_PATH);
+	} else {
+		ioctl(g->fd, SNAPSHOT_PREF_IMAGE_SIZE, 0UL);   /* as small as the kernel can make it */
+	}
+	int rc = ioctl(g->fd, SNAPSHOT_CREATE_IMAGE, in_suspend);
+	int err = errno;
+	if (set) {
+		old[strcspn(old, "\n")] = 0;
+		sysfs_write(RESERVED_SIZE_PATH, old);
+	}
+	if (rc)
+		snprintf(g->why, sizeof(g->why), "snapshot failed: %s", strerror(err));
+	return rc ? -1 : 0;
+}
+
 int cmd_go_virtual(int argc, char **argv)
 {
 	static struct gv g;
@@ -883,12 +922,9 @@ int cmd_go_virtual(int argc, char **argv)
 		return rc;
 	if (test_fail_here(g.o.fail, TP_AFTER_FREEZE, g.why, sizeof(g.why)) || gv_detach(&g))
 		return gv_undo(&g, false);
-	ioctl(g.fd, SNAPSHOT_PREF_IMAGE_SIZE, 0UL);   /* as small as the kernel can make it */
 	int in_suspend = 0;
-	if (ioctl(g.fd, SNAPSHOT_CREATE_IMAGE, &in_suspend)) {
-		snprintf(g.why, sizeof(g.why), "snapshot failed: %s", strerror(errno));
+	if (gv_snapshot(&g, &in_suspend))
 		return gv_undo(&g, false);
-	}
 	uint64_t t = rdtsc();
 	if (!in_suspend) {
 		/* We are the resumed system: odv-hv restored the image. */
