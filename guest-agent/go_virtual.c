@@ -220,6 +220,7 @@ struct gv {
 	int fd;                      /* /dev/snapshot */
 	struct gv_stamps ts;         /* phase stamps (phases.h): those before the snapshot are in the image */
 	volatile uint64_t *stamps;   /* the agent's stamps after the snapshot, for odv-hv (agent_tsc_phys) */
+	uint64_t free_before_kib;    /* MemFree before the freeze (in the image); the least after it is a stamp */
 	char why[512];
 };
 
@@ -332,6 +333,9 @@ static int gv_report_resumed(struct gv *g)
 	g->ts.attached = rdtsc();
 	double ph[PH_N];
 	gv_phases(g, have ? &r : NULL, ph);
+	/* Peak memory: how far free memory fell from before the freeze (0: unknown). */
+	uint64_t low = have ? r.result_agent_tsc[ODV_AGENT_LOW_FREE_KIB] : 0;
+	uint64_t peak = low && g->free_before_kib > low ? g->free_before_kib - low : 0;
 	if (opt_json) {
 		struct json j;
 		json_init(&j, stdout);
@@ -345,6 +349,13 @@ static int gv_report_resumed(struct gv *g)
 			if (ph[i] >= 0)
 				json_fixed(&j, phase_name(i), ph[i], 3);
 		json_end_object(&j);
+		if (low) {
+			json_begin_object(&j, "memory");
+			json_uint(&j, "free_before_kib", g->free_before_kib);
+			json_uint(&j, "lowest_free_kib", low);
+			json_uint(&j, "peak_kib", peak);
+			json_end_object(&j);
+		}
 		if (g->devices)
 			devswitch_report(&g->sw, &g->ds, drc == 0, &j);
 		json_end_object(&j);
@@ -357,6 +368,10 @@ static int gv_report_resumed(struct gv *g)
 			printf("virtual: resumed under odv-hv, downtime %.3f s\n", down);
 		if (have)
 			print_phases(ph);
+		if (low)
+			printf("memory: go-virtual took %llu MiB at its peak (free memory %llu MiB before the freeze, "
+			       "%llu MiB at the lowest after the snapshot)\n", (unsigned long long)peak >> 10,
+			       (unsigned long long)g->free_before_kib >> 10, (unsigned long long)low >> 10);
 		if (g->devices)
 			devswitch_report(&g->sw, &g->ds, drc == 0, NULL);
 	}
@@ -675,12 +690,18 @@ static void gv_stamps_page(struct gv *g)
 	g->stamps = p;
 	g->h->agent_tsc_phys = pfn * 4096;
 	g->stamps[ODV_TSC_SNAPSHOT] = g->ts.agent[ODV_TSC_SNAPSHOT];
+	g->stamps[ODV_AGENT_LOW_FREE_KIB] = meminfo_kb("MemFree");
 }
 
+/* Also the least free memory so far: each stamp comes after an allocation step. */
 static void gv_stamp(struct gv *g, enum odv_agent_tsc t)
 {
-	if (g->stamps)
-		g->stamps[t] = rdtsc();
+	if (!g->stamps)
+		return;
+	g->stamps[t] = rdtsc();
+	uint64_t f = meminfo_kb("MemFree");
+	if (f && (!g->stamps[ODV_AGENT_LOW_FREE_KIB] || f < g->stamps[ODV_AGENT_LOW_FREE_KIB]))
+		g->stamps[ODV_AGENT_LOW_FREE_KIB] = f;
 }
 
 /*
@@ -816,6 +837,7 @@ static int gv_freeze(struct gv *g)
 		return EXIT_FAIL;
 	}
 	g->ts.frozen = rdtsc();
+	g->free_before_kib = meminfo_kb("MemFree");
 	return EXIT_OK;
 }
 

@@ -22,7 +22,8 @@
 #include <stdint.h>
 
 #define ODV_HANDOFF_MAGIC    0x31464f4844564f44ull   /* "DOVDHOF1" */
-#define ODV_HANDOFF_VERSION  5    /* 2: hv_args; 3: the stream as a run table; 4: acpi_rsdp; 5: phase times */
+#define ODV_HANDOFF_VERSION  6    /* 2: hv_args; 3: the stream as a run table; 4: acpi_rsdp; 5: phase times;
+                                     6: the least free memory after the snapshot */
 #define ODV_HANDOFF_MAX_MEM  64
 #define ODV_HANDOFF_MAX_RUNS (1ull << 24)   /* a run table of at most 256 MiB */
 
@@ -47,6 +48,8 @@ enum odv_agent_tsc {
 	ODV_TSC_READ,         /* image read, its frames found */
 	ODV_TSC_LOADED,       /* kexec_load returned */
 	ODV_TSC_REBOOT,       /* console drained: reboot(KEXEC) */
+	ODV_AGENT_LOW_FREE_KIB,   /* not a stamp: the least MemFree (KiB) the agent saw after the
+	                             snapshot, for go-virtual's peak memory */
 	ODV_TSC_AGENT_N
 };
 enum odv_hv_tsc {
