@@ -35,12 +35,20 @@ cat > "$dir/bench.expect" <<'X'
 want ^bench: booted kernel 6\.1\.
 want ^bench: go-virtual start$
 want ^virtual: resumed under odv-hv, downtime [0-9.]+ s$
+want ^memory: go-virtual took [0-9]+ MiB at its peak
 want ^bench: go-virtual end exit 0$
 want ^bench: go-native start$
 want ^native: left odv-hv after [0-9]+ VM exits; the request took [0-9.]+ ms(;|$)
 want ^bench: go-native end exit 0$
 want ^bench: hibernate start$
 want ^bench: hibernate end exit 0$
+want ^bench: in use [0-9]+ MiB of [0-9]+ MiB, no swap$
+want ^bench: go-virtual-40 start$
+want ^virtual: resumed under odv-hv, downtime [0-9.]+ s$
+want ^memory: go-virtual took [0-9]+ MiB at its peak
+want ^bench: go-virtual-40 end exit 0$
+want ^bench: go-native-40 end exit 0$
+want ^memtest: PASS [0-9]+ MiB pattern intact
 want ^bench: DONE$
 never FAIL
 never Kernel panic
@@ -71,6 +79,7 @@ t() { # host time of the first line matching $1
 }
 span() { awk -v a="$(t "$1")" -v b="$(t "$2")" 'BEGIN { printf "%.3f", b - a }'; }
 gv=$(span '^bench: go-virtual start$' '^bench: go-virtual end')
+gvf=$(span 'freezing processes$' '^virtual: resumed under odv-hv')
 gn=$(span '^bench: go-native start$' '^bench: go-native end')
 hb=$(span '^bench: hibernate start$' '^bench: hibernate end')
 gv_tsc=$(sed -n 's/^virtual: resumed under odv-hv, downtime \([0-9.]*\) s$/\1/p' "$dir/stamped.log" | head -1)
@@ -79,10 +88,17 @@ gn_tsc=$(tr -d '\r' < "$serial" | sed -n 's/^native: left odv-hv after [0-9]* VM
 
 echo
 echo "downtime, host time between the guest's marker lines (Bochs, one run, same guest):"
-printf '  odv go-virtual                      %10s s   (odv, guest TSC: %s s)\n' "$gv" "${gv_tsc:-?}"
+printf '  odv go-virtual, the command         %10s s\n' "$gv"
+printf '  odv go-virtual, frozen              %10s s   (odv, guest TSC: %s s)\n' "$gvf" "${gv_tsc:-?}"
 printf '  odv go-native                       %10s s   (odv, guest TSC: %s ms)\n' "$gn" "${gn_tsc:-?}"
 printf '  hibernate to disk + reboot + resume %10s s\n' "$hb"
-awk -v h="$hb" -v g="$gv" -v n="$gn" 'BEGIN {
-    printf "  ratio hibernate cycle / go-virtual  %10.1fx\n", h / g
+awk -v h="$hb" -v g="$gv" -v f="$gvf" -v n="$gn" 'BEGIN {
+    printf "  ratio hibernate cycle / go-virtual  %10.1fx (the command), %.1fx (frozen)\n", h / g, h / f
     printf "  ratio hibernate cycle / go-native   %10.1fx\n", h / n }'
+lines() { tr -d '\r' < "$serial" | grep -E "$1"; }
+echo
+echo "go-virtual and go-native (odv's own lines; the first pair with 16 MiB of test memory, the second with ~40 % of RAM in use):"
+lines '^(virtual: resumed|phases:|memory: go-virtual|native: left|bench: in use)' | sed 's/^/  /'
+echo "the kernel's snapshot steps (PM debug messages, go-virtual then hibernate then go-virtual at 40 %):"
+lines '^bench: kernel: ' | sed 's/^bench: kernel: /  /'
 echo "(timestamped serial log: $dir/stamped.log)"
