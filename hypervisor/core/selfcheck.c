@@ -9,11 +9,19 @@
 extern const uint8_t __ro_start[], __ro_end[];
 static uint64_t at_start;
 
-/* FNV-1a, 64 bits: enough to see any change; nothing here needs to resist an attacker who reads the log. */
+/*
+ * FNV-1a over 64-bit words (the tail bytewise): enough to see any change;
+ * nothing here needs to resist an attacker who reads the log. Words, not
+ * bytes, because the check runs inside go-native's request, which the guest
+ * waits for: an eighth of the iterations over about 120 KiB.
+ */
 static uint64_t checksum(void)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
-	for (const volatile uint8_t *p = __ro_start; p < __ro_end; p++)
+	const volatile uint8_t *p = __ro_start;
+	for (; p + 8 <= __ro_end; p += 8)
+		h = (h ^ *(const volatile uint64_t *)p) * 0x100000001b3ull;
+	for (; p < __ro_end; p++)
 		h = (h ^ *p) * 0x100000001b3ull;
 	return h;
 }
