@@ -333,9 +333,12 @@ static int gv_report_resumed(struct gv *g)
 	g->ts.attached = rdtsc();
 	double ph[PH_N];
 	gv_phases(g, have ? &r : NULL, ph);
-	/* Peak memory: how far free memory fell from before the freeze (0: unknown). */
-	uint64_t low = have ? r.result_agent_tsc[ODV_AGENT_LOW_FREE_KIB] : 0;
-	uint64_t peak = low && g->free_before_kib > low ? g->free_before_kib - low : 0;
+	/* Peak memory: the snapshot's copy of the image, and what go-virtual allocated
+	 * after it (free memory right after the snapshot down to its lowest). 0: unknown. */
+	const uint64_t *a = r.result_agent_tsc;
+	uint64_t low = have ? a[ODV_AGENT_LOW_FREE_KIB] : 0, image = have ? a[ODV_AGENT_IMAGE_PAGES] * 4 : 0;
+	uint64_t own = low && a[ODV_AGENT_SNAP_FREE_KIB] > low ? a[ODV_AGENT_SNAP_FREE_KIB] - low : 0;
+	uint64_t peak = image + own;
 	if (opt_json) {
 		struct json j;
 		json_init(&j, stdout);
@@ -349,11 +352,13 @@ static int gv_report_resumed(struct gv *g)
 			if (ph[i] >= 0)
 				json_fixed(&j, phase_name(i), ph[i], 3);
 		json_end_object(&j);
-		if (low) {
+		if (low && image) {
 			json_begin_object(&j, "memory");
+			json_uint(&j, "peak_kib", peak);
+			json_uint(&j, "image_kib", image);
+			json_uint(&j, "after_snapshot_kib", own);
 			json_uint(&j, "free_before_kib", g->free_before_kib);
 			json_uint(&j, "lowest_free_kib", low);
-			json_uint(&j, "peak_kib", peak);
 			json_end_object(&j);
 		}
 		if (g->devices)
@@ -368,10 +373,12 @@ static int gv_report_resumed(struct gv *g)
 			printf("virtual: resumed under odv-hv, downtime %.3f s\n", down);
 		if (have)
 			print_phases(ph);
-		if (low)
-			printf("memory: go-virtual took %llu MiB at its peak (free memory %llu MiB before the freeze, "
-			       "%llu MiB at the lowest after the snapshot)\n", (unsigned long long)peak >> 10,
-			       (unsigned long long)g->free_before_kib >> 10, (unsigned long long)low >> 10);
+		if (low && image)
+			printf("memory: go-virtual held %llu MiB at its peak: the snapshot's copy of the image, %llu MiB, "
+			       "and %llu MiB it allocated after it (free memory %llu MiB before the freeze, %llu MiB at "
+			       "the lowest)\n", (unsigned long long)peak >> 10, (unsigned long long)image >> 10,
+			       (unsigned long long)own >> 10, (unsigned long long)g->free_before_kib >> 10,
+			       (unsigned long long)low >> 10);
 		if (g->devices)
 			devswitch_report(&g->sw, &g->ds, drc == 0, NULL);
 	}
@@ -632,6 +639,8 @@ static int gv_image_size(struct gv *g, struct stream *st)
 		return -1;
 	}
 	*st = (struct stream){ NULL, 0, (uint64_t)size / SWSUSP_PAGE };
+	if (g->stamps)
+		g->stamps[ODV_AGENT_IMAGE_PAGES] = st->pages;
 	uint64_t need = go_virtual_need_pages(st->pages, g->hv.hdr.mem_size, g->direct);
 	int64_t head = alloc_headroom_pages();
 	progress("snapshot taken: %lld MiB; %lld MiB can be allocated without reclaim, go-virtual needs %llu MiB "
@@ -690,7 +699,7 @@ static void gv_stamps_page(struct gv *g)
 	g->stamps = p;
 	g->h->agent_tsc_phys = pfn * 4096;
 	g->stamps[ODV_TSC_SNAPSHOT] = g->ts.agent[ODV_TSC_SNAPSHOT];
-	g->stamps[ODV_AGENT_LOW_FREE_KIB] = meminfo_kb("MemFree");
+	g->stamps[ODV_AGENT_SNAP_FREE_KIB] = g->stamps[ODV_AGENT_LOW_FREE_KIB] = meminfo_kb("MemFree");
 }
 
 /* Also the least free memory so far: each stamp comes after an allocation step. */
@@ -896,6 +905,24 @@ static int gv_handover(struct gv *g)
 }
 
 #define RESERVED_SIZE_PATH "/sys/power/reserved_size"
+#define IMAGE_SIZE_PATH "/sys/power/image_size"
+
+/* Write a number into a sysfs file, keeping its old text in old (NUL-terminated). true if done. */
+static bool sysfs_swap_value(const char *path, uint64_t val, char *old, size_t len)
+{
+	char v[32];
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)val);
+	if (read_file(path, old, len) <= 0)
+		return false;
+	old[strcspn(old, "\n")] = 0;
+	return sysfs_write(path, v) == 0;
+}
+
+/* CREATE_IMAGE once: 0, or the errno. */
+static int gv_create_image(struct gv *g, int *in_suspend)
+{
+	return ioctl(g->fd, SNAPSHOT_CREATE_IMAGE, in_suspend) ? errno : 0;
+}
 
 /*
  * Take the snapshot as Linux's own hibernate does: under the kernel's
@@ -904,34 +931,43 @@ static int gv_handover(struct gv *g)
  * what it must; and with what go-virtual allocates after it kept free
  * (/sys/power/reserved_size, put back as soon as the snapshot returns, also
  * in the resumed system, whose memory holds the value written here). The
- * old path (--image-copy) buffers the whole image and so asks for the
- * smallest one. 0, or -1 with why.
+ * kernel counts that reserve twice against the image, so with much in use
+ * the snapshot may not fit with it: then once more as before #14, the
+ * smallest image the kernel can make (everything reclaimable reclaimed) and
+ * no reserve, and the preference put back afterwards. --image-copy buffers
+ * the whole image and so always asks for the smallest. 0, or -1 with why.
  */
 static int gv_snapshot(struct gv *g, int *in_suspend)
 {
 	char old[32] = "";
-	bool set = false;
-	if (g->direct) {
-		uint64_t half = meminfo_kb("MemTotal") / 8;   /* pages: no image is larger than half of RAM */
-		uint64_t need = go_virtual_need_pages(half, g->hv.hdr.mem_size, true) * 4096;
-		char val[32];
-		snprintf(val, sizeof(val), "%llu", (unsigned long long)need);
-		set = read_file(RESERVED_SIZE_PATH, old, sizeof(old)) > 0 && sysfs_write(RESERVED_SIZE_PATH, val) == 0;
+	int err = ENOMEM;
+	uint64_t total = meminfo_kb("MemTotal"), avail = meminfo_kb("MemAvailable");
+	uint64_t used = total > avail ? total - avail : 0;
+	uint64_t reserve = go_virtual_need_pages(total / 8, g->hv.hdr.mem_size, true) * 4;   /* KiB; total/8: half of RAM in pages */
+	/* The kernel leaves at most about half of what is not reserved for the image, the
+	 * reserve counted twice: where that clearly cannot hold what is in use, skip the try. */
+	if (g->direct && 2 * (used + 2 * reserve) < total) {
+		bool set = sysfs_swap_value(RESERVED_SIZE_PATH, reserve * 1024, old, sizeof(old));
 		if (!set)
 			progress("warning: %s cannot be set; the snapshot may leave less free than go-virtual needs",
 				 RESERVED_SIZE_PATH);
-	} else {
+		err = gv_create_image(g, in_suspend);
+		if (set)
+			sysfs_write(RESERVED_SIZE_PATH, old);
+		if (err != ENOMEM)
+			goto out;
+		progress("the snapshot does not fit beside go-virtual's reserve; again with the smallest image");
+	}
+	bool pref = sysfs_swap_value(IMAGE_SIZE_PATH, 0, old, sizeof(old));
+	if (!pref)
 		ioctl(g->fd, SNAPSHOT_PREF_IMAGE_SIZE, 0UL);   /* as small as the kernel can make it */
-	}
-	int rc = ioctl(g->fd, SNAPSHOT_CREATE_IMAGE, in_suspend);
-	int err = errno;
-	if (set) {
-		old[strcspn(old, "\n")] = 0;
-		sysfs_write(RESERVED_SIZE_PATH, old);
-	}
-	if (rc)
+	err = gv_create_image(g, in_suspend);
+	if (pref)
+		sysfs_write(IMAGE_SIZE_PATH, old);
+out:
+	if (err)
 		snprintf(g->why, sizeof(g->why), "snapshot failed: %s", strerror(err));
-	return rc ? -1 : 0;
+	return err ? -1 : 0;
 }
 
 int cmd_go_virtual(int argc, char **argv)

@@ -48,8 +48,10 @@ enum odv_agent_tsc {
 	ODV_TSC_READ,         /* image read, its frames found */
 	ODV_TSC_LOADED,       /* kexec_load returned */
 	ODV_TSC_REBOOT,       /* console drained: reboot(KEXEC) */
-	ODV_AGENT_LOW_FREE_KIB,   /* not a stamp: the least MemFree (KiB) the agent saw after the
-	                             snapshot, for go-virtual's peak memory */
+	/* Not stamps: go-virtual's peak memory. */
+	ODV_AGENT_IMAGE_PAGES,    /* the image's size in pages (the snapshot's copy) */
+	ODV_AGENT_SNAP_FREE_KIB,  /* MemFree (KiB) right after the snapshot */
+	ODV_AGENT_LOW_FREE_KIB,   /* the least MemFree (KiB) the agent saw after it */
 	ODV_TSC_AGENT_N
 };
 enum odv_hv_tsc {
