@@ -127,12 +127,14 @@ static void check_memory(struct preconditions *pc)
 	uint64_t hv_bytes = pc->hv_ok ? pc->hv.hdr.mem_size : 8u << 20;
 	uint64_t need = used + 4 * go_virtual_need_pages(used / 4, hv_bytes, pc->direct);   /* KiB */
 	/* With swap the snapshot swaps out what does not fit, as hibernate does
-	 * (check_swap says whether the pages can come back once virtual). */
+	 * (check_swap says whether the pages can come back once virtual). Each
+	 * page swapped out counts twice: it needs no copy, and its frame is free
+	 * for another page's copy. */
 	uint64_t swap = meminfo_kb("SwapFree");
 	char swaptext[64] = "";
 	if (swap)
 		snprintf(swaptext, sizeof(swaptext), ", swap free %llu MiB", (unsigned long long)swap >> 10);
-	add("memory", avail + swap >= need, "free memory (stop services), add RAM or swap",
+	add("memory", avail + 2 * swap >= need, "free memory (stop services), add RAM or swap",
 	    "in use %llu MiB, available %llu MiB%s, go-virtual needs %llu MiB (%s%s)", (unsigned long long)used >> 10,
 	    (unsigned long long)avail >> 10, swaptext, (unsigned long long)need >> 10,
 	    pc->direct ? "the snapshot's copy; the image stays in its frames" : "the snapshot's copy and a second: ",
