@@ -209,7 +209,7 @@ $(B)/kernel/vmlinuz:
 $(B)/scenarios.mk: tests/scenarios $(wildcard tests/scenarios/*.scn) scripts/scenarios-mk.sh | $(B)
 	scripts/scenarios-mk.sh $@
 include $(B)/scenarios.mk
-linux: $(B)/linux/go-virtual.cpio.gz $(B)/linux/menu.cpio.gz $(B)/linux/replug.cpio.gz $(SCN_ISOS) $(B)/disk/data.img
+linux: $(B)/linux/go-virtual.cpio.gz $(B)/linux/menu.cpio.gz $(B)/linux/replug.cpio.gz $(SCN_ISOS) $(B)/disk/data.img $(B)/disk/swap.img
 
 # ---- kernel modules the test systems load from /modules (insmod, in this order) ----
 # The IDE disk: SCSI disk + libata + ata_piix (and sd_mod's CRC helpers).
@@ -253,6 +253,10 @@ $(B)/disk/data.img: | $(B)/disk
 	rm -f $@.tmp && truncate -s $$((32 * 16 * 63 * 512)) $@.tmp
 	PATH="$$PATH:/sbin:/usr/sbin" mkfs.ext4 -q -F -L odvdata $@.tmp
 	mv $@.tmp $@
+
+# The swap disk of qemu-go-virtual-swap: 640 cylinders (315 MiB), sparse; the guest runs mkswap.
+$(B)/disk/swap.img: | $(B)/disk
+	rm -f $@ && truncate -s $$((640 * 16 * 63 * 512)) $@
 
 # ---- INITRD=menu: go-virtual's files, cpuburn, and the disk, ext4 and virtio modules ----
 # For the boot menu (MENU=, boot/grub.d/42_odv's "Linux under odv-hv" next to
