@@ -35,7 +35,7 @@ cat > "$dir/bench.expect" <<'X'
 want ^bench: booted kernel 6\.1\.
 want ^bench: go-virtual start$
 want ^virtual: resumed under odv-hv, downtime [0-9.]+ s$
-want ^memory: go-virtual took [0-9]+ MiB at its peak
+want ^memory: go-virtual held [0-9]+ MiB at its peak: the snapshot.s copy of the image, [0-9]+ MiB, and [0-9]+ MiB it allocated after it
 want ^bench: go-virtual end exit 0$
 want ^bench: go-native start$
 want ^native: left odv-hv after [0-9]+ VM exits; the request took [0-9.]+ ms(;|$)
@@ -45,7 +45,7 @@ want ^bench: hibernate end exit 0$
 want ^bench: in use [0-9]+ MiB of [0-9]+ MiB, no swap$
 want ^bench: go-virtual-40 start$
 want ^virtual: resumed under odv-hv, downtime [0-9.]+ s$
-want ^memory: go-virtual took [0-9]+ MiB at its peak
+want ^memory: go-virtual held [0-9]+ MiB at its peak: the snapshot.s copy of the image, [0-9]+ MiB, and [0-9]+ MiB it allocated after it
 want ^bench: go-virtual-40 end exit 0$
 want ^bench: go-native-40 end exit 0$
 want ^memtest: PASS [0-9]+ MiB pattern intact
