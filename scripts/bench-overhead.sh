@@ -3,7 +3,9 @@
 # workloads natively, under odv-hv, and natively again, in ONE emulator run of
 # the stock kernel (Bochs, VMX), with the ratio virtual / native for each.
 #
-# Usage: scripts/bench-overhead.sh [--cpus N]   (a benchmark, not a test; N = 1 or 2, default 1)
+# Usage: scripts/bench-overhead.sh [--cpus N] [--report]
+#   (a benchmark, not a test; ~5-10 min; N = 1 or 2, default 1; --report: only
+#   print the table again from the last run's serial log)
 #
 # The guest (tests/linux/init-overhead, tests/linux/overhead.c) calibrates each
 # workload to about 1 s of guest time, then runs each 3 times per phase and
@@ -15,11 +17,12 @@
 # misses): read the exit counts beside the ratios; they are the portable part.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-cpus=1
+cpus=1 report=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --cpus) [ $# -ge 2 ] || { echo "bench-overhead: --cpus needs a value" >&2; exit 2; }; cpus=$2; shift 2 ;;
-        -h|--help) sed -n 's/^# \{0,1\}//;6p' "$0"; exit 0 ;;
+        --report) report=1; shift ;;
+        -h|--help) sed -n 's/^# \{0,1\}//;6,8p' "$0"; exit 0 ;;
         *) echo "bench-overhead: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -30,32 +33,37 @@ serial=build/test-logs/$name/serial.log
 works="cpu mem syscall ctxsw fork"
 [ "$cpus" -lt 2 ] || works="cpu mem syscall ctxsw ctxsw-x fork"
 
-make -s all bench-overhead-prereqs
-mkdir -p "$dir"
-expect=$dir/overhead-$cpus.expect
-{
-    echo 'want ^overhead: booted kernel 6\.1\.'
-    for w in $works; do echo "want ^overhead: calibrated $w [1-9][0-9]*\$"; done
-    for phase in native virtual native-after; do
-        [ $phase != virtual ] || echo 'want ^overhead: go-virtual exit 0$'
-        [ $phase != native-after ] || echo 'want ^overhead: go-native exit 0$'
-        for w in $works; do echo "want ^overhead: $phase $w [0-9]+ ns exits "; done
-        echo "want ^overhead: $phase done\$"
-    done
-    echo 'want ^overhead: DONE$'
-    echo 'never FAIL'
-    echo 'never Kernel panic'
-    echo 'never ^odv-hv\[error\]'
-} > "$expect"
+# The guest run: boot, calibrate, native, go-virtual, virtual, go-native, native-after.
+run_guest() {
+    make -s all bench-overhead-prereqs
+    mkdir -p "$dir"
+    expect=$dir/overhead-$cpus.expect
+    {
+        echo 'want ^overhead: booted kernel 6\.1\.'
+        for w in $works; do echo "want ^overhead: calibrated $w [1-9][0-9]*\$"; done
+        for phase in native virtual native-after; do
+            [ $phase != virtual ] || echo 'want ^overhead: go-virtual exit 0$'
+            [ $phase != native-after ] || echo 'want ^overhead: go-native exit 0$'
+            for w in $works; do echo "want ^overhead: $phase $w [0-9]+ ns exits "; done
+            echo "want ^overhead: $phase done\$"
+        done
+        echo 'want ^overhead: DONE$'
+        echo 'never FAIL'
+        echo 'never Kernel panic'
+        echo 'never ^odv-hv\[error\]'
+    } > "$expect"
 
-echo "bench-overhead: running the guest in Bochs with $cpus CPU(s) (boot, calibrate, native, go-virtual, virtual, go-native, native)..."
-rc=0
-scripts/run-vm.sh --name "$name" --iso "$dir/overhead.iso" --engine vmx --timeout 3000 --mem 1024 --cpus "$cpus" \
-    --until '^overhead: DONE|Kernel panic|^odv-hv\[info\] halted' --expect "$expect" || rc=$?
-[ "$rc" -eq 0 ] || { echo "bench-overhead: the benchmark run failed (see above); no figures"; exit 1; }
+    echo "bench-overhead: running the guest in Bochs with $cpus CPU(s) (boot, calibrate, native, go-virtual, virtual, go-native, native)..."
+    rc=0
+    scripts/run-vm.sh --name "$name" --iso "$dir/overhead.iso" --engine vmx --timeout 3000 --mem 1024 --cpus "$cpus" \
+        --until '^overhead: DONE|Kernel panic|^odv-hv\[info\] halted' --expect "$expect" || rc=$?
+    [ "$rc" -eq 0 ] || { echo "bench-overhead: the benchmark run failed (see above); no figures"; exit 1; }
+}
+[ "$report" = 1 ] || run_guest
+[ -f "$serial" ] || { echo "bench-overhead: no serial log $serial: run without --report first" >&2; exit 1; }
 
 log=$(tr -d '\r' < "$serial")
-# field PHASE WORK N: the Nth word of the result line ("overhead: PHASE WORK NS ns exits E ...").
+# field PHASE WORK N: the Nth word of the result line ("overhead: PHASE WORK NS ns exits E REASONS...").
 line() {
     local l
     l=$(grep -E "^overhead: $1 $2 [0-9]+ ns exits " <<<"$log" | head -1)
@@ -69,14 +77,14 @@ echo
 echo "virtual-mode overhead, $cpus CPU(s), Bochs (VMX), guest CLOCK_MONOTONIC; fastest of 3 runs of ~1 s each:"
 printf '%-8s %12s %12s %8s %9s %14s %10s  %s\n' workload "native ms" "virtual ms" ratio overhead "native-after" "exits/run" "exits by reason (virtual, per run)"
 for w in $works; do
-    n=$(field native "$w" 3); v=$(field virtual "$w" 3); a=$(field native-after "$w" 3)
-    e=$(field virtual "$w" 6)
+    n=$(field native "$w" 4); v=$(field virtual "$w" 4); a=$(field native-after "$w" 4)
+    e=$(field virtual "$w" 7)
     reasons=$(line virtual "$w" | cut -d' ' -f8-)
     awk -v w="$w" -v n="$n" -v v="$v" -v a="$a" -v e="$e" -v r="$reasons" 'BEGIN {
         printf "%-8s %12.1f %12.1f %8.4f %+8.2f%% %13.4fx %10s  %s\n", w, n / 1e6, v / 1e6, v / n, (v / n - 1) * 100, a / n, e, r }'
 done
 m=$(count mem)
-awk -v m="$m" -v n="$(field native mem 3)" -v v="$(field virtual mem 3)" 'BEGIN {
+awk -v m="$m" -v n="$(field native mem 4)" -v v="$(field virtual mem 4)" 'BEGIN {
     b = m * 3 * 32 * 1048576
     printf "mem streaming: %.0f MB/s native, %.0f MB/s virtual (memset + memcpy of 32 MiB buffers, %d rounds)\n", b / n * 1e3, b / v * 1e3, m }'
 echo "(ratio = virtual / native; native-after = native run after go-native / native: the noise floor;"
