@@ -297,11 +297,12 @@ $(B)/bench/overhead.iso: $(B)/bench/overhead.cpio.gz scripts/mkiso.sh
 # The same with the devices odv-hv takes over (bench-overhead.sh --devices): the IDE
 # disk and the e1000, their drivers, dm and bonding for odv prepare, virtio for after.
 $(B)/bench/overhead-dev.cpio.gz: tests/linux/init-overhead $(B)/mods/modules.stamp $(B)/linux/modgroups $(B)/odv $(B)/odv-hv.bin \
-		$(B)/linux/overhead $(B)/linux/msr.ko $(B)/linux/e1000.ko scripts/mkinitramfs.sh
+		$(B)/linux/overhead $(B)/linux/msr.ko $(B)/linux/e1000.ko $(VDEV_MODS:%=$(B)/linux/%.ko) scripts/mkinitramfs.sh
 	@mkdir -p $(@D)
 	scripts/mkinitramfs.sh $@ tests/linux/init-overhead $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
 		$(B)/linux/overhead:/overhead $(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko \
-		$(call mods_to_initrd,$(DISK_MODS) $(VDEV_MODS) $(VIRTIO_MODS))
+		$(call mods_to_initrd,$(DISK_MODS) $(VIRTIO_MODS)) \
+		$(foreach m,$(VDEV_MODS),$(B)/linux/$(m).ko:/modules/$(m).ko)
 $(B)/bench/overhead-dev.iso: $(B)/bench/overhead-dev.cpio.gz scripts/mkiso.sh
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/bench/overhead-dev.cpio.gz --cmdline '$(LINUX_CMDLINE)'
 bench-overhead-prereqs: $(B)/bench/overhead.iso $(B)/bench/overhead-dev.iso $(B)/disk/data.img
