@@ -88,7 +88,7 @@ UNIT_SH := tests/unit/test_grubd.sh tests/unit/test_manpage.sh
 UNIT_TESTS := test_cr_rules test_msr_policy test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_mtrr test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_snapframes test_phases test_hvlog test_json test_testpoint test_disk_id test_acpi test_dmar test_insn_decode test_region test_exit_info test_paging test_bigmap test_frame_set test_cmdline \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
-.PHONY: all hv agent guests isos linux unit fuzz fuzz-seeds test demo demo-guest clean bench-prereqs
+.PHONY: all hv agent guests isos linux unit fuzz fuzz-seeds test demo demo-guest clean bench-prereqs bench-overhead-prereqs
 # Keep intermediate objects: no "rm ..." lines after the test summary.
 .SECONDARY:
 all: hv agent guests
@@ -289,6 +289,30 @@ $(B)/bench/bench.iso: $(B)/bench/bench.cpio.gz scripts/mkiso.sh
 	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/bench/bench.cpio.gz --cmdline '$(LINUX_CMDLINE) reboot=pci'
 bench-prereqs: $(B)/bench/bench.iso
 	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
+
+# ---- virtual-mode overhead benchmark (scripts/bench-overhead.sh; not part of make test) ----
+# overhead.iso: no disk or network modules; the workloads are CPU, memory,
+# syscalls, context switches and fork + exec (see tests/linux/overhead.c).
+$(B)/bench/overhead.cpio.gz: tests/linux/init-overhead $(B)/odv $(B)/odv-hv.bin $(B)/linux/overhead $(B)/linux/msr.ko scripts/mkinitramfs.sh
+	@mkdir -p $(@D)
+	scripts/mkinitramfs.sh $@ tests/linux/init-overhead $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
+		$(B)/linux/overhead:/overhead $(B)/linux/msr.ko:/msr.ko
+$(B)/bench/overhead.iso: $(B)/bench/overhead.cpio.gz scripts/mkiso.sh
+	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/bench/overhead.cpio.gz --cmdline '$(LINUX_CMDLINE)'
+# The same with the devices odv-hv takes over (bench-overhead.sh --devices): the IDE
+# disk and the e1000, their drivers, dm and bonding for odv prepare, virtio for after.
+$(B)/bench/overhead-dev.cpio.gz: tests/linux/init-overhead $(B)/mods/modules.stamp $(B)/linux/modgroups $(B)/odv $(B)/odv-hv.bin \
+		$(B)/linux/overhead $(B)/linux/msr.ko $(B)/linux/e1000.ko $(VDEV_MODS:%=$(B)/linux/%.ko) scripts/mkinitramfs.sh
+	@mkdir -p $(@D)
+	scripts/mkinitramfs.sh $@ tests/linux/init-overhead $(B)/odv:/odv $(B)/odv-hv.bin:/odv-hv.bin \
+		$(B)/linux/overhead:/overhead $(B)/linux/msr.ko:/msr.ko $(B)/linux/e1000.ko:/e1000.ko \
+		$(call mods_to_initrd,$(DISK_MODS) $(VIRTIO_MODS)) \
+		$(foreach m,$(VDEV_MODS),$(B)/linux/$(m).ko:/modules/$(m).ko)
+$(B)/bench/overhead-dev.iso: $(B)/bench/overhead-dev.cpio.gz scripts/mkiso.sh
+	scripts/mkiso.sh $@ --linux $(B)/kernel/vmlinuz --initrd $(B)/bench/overhead-dev.cpio.gz --cmdline '$(LINUX_CMDLINE)'
+bench-overhead-prereqs: $(B)/bench/overhead.iso $(B)/bench/overhead-dev.iso $(B)/disk/data.img
+	@test -f $(B)/kernel/vmlinuz || { echo "no stock kernel in $(B)/kernel: run scripts/setup.sh"; exit 1; }
+$(B)/linux/overhead: include/odv_abi.h
 
 # ---- host unit tests (cmocka) ----
 .SECONDEXPANSION:
