@@ -13,8 +13,8 @@
  * subtracted); natively there are none to read and E is "-". The counters are
  * read outside the timed part. Last line: "overhead: PHASE done".
  *
- * Workloads: cpu (integer loop), mem (memset + memcpy of buffers larger than
- * any cache), syscall (getppid), ctxsw (pipe ping-pong between two processes
+ * Workloads: cpu (integer loop), mem (memset + memcpy of 32 MiB buffers,
+ * larger than most last-level caches; Bochs has none), syscall (getppid), ctxsw (pipe ping-pong between two processes
  * on CPU 0), ctxsw-x (the same across CPUs 0 and 1: each round trip wakes the
  * other CPU with an IPI; only with 2+ CPUs online), fork (fork + exec of
  * /bin/true + wait), disk (O_DIRECT reads of $OVERHEAD_DISK, when set). Times
