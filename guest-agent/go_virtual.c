@@ -314,82 +314,105 @@ static void print_phases(const double ph[PH_N])
 	printf("\n");
 }
 
+/* What the resumed agent reports: odv-hv's result (have: it could be read), the phases, peak memory. */
+struct gv_outcome {
+	struct odv_handoff r;
+	bool have, native;
+	double down, ph[PH_N];
+	/* Peak memory (KiB): the snapshot's copy of the image, and what go-virtual
+	 * allocated after it (free memory right after the snapshot down to its
+	 * lowest); low == 0 or image == 0: unknown. */
+	uint64_t image, own, low, peak;
+};
+
+static void gv_outcome_memory(struct gv_outcome *o)
+{
+	const uint64_t *a = o->r.result_agent_tsc;
+	o->low = o->have ? a[ODV_AGENT_LOW_FREE_KIB] : 0;
+	o->image = o->have ? a[ODV_AGENT_IMAGE_PAGES] * 4 : 0;
+	o->own = o->low && a[ODV_AGENT_SNAP_FREE_KIB] > o->low ? a[ODV_AGENT_SNAP_FREE_KIB] - o->low : 0;
+	o->peak = o->image + o->own;
+}
+
+static void gv_report_json(struct gv *g, const struct gv_outcome *o, int drc)
+{
+	struct json j;
+	json_init(&j, stdout);
+	json_begin_object(&j, NULL);
+	json_string(&j, "result", !o->have ? "unknown" : o->native ? "native" : "virtual");
+	if (o->native)
+		json_string(&j, "reason", o->r.result_reason);
+	json_fixed(&j, "downtime_s", o->down, 3);
+	json_begin_object(&j, "phases");
+	for (int i = 0; i < PH_N; i++)
+		if (o->ph[i] >= 0)
+			json_fixed(&j, phase_name(i), o->ph[i], 3);
+	json_end_object(&j);
+	if (o->low && o->image) {
+		json_begin_object(&j, "memory");
+		json_uint(&j, "peak_kib", o->peak);
+		json_uint(&j, "image_kib", o->image);
+		json_uint(&j, "after_snapshot_kib", o->own);
+		json_uint(&j, "free_before_kib", g->free_before_kib);
+		json_uint(&j, "lowest_free_kib", o->low);
+		json_end_object(&j);
+	}
+	if (g->devices)
+		devswitch_report(&g->sw, &g->ds, drc == 0, &j);
+	json_end_object(&j);
+}
+
+static void gv_report_text(struct gv *g, const struct gv_outcome *o, int drc)
+{
+	if (!o->have)
+		printf("resumed, but odv-hv's result could not be read (/dev/mem); downtime %.3f s\n", o->down);
+	else if (o->native)
+		printf("resumed natively: %s (downtime %.3f s)\n", o->r.result_reason, o->down);
+	else
+		printf("virtual: resumed under odv-hv, downtime %.3f s\n", o->down);
+	if (o->have)
+		print_phases(o->ph);
+	if (o->low && o->image)
+		printf("memory: go-virtual held %llu MiB at its peak: the snapshot's copy of the image, %llu MiB, "
+		       "and %llu MiB it allocated after it (free memory %llu MiB before the freeze, %llu MiB at "
+		       "the lowest)\n", (unsigned long long)o->peak >> 10, (unsigned long long)o->image >> 10,
+		       (unsigned long long)o->own >> 10, (unsigned long long)g->free_before_kib >> 10,
+		       (unsigned long long)o->low >> 10);
+	if (g->devices)
+		devswitch_report(&g->sw, &g->ds, drc == 0, NULL);
+}
+
 /* Print the outcome once the system is back (CREATE_IMAGE returned 0: odv-hv restored the image). */
 static int gv_report_resumed(struct gv *g)
 {
-	double down = since(g->ts.frozen);
-	struct odv_handoff r;
-	bool have = read_result(g->handoff_phys, &r) == 0 && r.magic == ODV_HANDOFF_MAGIC;
-	bool native = have && r.result_mode == ODV_RESULT_NATIVE;
+	static struct gv_outcome o;
+	o.down = since(g->ts.frozen);
+	o.have = read_result(g->handoff_phys, &o.r) == 0 && o.r.magic == ODV_HANDOFF_MAGIC;
+	o.native = o.have && o.r.result_mode == ODV_RESULT_NATIVE;
 	/* The devices: odv-hv's virtio functions now, or the physical ones after a native resume. */
 	int drc = 0;
 	if (g->devices) {
-		progress("go-virtual: back %s; attaching the devices", !have ? "(odv-hv's result unknown)" :
-			 native ? "natively" : "under odv-hv");
+		progress("go-virtual: back %s; attaching the devices", !o.have ? "(odv-hv's result unknown)" :
+			 o.native ? "natively" : "under odv-hv");
 		step_begin("attach devices", g->o.step_timeout);
 		drc = reattach(&g->sw, &g->ds);
 		step_end();
 	}
 	g->ts.attached = rdtsc();
-	double ph[PH_N];
-	gv_phases(g, have ? &r : NULL, ph);
-	/* Peak memory: the snapshot's copy of the image, and what go-virtual allocated
-	 * after it (free memory right after the snapshot down to its lowest). 0: unknown. */
-	const uint64_t *a = r.result_agent_tsc;
-	uint64_t low = have ? a[ODV_AGENT_LOW_FREE_KIB] : 0, image = have ? a[ODV_AGENT_IMAGE_PAGES] * 4 : 0;
-	uint64_t own = low && a[ODV_AGENT_SNAP_FREE_KIB] > low ? a[ODV_AGENT_SNAP_FREE_KIB] - low : 0;
-	uint64_t peak = image + own;
-	if (opt_json) {
-		struct json j;
-		json_init(&j, stdout);
-		json_begin_object(&j, NULL);
-		json_string(&j, "result", !have ? "unknown" : native ? "native" : "virtual");
-		if (native)
-			json_string(&j, "reason", r.result_reason);
-		json_fixed(&j, "downtime_s", down, 3);
-		json_begin_object(&j, "phases");
-		for (int i = 0; i < PH_N; i++)
-			if (ph[i] >= 0)
-				json_fixed(&j, phase_name(i), ph[i], 3);
-		json_end_object(&j);
-		if (low && image) {
-			json_begin_object(&j, "memory");
-			json_uint(&j, "peak_kib", peak);
-			json_uint(&j, "image_kib", image);
-			json_uint(&j, "after_snapshot_kib", own);
-			json_uint(&j, "free_before_kib", g->free_before_kib);
-			json_uint(&j, "lowest_free_kib", low);
-			json_end_object(&j);
-		}
-		if (g->devices)
-			devswitch_report(&g->sw, &g->ds, drc == 0, &j);
-		json_end_object(&j);
-	} else {
-		if (!have)
-			printf("resumed, but odv-hv's result could not be read (/dev/mem); downtime %.3f s\n", down);
-		else if (native)
-			printf("resumed natively: %s (downtime %.3f s)\n", r.result_reason, down);
-		else
-			printf("virtual: resumed under odv-hv, downtime %.3f s\n", down);
-		if (have)
-			print_phases(ph);
-		if (low && image)
-			printf("memory: go-virtual held %llu MiB at its peak: the snapshot's copy of the image, %llu MiB, "
-			       "and %llu MiB it allocated after it (free memory %llu MiB before the freeze, %llu MiB at "
-			       "the lowest)\n", (unsigned long long)peak >> 10, (unsigned long long)image >> 10,
-			       (unsigned long long)own >> 10, (unsigned long long)g->free_before_kib >> 10,
-			       (unsigned long long)low >> 10);
-		if (g->devices)
-			devswitch_report(&g->sw, &g->ds, drc == 0, NULL);
-	}
-	if (!have)
+	gv_phases(g, o.have ? &o.r : NULL, o.ph);
+	gv_outcome_memory(&o);
+	if (opt_json)
+		gv_report_json(g, &o, drc);
+	else
+		gv_report_text(g, &o, drc);
+	if (!o.have)
 		return EXIT_FAIL;
 	if (drc) {
 		fprintf(stderr, "odv go-virtual: the system is %s, but its devices are not all back (see above)\n",
-			native ? "back natively" : "virtual");
+			o.native ? "back natively" : "virtual");
 		return EXIT_FAIL;
 	}
-	return native ? EXIT_NATIVE : EXIT_OK;
+	return o.native ? EXIT_NATIVE : EXIT_OK;
 }
 
 /*
