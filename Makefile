@@ -36,7 +36,7 @@ HV_C   := $(addprefix core/,main.c serial.c log.c log_format.c fmt.c string.c id
 	  $(addprefix platform/,vdev.c vdev_disk.c vdev_nic.c pci_host.c region.c mmio.c insn_decode.c) \
 	  $(addprefix iommu/,dmar.c vtd.c vtd_test.c)
 # The codecs odv-hv and the agent both compile (include/codec/).
-CODEC_C := handoff.c swsusp_image.c
+CODEC_C := handoff.c swsusp_image.c log_ring.c
 HV_HDRS := $(wildcard $(addsuffix /*.h,$(addprefix hypervisor/,$(HV_DIRS))) include/*.h include/codec/*.h)
 # Device logic (drivers/): pure C shared with the host unit tests.
 DRV_C  := pci_cfg.c virtq.c virtio_pci.c virtio_blk.c virtio_net.c ata.c e1000.c
@@ -48,7 +48,7 @@ GUEST_COMMON := $(B)/guests/start.o $(B)/guests/lib.o $(B)/guests/fmt.o
 
 # What each unit test links: the code it tests and what that code calls, no more.
 test_fmt_SRC        := hypervisor/core/fmt.c
-test_log_SRC        := hypervisor/core/log_format.c hypervisor/core/fmt.c
+test_log_SRC        := hypervisor/core/log_format.c hypervisor/core/fmt.c include/codec/log_ring.c
 test_vmcs_SRC       := hypervisor/vmx/vmcs_fields.c
 test_vmx_caps_SRC   := hypervisor/vmx/vmx_caps.c
 test_ept_SRC        := hypervisor/mm/ept.c hypervisor/mm/paging.c hypervisor/mm/mtrr.c hypervisor/core/fmt.c
@@ -62,7 +62,6 @@ test_plan_SRC       := guest-agent/plan.c guest-agent/sysfacts.c guest-agent/hea
 test_headroom_SRC   := guest-agent/headroom.c
 test_snapframes_SRC := guest-agent/snapframes.c
 test_phases_SRC     := guest-agent/phases.c
-test_hvlog_SRC      := guest-agent/hvlog_ring.c
 test_json_SRC       := guest-agent/json.c
 test_disk_id_SRC    := guest-agent/disk_id.c
 test_testpoint_SRC  := guest-agent/testpoint.c
@@ -85,7 +84,7 @@ test_virtio_net_SRC := drivers/virtio_net.c drivers/virtio_pci.c drivers/virtq.c
 test_e1000_SRC      := drivers/e1000.c
 # Shell tests (one "PASS name" / "FAIL name: why" line per check).
 UNIT_SH := tests/unit/test_grubd.sh tests/unit/test_manpage.sh
-UNIT_TESTS := test_cr_rules test_msr_policy test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_mtrr test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_snapframes test_phases test_hvlog test_json test_testpoint test_disk_id test_acpi test_dmar test_insn_decode test_region test_exit_info test_paging test_bigmap test_frame_set test_cmdline \
+UNIT_TESTS := test_cr_rules test_msr_policy test_fmt test_log test_vmcs test_vmx_caps test_ept test_mb2 test_memmap test_mtrr test_devirt_gdt test_handoff test_swsusp test_plan test_headroom test_snapframes test_phases test_json test_testpoint test_disk_id test_acpi test_dmar test_insn_decode test_region test_exit_info test_paging test_bigmap test_frame_set test_cmdline \
 	test_virtq test_pci_cfg test_ata test_virtio_blk test_virtio_net test_e1000
 
 .PHONY: all hv agent guests isos linux unit fuzz fuzz-seeds test demo demo-guest clean bench-prereqs bench-overhead-prereqs

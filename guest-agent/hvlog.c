@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "hv.h"
 #include "hvlog.h"
+#include "log_ring.h"
 #include "odv_abi.h"
 
 int hvlog_mark(int fd, struct hvlog_mark *m)
@@ -44,10 +45,11 @@ int hvlog_print_since(const struct hvlog_mark *m, FILE *out, char *why, size_t w
 			munmap(hb, hl);
 		return -1;
 	}
-	uint64_t head;
-	memcpy(&head, hp, 8);
+	/* odv-hv's own ring, read as odv-hv reads it: a whole ring's worth holds all it keeps. */
+	struct log_ring r = { (char *)ring, (uint32_t)m->size, 0 };
+	memcpy(&r.head, hp, 8);
 	char *text = malloc((size_t)m->size);
-	size_t n = text ? hvlog_ring_copy(ring, m->size, head, m->from, text, (size_t)m->size) : 0;
+	size_t n = text ? log_ring_read(&r, m->from, text, (size_t)m->size) : 0;
 	munmap(hb, hl);
 	munmap(rb, rl);
 	if (!text) {

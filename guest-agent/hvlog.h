@@ -17,11 +17,6 @@ struct hvlog_mark {
 	uint64_t from;                        /* the head when marked */
 };
 
-/* Bytes [from, head) of a ring of `size` bytes (a power of two) holding the
- * newest `size` bytes of a stream `head` long; the oldest ones are dropped
- * if they were overwritten or do not fit in n. Returns the count copied. (pure) */
-size_t hvlog_ring_copy(const char *ring, uint64_t size, uint64_t head, uint64_t from, char *out, size_t n);
-
 /* Where the ring is and its head now, asked through an msr device fd. 0, or -1. */
 int hvlog_mark(int fd, struct hvlog_mark *m);
 /* Print the lines written since the mark (every CPU must be native). 0, or -1 with why. */

@@ -6,15 +6,9 @@
 #ifndef ODV_LOG_H
 #define ODV_LOG_H
 #include "types.h"
+#include "log_ring.h"
 
 enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
-
-/* Ring buffer of bytes; keeps the newest `size` bytes, whole lines preferred by readers. */
-struct log_ring {
-	char *buf;
-	uint32_t size;      /* power of two */
-	uint64_t head;      /* total bytes ever written */
-};
 
 const char *log_level_name(enum log_level l);
 /*
@@ -23,11 +17,6 @@ const char *log_level_name(enum log_level l);
  * returned and nothing written); messages longer than 511 bytes are cut.
  */
 size_t log_format_line(char *buf, size_t size, enum log_level l, const char *fmt, va_list ap);
-void log_ring_write(struct log_ring *r, const char *s, size_t n);
-/* Logical offset of the oldest byte the ring still keeps. */
-uint64_t log_ring_oldest(const struct log_ring *r);
-/* Copy out the bytes from logical offset `from` (clamped to what is kept); returns count. */
-size_t log_ring_read(const struct log_ring *r, uint64_t from, char *out, size_t n);
 
 /* odv-hv side */
 void log_init(enum log_level threshold);

@@ -204,6 +204,24 @@ static void test_log_ring_wraparound(void **state)
 	assert_memory_equal(out, "efg", 3);
 }
 
+/* As go-native reads it through /dev/mem: the bytes and the head as found, from a mark. */
+static void test_log_ring_read_from_outside(void **state)
+{
+	char store[8];
+	for (unsigned i = 0; i < 13; i++)
+		store[i & 7] = (char)('a' + i);   /* the stream "abcdefghijklm", "fgh" at the ring's end */
+	struct log_ring r = { store, sizeof(store), 13 };
+	char out[8];
+	size_t k = log_ring_read(&r, 7, out, sizeof(out));   /* across the ring's end */
+	assert_int_equal(k, 6);
+	assert_memory_equal(out, "hijklm", 6);
+	assert_int_equal(log_ring_read(&r, 13, out, sizeof(out)), 0);   /* nothing new */
+	assert_int_equal(log_ring_read(&r, 20, out, sizeof(out)), 0);   /* a mark past the head */
+	k = log_ring_read(&r, 2, out, sizeof(out));          /* overwritten since the mark */
+	assert_int_equal(k, 8);
+	assert_memory_equal(out, "fghijklm", 8);
+}
+
 static void test_log_ring_old_offset_clamps(void **state)
 {
 	char store[8];
@@ -308,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_log_ring_simple),
 		cmocka_unit_test(test_log_ring_wraparound),
 		cmocka_unit_test(test_log_ring_old_offset_clamps),
+		cmocka_unit_test(test_log_ring_read_from_outside),
 		cmocka_unit_test(test_log_ring_past_head),
 		cmocka_unit_test(test_log_ring_exactly_full),
 		cmocka_unit_test(test_log_ring_random_model),
